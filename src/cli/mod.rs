@@ -1,0 +1,239 @@
+//! The command line: the contract scripts and tests rely on. It parses, asks
+//! the desk, and prints; every rule lives in `desk`/`domain`.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub use commands::run;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "carddesk",
+    version,
+    about = "CardDesk: card requests, enrolment and badge printing for the security desk"
+)]
+pub struct Cli {
+    /// Database file (default: carddesk.db in your per-user data folder).
+    #[arg(long, global = true, env = "CARDDESK_DB")]
+    pub db: Option<PathBuf>,
+    /// Open the desk with simulated reader and printer (and offer demo data).
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Operator to act as (password from CARDDESK_PASSWORD or a prompt).
+    #[arg(long, global = true, env = "CARDDESK_OPERATOR")]
+    pub operator: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or migrate the database and its first administrator
+    /// (password from standard input, or prompted on a terminal).
+    Init {
+        #[arg(long)]
+        admin: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Operators who may log in.
+    #[command(subcommand)]
+    Operator(OperatorCmd),
+    /// Sites cards can be shipped to.
+    #[command(subcommand)]
+    Site(SiteCmd),
+    /// Card formats: list, encode, decode.
+    #[command(subcommand)]
+    Format(FormatCmd),
+    #[command(subcommand)]
+    Cardholder(CardholderCmd),
+    /// Card requests: list, count, modify, deny, assign a card, close.
+    #[command(subcommand)]
+    Request(RequestCmd),
+    #[command(subcommand)]
+    Credential(CredentialCmd),
+    /// Bulk import.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// The tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Mail waiting in the outbox.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCmd {
+    /// Add an operator (password from CARDDESK_NEW_PASSWORD, standard input or a prompt).
+    Add {
+        name: String,
+        /// administrator, supervisor, operator or viewer
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// en or nl
+        #[arg(long, default_value = "en")]
+        language: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCmd {
+    Add { name: String },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FormatCmd {
+    List,
+    /// Print the bit string for FIELD=VALUE pairs.
+    Encode {
+        format: String,
+        fields: Vec<String>,
+    },
+    /// Print FIELD=VALUE lines and parity=ok|bad.
+    Decode {
+        format: String,
+        bits: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RequestOptions {
+    /// Why the card could not be issued at once.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Badge template to print.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Site to ship the card to.
+    #[arg(long)]
+    pub ship_to: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CardholderCmd {
+    /// Add a cardholder; prints the new id (and the request id with --request-card).
+    Add {
+        #[arg(long)]
+        first: String,
+        #[arg(long)]
+        last: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        site: Option<String>,
+        /// JPEG or PNG photo.
+        #[arg(long)]
+        photo: Option<PathBuf>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        activation: Option<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        expiry: Option<String>,
+        /// Raise a card request (no card or printer at hand now).
+        #[arg(long)]
+        request_card: bool,
+        #[command(flatten)]
+        request: RequestOptions,
+        /// Email me when the card is ready.
+        #[arg(long, requires = "request_card")]
+        notify: bool,
+    },
+    List {
+        #[arg(long, default_value = "")]
+        search: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCmd {
+    List {
+        /// pending, completed, denied or all
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the number of pending requests.
+    Count,
+    Modify {
+        id: i64,
+        #[command(flatten)]
+        request: RequestOptions,
+        /// Email the requester when the card is ready (true/false).
+        #[arg(long)]
+        notify: Option<bool>,
+    },
+    Deny {
+        id: i64,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Connect a card: manual entry, an existing credential, or a card UID.
+    Assign {
+        id: i64,
+        /// Card format for manual entry, followed by FIELD=VALUE pairs.
+        #[arg(long, conflicts_with_all = ["credential", "uid"], requires = "fields")]
+        format: Option<String>,
+        fields: Vec<String>,
+        /// An existing unassigned credential.
+        #[arg(long, conflicts_with = "uid")]
+        credential: Option<i64>,
+        /// The UID of a presented card, in hex.
+        #[arg(long)]
+        uid: Option<String>,
+    },
+    /// Complete the request (a card must be connected).
+    Close { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCmd {
+    List {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value = "")]
+        search: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// CSV with a header: first_name,last_name[,email,department,site,activation,expiry].
+    Cardholders {
+        file: PathBuf,
+        /// Import the good rows and report the bad ones.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the hash chain: prints the number of events, or the first broken one.
+    Verify,
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,167 @@
+use super::auth::check_email;
+use super::{snapshot, Desk, DeskError, DeskResult, Session};
+use crate::domain::Privilege;
+use crate::store::{self, cardholders::NewCardholder, requests::RequestFields};
+use chrono::NaiveDate;
+
+/// What the Create cardholder form (or a CSV row) provides.
+#[derive(Debug, Clone, Default)]
+pub struct CardholderInput {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub photo: Option<(Vec<u8>, String)>,
+    pub site: Option<String>,
+    /// YYYY-MM-DD
+    pub activation: Option<String>,
+    pub expiry: Option<String>,
+}
+
+fn check_date(field: &'static str, value: Option<&str>) -> DeskResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(|d| Some(d.to_string()))
+            .map_err(|_| DeskError::invalid(field, format!("{v:?} is not a date (YYYY-MM-DD)"))),
+    }
+}
+
+/// Validates the input and resolves the site name, without writing.
+pub(super) fn validate(
+    conn: &rusqlite::Connection,
+    c: &CardholderInput,
+) -> DeskResult<NewCardholder> {
+    if c.first_name.trim().is_empty() {
+        return Err(DeskError::invalid("first name", "must not be empty"));
+    }
+    if c.last_name.trim().is_empty() {
+        return Err(DeskError::invalid("last name", "must not be empty"));
+    }
+    let email = check_email(c.email.as_deref())?;
+    let activation = check_date("activation date", c.activation.as_deref())?;
+    let expiry = check_date("expiry date", c.expiry.as_deref())?;
+    if let (Some(a), Some(e)) = (&activation, &expiry) {
+        if e <= a {
+            return Err(DeskError::invalid(
+                "expiry date",
+                format!("{e} must be after the activation date {a}"),
+            ));
+        }
+    }
+    let site_id = resolve_site(conn, c.site.as_deref())?;
+    if let Some((bytes, _)) = &c.photo {
+        if bytes.len() > 5 * 1024 * 1024 {
+            return Err(DeskError::invalid("photo", "is larger than 5 MB"));
+        }
+    }
+    Ok(NewCardholder {
+        first_name: c.first_name.trim().to_string(),
+        last_name: c.last_name.trim().to_string(),
+        email,
+        department: c.department.clone().filter(|d| !d.trim().is_empty()),
+        photo: c.photo.clone(),
+        site_id,
+        activation,
+        expiry,
+    })
+}
+
+pub(super) fn resolve_site(
+    conn: &rusqlite::Connection,
+    name: Option<&str>,
+) -> DeskResult<Option<i64>> {
+    match name.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(n) => match store::sites::find(conn, n)? {
+            Some(site) => Ok(Some(site.id)),
+            None => Err(DeskError::NotFound {
+                what: "site",
+                id: format!("{n:?}"),
+            }),
+        },
+    }
+}
+
+impl Desk {
+    /// Creates a cardholder and, when the desk cannot give them a card now
+    /// (no credential at hand, no printer), raises a card request for them
+    /// in the same transaction. Returns (cardholder id, request id).
+    pub fn create_cardholder(
+        &mut self,
+        s: &Session,
+        input: &CardholderInput,
+        request: Option<&RequestFields>,
+    ) -> DeskResult<(i64, Option<i64>)> {
+        s.require(Privilege::ManageCardholders, "create cardholders")?;
+        let new = validate(&self.conn, input)?;
+        if let Some(r) = request {
+            super::requests::check_request_fields(&self.conn, s, r)?;
+        }
+        let tx = self.conn.transaction()?;
+        let id = store::cardholders::insert(&tx, &new)?;
+        let after = store::cardholders::get(&tx, id)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "cardholder.create",
+            "cardholder",
+            Some(id),
+            None,
+            Some(&snapshot(&after)),
+        )?;
+        let request_id = match request {
+            Some(r) => Some(super::requests::insert_request(&tx, s, id, r)?),
+            None => None,
+        };
+        tx.commit()?;
+        Ok((id, request_id))
+    }
+
+    /// Raises a card request for an existing cardholder.
+    pub fn request_card(
+        &mut self,
+        s: &Session,
+        cardholder_id: i64,
+        request: &RequestFields,
+    ) -> DeskResult<i64> {
+        s.require(Privilege::ManageCardholders, "request cards")?;
+        super::requests::check_request_fields(&self.conn, s, request)?;
+        if store::cardholders::get(&self.conn, cardholder_id)?.is_none() {
+            return Err(DeskError::NotFound {
+                what: "cardholder",
+                id: cardholder_id.to_string(),
+            });
+        }
+        let tx = self.conn.transaction()?;
+        let id = super::requests::insert_request(&tx, s, cardholder_id, request)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn add_site(&mut self, s: &Session, name: &str) -> DeskResult<i64> {
+        s.require(Privilege::ManageSettings, "add sites")?;
+        if name.trim().is_empty() {
+            return Err(DeskError::invalid("site name", "must not be empty"));
+        }
+        if store::sites::find(&self.conn, name)?.is_some() {
+            return Err(DeskError::invalid(
+                "site name",
+                format!("a site called {:?} already exists", name.trim()),
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        let id = store::sites::insert(&tx, name)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "site.create",
+            "site",
+            Some(id),
+            None,
+            Some(&serde_json::json!({"name": name.trim()})),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,63 @@
+use crate::domain::{CredentialState, FormatError, Privilege, RequestStatus};
+use crate::store::OpenError;
+use thiserror::Error;
+
+/// Everything an operator can be told went wrong. Messages are shown verbatim
+/// in the UI and on the command line, so each says what to do next.
+#[derive(Debug, Error)]
+pub enum DeskError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error("unknown operator or wrong password")]
+    BadLogin,
+    #[error("the database already has operators; log in as one of them instead of running init")]
+    AlreadyInitialised,
+    #[error("operator {operator} may not {action} (needs the {privilege} privilege)")]
+    Forbidden {
+        operator: String,
+        action: &'static str,
+        privilege: Privilege,
+    },
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("card request {id} is already {status}; only pending requests can be changed")]
+    NotPending { id: i64, status: RequestStatus },
+    #[error("card request {0} has no card connected yet; connect a card before closing it")]
+    NoCredential(i64),
+    #[error("credential {credential} is already assigned to {holder}; it cannot be given to {requested_for}")]
+    HeldBySomeoneElse {
+        credential: String,
+        holder: String,
+        requested_for: String,
+    },
+    #[error("credential {credential} is {state} and cannot be assigned")]
+    CredentialBlocked {
+        credential: String,
+        state: CredentialState,
+    },
+    #[error("credential {credential} is already registered (#{id}, {state}); pick it under Existing credential instead")]
+    DuplicateCredential {
+        credential: String,
+        id: i64,
+        state: CredentialState,
+    },
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{} bad row(s), nothing imported:\n{}", .0.len(), .0.join("\n"))]
+    Import(Vec<String>),
+}
+
+impl DeskError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        DeskError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+pub type DeskResult<T> = Result<T, DeskError>;

@@ -1,0 +1,44 @@
+//! What an operator can do: one method per action. Each checks the operator's
+//! privilege, validates, writes in ONE transaction with its audit record, and
+//! queues mail in the outbox. The UI and the CLI both call these and nothing
+//! else changes data.
+
+mod auth;
+mod cardholders;
+mod error;
+mod import;
+mod notification;
+mod requests;
+
+pub use auth::{NewOperatorInput, Session};
+pub use cardholders::CardholderInput;
+pub use error::{DeskError, DeskResult};
+pub use import::ImportReport;
+pub use requests::{Assigned, ConnectCard, Enrolment};
+
+use crate::store;
+use rusqlite::Connection;
+use std::path::Path;
+
+pub struct Desk {
+    conn: Connection,
+}
+
+impl Desk {
+    /// Opens (creating and migrating) the database file.
+    pub fn open(path: &Path) -> DeskResult<Desk> {
+        Ok(Desk {
+            conn: store::open(path)?,
+        })
+    }
+
+    /// Read-only access for lists and queries. Writes go through actions.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Serialises a row for the audit trail's before/after columns.
+fn snapshot<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("store rows serialise")
+}

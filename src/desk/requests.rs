@@ -1,0 +1,363 @@
+//! Answering card requests: modify, deny, connect a card, close.
+
+use super::{notification, snapshot, Desk, DeskError, DeskResult, Session};
+use crate::domain::card_format::normalize_uid;
+use crate::domain::{
+    check_eligible, CardFormat, CredentialState, FormatError, Ineligible, Privilege, RequestStatus,
+    UID_FORMAT,
+};
+use crate::store::{self, credentials::Credential, requests::CardRequest, requests::RequestFields};
+use rusqlite::Connection;
+
+/// The three ways to connect a card to a request.
+#[derive(Debug, Clone)]
+pub enum ConnectCard {
+    /// Typed in from a card format's fields: the system cannot confirm that
+    /// the data matches a physical card.
+    Manual {
+        format: String,
+        fields: Vec<(String, String)>,
+    },
+    /// An unassigned credential already on record.
+    Existing { credential_id: i64 },
+    /// A card presented to a reader (its UID).
+    Presented { uid: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrolment {
+    /// An existing credential was assigned.
+    Assigned,
+    /// The card was not on record: registered, then assigned.
+    RegisteredAndAssigned,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assigned {
+    pub credential: Credential,
+    pub enrolment: Enrolment,
+}
+
+pub(super) fn check_request_fields(
+    conn: &Connection,
+    s: &Session,
+    f: &RequestFields,
+) -> DeskResult<()> {
+    if f.badge_template.trim().is_empty() {
+        return Err(DeskError::invalid("badge template", "must be chosen"));
+    }
+    if let Some(site) = f.ship_to_site_id {
+        if !store::sites::list(conn)?.iter().any(|x| x.id == site) {
+            return Err(DeskError::NotFound {
+                what: "site",
+                id: site.to_string(),
+            });
+        }
+    }
+    if f.notify_requester && s.operator.email.is_none() {
+        return Err(DeskError::invalid(
+            "email me when the card is ready",
+            format!(
+                "operator {} has no e-mail address to send it to",
+                s.operator.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn insert_request(
+    conn: &Connection,
+    s: &Session,
+    cardholder_id: i64,
+    f: &RequestFields,
+) -> DeskResult<i64> {
+    let id = store::requests::insert(conn, cardholder_id, s.operator.id, f)?;
+    let after = store::requests::get(conn, id)?;
+    store::audit::record(
+        conn,
+        &s.operator.name,
+        "request.create",
+        "card_request",
+        Some(id),
+        None,
+        Some(&snapshot(&after)),
+    )?;
+    Ok(id)
+}
+
+/// The request, which must exist and still be pending.
+fn pending(conn: &Connection, id: i64) -> DeskResult<CardRequest> {
+    let r = store::requests::get(conn, id)?.ok_or(DeskError::NotFound {
+        what: "card request",
+        id: id.to_string(),
+    })?;
+    if !r.status.is_open() {
+        return Err(DeskError::NotPending {
+            id,
+            status: r.status,
+        });
+    }
+    Ok(r)
+}
+
+fn ineligible(conn: &Connection, c: &Credential, r: &CardRequest, why: Ineligible) -> DeskError {
+    match why {
+        Ineligible::HeldByOther(holder) => DeskError::HeldBySomeoneElse {
+            credential: c.label(),
+            holder: store::cardholders::get(conn, holder)
+                .ok()
+                .flatten()
+                .map(|h| h.full_name())
+                .unwrap_or_else(|| format!("cardholder {holder}")),
+            requested_for: r.cardholder_name.clone(),
+        },
+        Ineligible::Blocked(state) => DeskError::CredentialBlocked {
+            credential: c.label(),
+            state,
+        },
+    }
+}
+
+fn known_format(conn: &Connection, name: &str) -> DeskResult<CardFormat> {
+    store::formats::get(conn, name)?
+        .ok_or_else(|| FormatError::UnknownFormat(name.to_string()).into())
+}
+
+/// Finds or registers the credential the operator chose. Nothing is written
+/// unless the card is new; eligibility is checked by the caller.
+fn resolve(
+    conn: &Connection,
+    r: &CardRequest,
+    how: &ConnectCard,
+) -> DeskResult<(Credential, Enrolment)> {
+    let register = |format: &str, value: &str, fields: serde_json::Value, uid: Option<&str>| {
+        let id = store::credentials::insert(
+            conn,
+            &store::credentials::NewCredential {
+                format,
+                value,
+                fields: &fields,
+                uid,
+                state: CredentialState::Unassigned,
+                cardholder_id: None,
+            },
+        )?;
+        let c = store::credentials::get(conn, id)?.expect("just inserted");
+        Ok::<_, DeskError>((c, Enrolment::RegisteredAndAssigned))
+    };
+    match how {
+        ConnectCard::Manual { format, fields } => {
+            let f = known_format(conn, format)?;
+            if f.name() == UID_FORMAT {
+                let uid = fields
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("uid"))
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or_default();
+                return resolve(conn, r, &ConnectCard::Presented { uid: uid.into() });
+            }
+            let values = f.parse_fields(fields)?;
+            let bits = f.encode(&values)?;
+            if let Some(existing) = store::credentials::find_by_value(conn, f.name(), &bits)? {
+                check_eligible(existing.state, existing.cardholder_id, r.cardholder_id)
+                    .map_err(|why| ineligible(conn, &existing, r, why))?;
+                return Err(DeskError::DuplicateCredential {
+                    credential: existing.label(),
+                    id: existing.id,
+                    state: existing.state,
+                });
+            }
+            register(f.name(), &bits, f.fields_json(&values), None)
+        }
+        ConnectCard::Existing { credential_id } => {
+            let c = store::credentials::get(conn, *credential_id)?.ok_or(DeskError::NotFound {
+                what: "credential",
+                id: credential_id.to_string(),
+            })?;
+            Ok((c, Enrolment::Assigned))
+        }
+        ConnectCard::Presented { uid } => {
+            let uid = normalize_uid(uid)?;
+            match store::credentials::find_by_uid(conn, &uid)? {
+                Some(c) => Ok((c, Enrolment::Assigned)),
+                None => register(UID_FORMAT, &uid, serde_json::json!({}), Some(&uid)),
+            }
+        }
+    }
+}
+
+/// Puts a card back in stock (when its request is re-connected or denied).
+fn release(conn: &Connection, actor: &str, credential_id: i64) -> DeskResult<()> {
+    let before = store::credentials::get(conn, credential_id)?;
+    store::credentials::set_holder(conn, credential_id, CredentialState::Unassigned, None)?;
+    let after = store::credentials::get(conn, credential_id)?;
+    store::audit::record(
+        conn,
+        actor,
+        "credential.release",
+        "credential",
+        Some(credential_id),
+        Some(&snapshot(&before)),
+        Some(&snapshot(&after)),
+    )?;
+    Ok(())
+}
+
+impl Desk {
+    pub fn pending_count(&self) -> DeskResult<i64> {
+        Ok(store::requests::count_pending(&self.conn)?)
+    }
+
+    pub fn requests(&self, status: Option<RequestStatus>) -> DeskResult<Vec<CardRequest>> {
+        Ok(store::requests::list(&self.conn, status)?)
+    }
+
+    pub fn request(&self, id: i64) -> DeskResult<CardRequest> {
+        store::requests::get(&self.conn, id)?.ok_or(DeskError::NotFound {
+            what: "card request",
+            id: id.to_string(),
+        })
+    }
+
+    pub fn modify_request(&mut self, s: &Session, id: i64, f: &RequestFields) -> DeskResult<()> {
+        s.require(Privilege::AnswerRequests, "modify card requests")?;
+        let tx = self.conn.transaction()?;
+        let before = pending(&tx, id)?;
+        // "Email me" goes to the requester, so check against their address.
+        let requester =
+            store::operators::get(&tx, before.requester_id)?.ok_or(DeskError::NotFound {
+                what: "operator",
+                id: before.requester_id.to_string(),
+            })?;
+        let as_requester = Session {
+            operator: requester,
+        };
+        check_request_fields(&tx, &as_requester, f)?;
+        store::requests::update_fields(&tx, id, f)?;
+        let after = store::requests::get(&tx, id)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "request.modify",
+            "card_request",
+            Some(id),
+            Some(&snapshot(&before)),
+            Some(&snapshot(&after)),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Connects a card to a pending request: the credential becomes active
+    /// and held by the request's cardholder. One transaction.
+    pub fn connect_card(
+        &mut self,
+        s: &Session,
+        id: i64,
+        how: &ConnectCard,
+    ) -> DeskResult<Assigned> {
+        s.require(Privilege::AnswerRequests, "connect cards to requests")?;
+        let tx = self.conn.transaction()?;
+        let before = pending(&tx, id)?;
+        let (cred, enrolment) = resolve(&tx, &before, how)?;
+        check_eligible(cred.state, cred.cardholder_id, before.cardholder_id)
+            .map_err(|why| ineligible(&tx, &cred, &before, why))?;
+        if let Some(old) = before.credential_id.filter(|&old| old != cred.id) {
+            release(&tx, &s.operator.name, old)?;
+        }
+        store::credentials::set_holder(
+            &tx,
+            cred.id,
+            CredentialState::Active,
+            Some(before.cardholder_id),
+        )?;
+        store::requests::set_credential(&tx, id, cred.id)?;
+        let credential = store::credentials::get(&tx, cred.id)?.expect("exists");
+        let after = store::requests::get(&tx, id)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            match enrolment {
+                Enrolment::Assigned => "request.connect_card",
+                Enrolment::RegisteredAndAssigned => "request.register_and_connect_card",
+            },
+            "card_request",
+            Some(id),
+            Some(&serde_json::json!({"request": before, "credential": cred})),
+            Some(&serde_json::json!({"request": after, "credential": credential})),
+        )?;
+        tx.commit()?;
+        Ok(Assigned {
+            credential,
+            enrolment,
+        })
+    }
+
+    /// Denies requests (all or none), with an optional reason. Any card
+    /// already connected goes back to stock. Requesters who asked are e-mailed.
+    pub fn deny_requests(
+        &mut self,
+        s: &Session,
+        ids: &[i64],
+        reason: Option<&str>,
+    ) -> DeskResult<()> {
+        s.require(Privilege::DenyRequests, "deny card requests")?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let tx = self.conn.transaction()?;
+        for &id in ids {
+            let before = pending(&tx, id)?;
+            if let Some(c) = before.credential_id {
+                release(&tx, &s.operator.name, c)?;
+            }
+            store::requests::answer(&tx, id, RequestStatus::Denied, s.operator.id, reason)?;
+            let after = store::requests::get(&tx, id)?.expect("exists");
+            notification::queue(&tx, &after, &s.operator)?;
+            store::audit::record(
+                &tx,
+                &s.operator.name,
+                "request.deny",
+                "card_request",
+                Some(id),
+                Some(&snapshot(&before)),
+                Some(&snapshot(&after)),
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn deny_request(&mut self, s: &Session, id: i64, reason: Option<&str>) -> DeskResult<()> {
+        self.deny_requests(s, &[id], reason)
+    }
+
+    /// Completes requests (all or none); each must have a card connected.
+    pub fn close_requests(&mut self, s: &Session, ids: &[i64]) -> DeskResult<()> {
+        s.require(Privilege::AnswerRequests, "close card requests")?;
+        let tx = self.conn.transaction()?;
+        for &id in ids {
+            let before = pending(&tx, id)?;
+            if before.credential_id.is_none() {
+                return Err(DeskError::NoCredential(id));
+            }
+            store::requests::answer(&tx, id, RequestStatus::Completed, s.operator.id, None)?;
+            let after = store::requests::get(&tx, id)?.expect("exists");
+            notification::queue(&tx, &after, &s.operator)?;
+            store::audit::record(
+                &tx,
+                &s.operator.name,
+                "request.close",
+                "card_request",
+                Some(id),
+                Some(&snapshot(&before)),
+                Some(&snapshot(&after)),
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn close_request(&mut self, s: &Session, id: i64) -> DeskResult<()> {
+        self.close_requests(s, &[id])
+    }
+}

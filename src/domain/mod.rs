@@ -1,0 +1,11 @@
+//! Pure types and rules: no I/O. Everything here is unit-tested.
+
+pub mod card_format;
+pub mod card_request;
+pub mod credential;
+pub mod privilege;
+
+pub use card_format::{builtin_formats, CardFormat, FieldValues, FormatError, UID_FORMAT};
+pub use card_request::RequestStatus;
+pub use credential::{check_eligible, CredentialState, Ineligible};
+pub use privilege::{Privilege, Role};

@@ -1,0 +1,109 @@
+//! What an operator may do. Roles are named bundles of privileges; the
+//! privileges are what the desk actions check.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Privilege {
+    /// Create and edit cardholders, raise card requests.
+    ManageCardholders,
+    /// Modify requests, connect cards, close requests.
+    AnswerRequests,
+    DenyRequests,
+    PrintCards,
+    ManageFormats,
+    ManageOperators,
+    /// Mail server, templates, site settings.
+    ManageSettings,
+    ViewAudit,
+}
+
+impl Privilege {
+    pub const ALL: [Privilege; 8] = [
+        Self::ManageCardholders,
+        Self::AnswerRequests,
+        Self::DenyRequests,
+        Self::PrintCards,
+        Self::ManageFormats,
+        Self::ManageOperators,
+        Self::ManageSettings,
+        Self::ViewAudit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ManageCardholders => "manage_cardholders",
+            Self::AnswerRequests => "answer_requests",
+            Self::DenyRequests => "deny_requests",
+            Self::PrintCards => "print_cards",
+            Self::ManageFormats => "manage_formats",
+            Self::ManageOperators => "manage_operators",
+            Self::ManageSettings => "manage_settings",
+            Self::ViewAudit => "view_audit",
+        }
+    }
+}
+
+impl fmt::Display for Privilege {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Privilege {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown privilege {s:?}"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Administrator,
+    /// Answers and denies requests, prints.
+    Supervisor,
+    /// Enrols cardholders and answers requests, but may not deny them.
+    Operator,
+    /// Reads lists only.
+    Viewer,
+}
+
+impl Role {
+    pub fn privileges(self) -> Vec<Privilege> {
+        use Privilege::*;
+        match self {
+            Role::Administrator => Privilege::ALL.to_vec(),
+            Role::Supervisor => vec![
+                ManageCardholders,
+                AnswerRequests,
+                DenyRequests,
+                PrintCards,
+                ViewAudit,
+            ],
+            Role::Operator => vec![ManageCardholders, AnswerRequests, PrintCards],
+            Role::Viewer => vec![],
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "administrator" | "admin" => Ok(Role::Administrator),
+            "supervisor" => Ok(Role::Supervisor),
+            "operator" => Ok(Role::Operator),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(format!(
+                "unknown role {other:?} (administrator, supervisor, operator or viewer)"
+            )),
+        }
+    }
+}

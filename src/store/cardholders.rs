@@ -1,0 +1,123 @@
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cardholder {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub site_id: Option<i64>,
+    pub activation: Option<String>,
+    pub expiry: Option<String>,
+    pub has_photo: bool,
+    pub created_at: String,
+}
+
+impl Cardholder {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewCardholder {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub photo: Option<(Vec<u8>, String)>,
+    pub site_id: Option<i64>,
+    pub activation: Option<String>,
+    pub expiry: Option<String>,
+}
+
+pub fn insert(conn: &Connection, c: &NewCardholder) -> rusqlite::Result<i64> {
+    let (photo, mime) = match &c.photo {
+        Some((bytes, mime)) => (Some(bytes.as_slice()), Some(mime.as_str())),
+        None => (None, None),
+    };
+    conn.execute(
+        "INSERT INTO cardholder (first_name, last_name, email, department, photo, photo_mime,
+                                 site_id, activation, expiry, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            c.first_name.trim(),
+            c.last_name.trim(),
+            c.email,
+            c.department,
+            photo,
+            mime,
+            c.site_id,
+            c.activation,
+            c.expiry,
+            super::now()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+const COLUMNS: &str = "id, first_name, last_name, email, department, site_id, activation, expiry,
+                       photo IS NOT NULL, created_at";
+
+fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Cardholder> {
+    Ok(Cardholder {
+        id: r.get(0)?,
+        first_name: r.get(1)?,
+        last_name: r.get(2)?,
+        email: r.get(3)?,
+        department: r.get(4)?,
+        site_id: r.get(5)?,
+        activation: r.get(6)?,
+        expiry: r.get(7)?,
+        has_photo: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Cardholder>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM cardholder WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
+}
+
+pub fn photo(conn: &Connection, id: i64) -> rusqlite::Result<Option<(Vec<u8>, String)>> {
+    conn.query_row(
+        "SELECT photo, photo_mime FROM cardholder WHERE id = ?1 AND photo IS NOT NULL",
+        [id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            ))
+        },
+    )
+    .optional()
+}
+
+/// Cardholders whose name, e-mail or department contains `search`
+/// (case-insensitive), ordered by last name.
+pub fn list(
+    conn: &Connection,
+    search: &str,
+    limit: usize,
+    offset: usize,
+) -> rusqlite::Result<Vec<Cardholder>> {
+    let like = format!("%{}%", search.trim());
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM cardholder
+         WHERE ?1 = '%%' OR first_name || ' ' || last_name LIKE ?1
+            OR ifnull(email, '') LIKE ?1 OR ifnull(department, '') LIKE ?1
+         ORDER BY last_name, first_name, id LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(params![like, limit as i64, offset as i64], from_row)?;
+    rows.collect()
+}
+
+pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM cardholder", [], |r| r.get(0))
+}

@@ -1,0 +1,147 @@
+use crate::domain::CredentialState;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Credential {
+    pub id: i64,
+    pub format: String,
+    pub value: String,
+    pub fields: serde_json::Value,
+    pub uid: Option<String>,
+    pub state: CredentialState,
+    pub cardholder_id: Option<i64>,
+    /// "First Last" of the holder, when there is one.
+    pub holder_name: Option<String>,
+    pub created_at: String,
+}
+
+impl Credential {
+    /// Short human form: "H10301 12:3456" or "UID 04A1B2C3".
+    pub fn label(&self) -> String {
+        match self.fields.as_object() {
+            Some(map) if !map.is_empty() => {
+                let parts: Vec<String> = map.values().map(|v| v.to_string()).collect();
+                format!("{} {}", self.format, parts.join(":"))
+            }
+            _ => format!("{} {}", self.format, self.value),
+        }
+    }
+}
+
+pub struct NewCredential<'a> {
+    pub format: &'a str,
+    pub value: &'a str,
+    pub fields: &'a serde_json::Value,
+    pub uid: Option<&'a str>,
+    pub state: CredentialState,
+    pub cardholder_id: Option<i64>,
+}
+
+pub fn insert(conn: &Connection, c: &NewCredential) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO credential (format, value, fields, uid, state, cardholder_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            c.format,
+            c.value,
+            c.fields.to_string(),
+            c.uid,
+            c.state.as_str(),
+            c.cardholder_id,
+            super::now()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+const SELECT: &str = "SELECT c.id, c.format, c.value, c.fields, c.uid, c.state, c.cardholder_id,
+        h.first_name || ' ' || h.last_name, c.created_at
+   FROM credential c LEFT JOIN cardholder h ON h.id = c.cardholder_id";
+
+fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Credential> {
+    let fields: String = r.get(3)?;
+    let state: String = r.get(5)?;
+    Ok(Credential {
+        id: r.get(0)?,
+        format: r.get(1)?,
+        value: r.get(2)?,
+        fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
+        uid: r.get(4)?,
+        state: state.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
+        })?,
+        cardholder_id: r.get(6)?,
+        holder_name: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Credential>> {
+    conn.query_row(&format!("{SELECT} WHERE c.id = ?1"), [id], from_row)
+        .optional()
+}
+
+pub fn find_by_value(
+    conn: &Connection,
+    format: &str,
+    value: &str,
+) -> rusqlite::Result<Option<Credential>> {
+    conn.query_row(
+        &format!("{SELECT} WHERE c.format = ?1 AND c.value = ?2"),
+        params![format, value],
+        from_row,
+    )
+    .optional()
+}
+
+/// The credential for a physical card, whatever its format: by its recorded
+/// UID, or a raw-UID credential with that value.
+pub fn find_by_uid(conn: &Connection, uid: &str) -> rusqlite::Result<Option<Credential>> {
+    conn.query_row(
+        &format!(
+            "{SELECT} WHERE c.uid = ?1 OR (c.format = '{}' AND c.value = ?1)
+             ORDER BY c.id LIMIT 1",
+            crate::domain::UID_FORMAT
+        ),
+        [uid],
+        from_row,
+    )
+    .optional()
+}
+
+pub fn set_holder(
+    conn: &Connection,
+    id: i64,
+    state: CredentialState,
+    cardholder_id: Option<i64>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE credential SET state = ?2, cardholder_id = ?3 WHERE id = ?1",
+        params![id, state.as_str(), cardholder_id],
+    )?;
+    Ok(())
+}
+
+/// Credentials, optionally in one state, matching `search` in value, fields
+/// or holder name; newest first.
+pub fn list(
+    conn: &Connection,
+    state: Option<CredentialState>,
+    search: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<Credential>> {
+    let like = format!("%{}%", search.trim());
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE (?1 IS NULL OR c.state = ?1)
+           AND (?2 = '%%' OR c.value LIKE ?2 OR c.fields LIKE ?2 OR c.format LIKE ?2
+                OR ifnull(c.uid, '') LIKE ?2
+                OR ifnull(h.first_name || ' ' || h.last_name, '') LIKE ?2)
+         ORDER BY c.id DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(
+        params![state.map(|s| s.as_str()), like, limit as i64],
+        from_row,
+    )?;
+    rows.collect()
+}

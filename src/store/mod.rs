@@ -1,0 +1,125 @@
+//! The embedded SQLite store: opening, migrating, and one module per table
+//! family. Functions here run single statements on a connection (or an open
+//! transaction); the desk layer decides what belongs in one transaction.
+
+pub mod audit;
+pub mod cardholders;
+pub mod credentials;
+pub mod formats;
+pub mod operators;
+pub mod outbox;
+pub mod requests;
+pub mod settings;
+pub mod sites;
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+use std::path::Path;
+use std::sync::LazyLock;
+use thiserror::Error;
+
+/// migrations/NNNN_*.sql, in order. Append only.
+const MIGRATION_SQL: &[&str] = &[include_str!("../../migrations/0001_initial.sql")];
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect()));
+
+#[derive(Debug, Error)]
+pub enum OpenError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("database {path} was written by a newer CardDesk (schema {found}, this version knows {known}); refusing to open it")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot migrate database {path}: {source}")]
+    Migrate {
+        path: String,
+        source: rusqlite_migration::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// Number of migrations this build knows.
+pub fn schema_version() -> i64 {
+    MIGRATION_SQL.len() as i64
+}
+
+/// Opens (creating if needed) and migrates the database at `path`.
+pub fn open(path: &Path) -> Result<Connection, OpenError> {
+    let shown = path.display().to_string();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| OpenError::Open {
+            path: shown.clone(),
+            source: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
+        })?;
+    }
+    let mut conn = Connection::open(path).map_err(|source| OpenError::Open {
+        path: shown.clone(),
+        source,
+    })?;
+    configure(&conn)?;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > schema_version() {
+        return Err(OpenError::TooNew {
+            path: shown,
+            found,
+            known: schema_version(),
+        });
+    }
+    // rusqlite_migration applies every pending migration in one transaction.
+    MIGRATIONS
+        .to_latest(&mut conn)
+        .map_err(|source| OpenError::Migrate {
+            path: shown,
+            source,
+        })?;
+    formats::ensure_builtin(&conn)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// A counter that changes whenever *another* connection commits to the
+/// database file: cheap to poll for live updates.
+pub fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "data_version", |r| r.get(0))
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        MIGRATIONS.validate().unwrap();
+    }
+
+    #[test]
+    fn refuses_newer_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        drop(open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        let err = open(&path).unwrap_err();
+        assert!(matches!(err, OpenError::TooNew { found: 99, .. }), "{err}");
+    }
+}
