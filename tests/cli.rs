@@ -1,0 +1,278 @@
+//! The command line as scripts use it: exit codes, `error:` lines, and the
+//! whole card-request procedure end to end on a real database file.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let cli = Cli {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let out = cli.run_with_stdin(
+            &["init", "--admin", "alice", "--email", "alice@site.example"],
+            "s3cret-pass\n",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        cli
+    }
+
+    fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("desk.db")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_carddesk"));
+        c.arg("--db")
+            .arg(self.db())
+            .args(args)
+            .env("CARDDESK_OPERATOR", "alice")
+            .env("CARDDESK_PASSWORD", "s3cret-pass")
+            .env_remove("CARDDESK_DB")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut c = self.command(args);
+        c.env_remove("CARDDESK_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs and expects success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and expects exit 1 with one `error:` line; returns that line.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(lines[0].starts_with("error: "), "{err}");
+        lines[0].to_string()
+    }
+}
+
+#[test]
+fn request_procedure_end_to_end() {
+    let cli = Cli::new();
+    let id = cli.ok(&[
+        "cardholder",
+        "add",
+        "--first",
+        "Jan",
+        "--last",
+        "Jansen",
+        "--email",
+        "jan@example.org",
+        "--request-card",
+        "--reason",
+        "no printer",
+        "--notify",
+    ]);
+    assert_eq!(id.trim(), "1");
+    assert_eq!(cli.ok(&["request", "count"]).trim(), "1");
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["request", "list", "--json"])).unwrap();
+    let req = &listed[0];
+    assert_eq!(req["cardholder_id"], 1);
+    assert_eq!(req["status"], "pending");
+    assert_eq!(req["notify_requester"], true);
+    assert_eq!(req["credential_id"], serde_json::Value::Null);
+    let rid = req["id"].as_i64().unwrap().to_string();
+
+    cli.ok(&[
+        "request",
+        "assign",
+        &rid,
+        "--format",
+        "H10301",
+        "facility=12",
+        "card=345",
+    ]);
+    cli.ok(&["request", "close", &rid]);
+    assert_eq!(cli.ok(&["request", "count"]).trim(), "0");
+
+    let creds: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["credential", "list", "--json"])).unwrap();
+    assert_eq!(creds[0]["format"], "H10301");
+    assert_eq!(creds[0]["value"], "00000110000000001010110010");
+    assert_eq!(creds[0]["fields"]["facility"], 12);
+    assert_eq!(creds[0]["state"], "active");
+    assert_eq!(creds[0]["cardholder_id"], 1);
+
+    let outbox: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["outbox", "list", "--json"])).unwrap();
+    assert_eq!(outbox.as_array().unwrap().len(), 1);
+    assert_eq!(outbox[0]["to_address"], "alice@site.example");
+    assert_eq!(outbox[0]["status"], "pending");
+
+    let verified = cli.ok(&["audit", "verify"]);
+    assert!(verified.starts_with("audit trail intact: "), "{verified}");
+
+    // Editing any audit row by hand breaks the chain.
+    let conn = rusqlite::Connection::open(cli.db()).unwrap();
+    conn.execute("UPDATE audit_event SET after = '{}' WHERE id = 3", [])
+        .unwrap();
+    drop(conn);
+    let err = cli.fails(&["audit", "verify"]);
+    assert!(err.contains("audit trail broken at event 3"), "{err}");
+}
+
+#[test]
+fn format_commands() {
+    let cli = Cli::new();
+    assert_eq!(
+        cli.ok(&["format", "encode", "H10301", "facility=1", "card=1"])
+            .trim(),
+        "10000000100000000000000010"
+    );
+    assert_eq!(
+        cli.ok(&["format", "decode", "H10301", "10000000100000000000000010"]),
+        "facility=1\ncard=1\nparity=ok\n"
+    );
+    assert!(cli
+        .ok(&["format", "decode", "H10301", "10000000100000000000000011"])
+        .ends_with("parity=bad\n"));
+    assert_eq!(
+        cli.fails(&["format", "encode", "H10301", "facility=1", "card=70000"]),
+        "error: card 70000 is out of range for H10301 (0–65535)"
+    );
+    assert_eq!(
+        cli.fails(&["format", "decode", "H10301", "1010"]),
+        "error: H10301 takes 26 bits, got 4"
+    );
+    assert!(cli
+        .fails(&["format", "encode", "H2", "card=1"])
+        .contains("unknown card format \"H2\""));
+    assert!(cli.ok(&["format", "list"]).contains("C1K48"));
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let cli = Cli::new();
+    cli.ok(&[
+        "cardholder",
+        "add",
+        "--first",
+        "Hal",
+        "--last",
+        "Holder",
+        "--request-card",
+    ]);
+    cli.ok(&[
+        "request",
+        "assign",
+        "1",
+        "--format",
+        "H10301",
+        "facility=1",
+        "card=1",
+    ]);
+    cli.ok(&[
+        "cardholder",
+        "add",
+        "--first",
+        "Ann",
+        "--last",
+        "Asker",
+        "--request-card",
+    ]);
+    let before = cli.ok(&["audit", "verify"]);
+
+    assert_eq!(cli.fails(&["request", "assign", "2", "--format", "H10301", "facility=1", "card=1"]),
+        "error: credential H10301 1:1 is already assigned to Hal Holder; it cannot be given to Ann Asker");
+    assert_eq!(
+        cli.fails(&[
+            "request",
+            "assign",
+            "2",
+            "--format",
+            "H10301",
+            "facility=300",
+            "card=1"
+        ]),
+        "error: facility 300 is out of range for H10301 (0–255)"
+    );
+    assert_eq!(
+        cli.fails(&["request", "close", "2"]),
+        "error: card request 2 has no card connected yet; connect a card before closing it"
+    );
+    assert_eq!(
+        cli.fails(&["request", "deny", "9"]),
+        "error: card request 9 does not exist"
+    );
+    assert_eq!(cli.ok(&["audit", "verify"]), before, "no event was written");
+    assert_eq!(cli.ok(&["request", "count"]).trim(), "2");
+
+    let mut wrong = cli.command(&["request", "deny", "2"]);
+    wrong.env("CARDDESK_PASSWORD", "guess");
+    let out = wrong.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: unknown operator or wrong password"
+    );
+
+    // Usage errors exit 2.
+    let out = cli.command(&["request", "frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn import_from_csv() {
+    let cli = Cli::new();
+    let csv = cli.dir.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "first_name,last_name,email\nAnn,One,ann@example.org\nBen,,\n",
+    )
+    .unwrap();
+    let err = cli.fails(&["import", "cardholders", csv.to_str().unwrap()]);
+    assert!(
+        err.contains("line 3: last name: must not be empty"),
+        "{err}"
+    );
+    assert_eq!(cli.ok(&["cardholder", "list"]), "");
+    let out = cli.ok(&["import", "cardholders", csv.to_str().unwrap(), "--skip-bad"]);
+    assert_eq!(out.trim(), "imported 1 cardholder(s)");
+    let list: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["cardholder", "list", "--json"])).unwrap();
+    assert_eq!(list[0]["last_name"], "One");
+}
+
+#[test]
+fn init_twice_is_refused() {
+    let cli = Cli::new();
+    let out = cli.run_with_stdin(&["init", "--admin", "bob"], "another-pass\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already has operators"));
+}
