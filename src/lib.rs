@@ -2,8 +2,10 @@
 //! printed access cards. Layers only look downwards:
 //! `ui`/`cli` → `desk` → `store`, `devices`, `badge` → `domain`.
 
+pub mod badge;
 pub mod cli;
 pub mod desk;
+pub mod devices;
 pub mod domain;
 pub mod store;
 pub mod ui;

@@ -1,0 +1,1 @@
+//! Badge templates and rendering to PDF (issue 4).

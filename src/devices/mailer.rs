@@ -1,0 +1,1 @@
+//! SMTP mailer: sends the outbox (issue 5).

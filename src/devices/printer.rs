@@ -1,0 +1,1 @@
+//! Card printer adapter: CUPS (issue 4).

@@ -1,0 +1,1 @@
+//! Card reader adapter: PC/SC (issue 3).
