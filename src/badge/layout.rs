@@ -74,24 +74,27 @@ pub(crate) struct Prepared<'t> {
 impl<'t> Prepared<'t> {
     pub fn new(template: &'t Template) -> Result<Self, BadgeError> {
         template.validate()?;
-        let logos = template
-            .sides()
-            .map(|(_, side)| {
-                side.elements
-                    .iter()
-                    .map(|e| match e {
-                        Element::Logo { image: None, .. } => Ok(Some(DEFAULT_LOGO.clone())),
-                        Element::Logo { image: Some(b64), .. } => decode_base64_image(b64)
-                            .map(|i| Some(Arc::new(i)))
-                            .map_err(|reason| BadgeError::Template {
-                                template: template.name.clone(),
-                                reason,
-                            }),
-                        _ => Ok(None),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let logos =
+            template
+                .sides()
+                .map(|(_, side)| {
+                    side.elements
+                        .iter()
+                        .map(|e| match e {
+                            Element::Logo { image: None, .. } => Ok(Some(DEFAULT_LOGO.clone())),
+                            Element::Logo {
+                                image: Some(b64), ..
+                            } => decode_base64_image(b64).map(|i| Some(Arc::new(i))).map_err(
+                                |reason| BadgeError::Template {
+                                    template: template.name.clone(),
+                                    reason,
+                                },
+                            ),
+                            _ => Ok(None),
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
         Ok(Prepared { template, logos })
     }
 
@@ -303,19 +306,13 @@ fn qr_rects(value: &str, x: f32, y: f32, size: f32) -> Result<Vec<[f32; 4]>, Bad
 
 /// Code 128 bars filling the box, with a 10-module quiet zone each side.
 /// Digit strings of even length use the dense set C, the rest set B.
-fn code128_rects(
-    value: &str,
-    x: f32,
-    y: f32,
-    w: f32,
-    h: f32,
-) -> Result<Vec<[f32; 4]>, BadgeError> {
+fn code128_rects(value: &str, x: f32, y: f32, w: f32, h: f32) -> Result<Vec<[f32; 4]>, BadgeError> {
     let err = |reason: &str| BadgeError::Barcode {
         symbology: "Code 128",
         value: value.to_string(),
         reason: reason.to_string(),
     };
-    let set = if value.len() % 2 == 0 && value.bytes().all(|b| b.is_ascii_digit()) {
+    let set = if value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_digit()) {
         'Ć'
     } else if value.bytes().all(|b| (32..=126).contains(&b)) {
         'Ɓ'
@@ -387,6 +384,8 @@ mod tests {
         let rects = qr_rects("12345", 10.0, 10.0, 29.0).unwrap();
         // Version 1 = 21 modules + 8 quiet = 29 → 1 mm modules; finder at 4 mm.
         assert!(rects.iter().any(|r| r[0] == 14.0 && r[1] == 14.0));
-        assert!(rects.iter().all(|r| r[0] + r[2] <= 35.0 && r[1] + r[3] <= 35.0));
+        assert!(rects
+            .iter()
+            .all(|r| r[0] + r[2] <= 35.0 && r[1] + r[3] <= 35.0));
     }
 }

@@ -49,7 +49,16 @@ fn raster(page: &Page, s: f32) -> RgbaImage {
                 bold,
                 color,
                 text,
-            } => draw_text(&mut img, *x * s, *baseline * s, *size, *bold, *color, text, s),
+            } => draw_text(
+                &mut img,
+                *x * s,
+                *baseline * s,
+                *size,
+                *bold,
+                *color,
+                text,
+                s,
+            ),
             Prim::Image { x, y, w, h, image } => {
                 let (tw, th) = (
                     ((x + w) * s).round() as u32 - (x * s).round() as u32,

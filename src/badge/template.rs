@@ -17,7 +17,10 @@ pub const BUILTIN_JSON: [(&str, &str); 2] = [
         "Standard",
         include_str!("../../assets/templates/standard.json"),
     ),
-    ("Visitor", include_str!("../../assets/templates/visitor.json")),
+    (
+        "Visitor",
+        include_str!("../../assets/templates/visitor.json"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,17 +270,23 @@ impl Template {
                 match e {
                     Element::Text { text, size, .. } => {
                         if !(*size >= 2.0 && *size <= 72.0) {
-                            return Err(err(format!("{at}: text size {size} pt is outside 2–72 pt")));
+                            return Err(err(format!(
+                                "{at}: text size {size} pt is outside 2–72 pt"
+                            )));
                         }
                         check_placeholders(text).map_err(|r| err(format!("{at}: {r}")))?;
                     }
                     Element::Qr { value, .. } | Element::Code128 { value, .. } => {
                         if value.trim().is_empty() {
-                            return Err(err(format!("{at}: needs a value, e.g. \"{{card_number}}\"")));
+                            return Err(err(format!(
+                                "{at}: needs a value, e.g. \"{{card_number}}\""
+                            )));
                         }
                         check_placeholders(value).map_err(|r| err(format!("{at}: {r}")))?;
                     }
-                    Element::Logo { image: Some(b64), .. } => {
+                    Element::Logo {
+                        image: Some(b64), ..
+                    } => {
                         super::layout::decode_base64_image(b64)
                             .map_err(|r| err(format!("{at}: {r}")))?;
                     }
@@ -288,7 +297,6 @@ impl Template {
         Ok(())
     }
 }
-
 
 /// Splits `text` into literal and `{field}` parts.
 pub(crate) fn parts(text: &str) -> Result<Vec<Part<'_>>, String> {

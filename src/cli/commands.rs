@@ -43,7 +43,7 @@ fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn login(desk: &Desk, cli: &Cli) -> CliResult<Session> {
+pub(super) fn login(desk: &Desk, cli: &Cli) -> CliResult<Session> {
     let name = cli.operator.as_deref().ok_or_else(|| {
         CliError::Message(
             "this command changes data: give --operator NAME (or set CARDDESK_OPERATOR)".into(),
@@ -242,6 +242,8 @@ pub fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Request(cmd) => request_cmd(&mut desk, &cli, cmd)?,
+        Command::Badge(cmd) => super::badge::badge(&mut desk, &cli, cmd)?,
+        Command::Printer(cmd) => super::badge::printer_cmd(&cli, cmd)?,
         Command::Credential(CredentialCmd::List {
             state,
             search,
@@ -426,6 +428,7 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
             let s = login(desk, cli)?;
             desk.close_request(&s, *id)?;
         }
+        RequestCmd::Print(args) => super::badge::print(desk, cli, args)?,
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The command line: the contract scripts and tests rely on. It parses, asks
 //! the desk, and prints; every rule lives in `desk`/`domain`.
 
+mod badge;
 mod commands;
 
 use clap::{Parser, Subcommand};
@@ -63,6 +64,12 @@ pub enum Command {
     /// Mail waiting in the outbox.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Badge templates and rendering.
+    #[command(subcommand)]
+    Badge(badge::BadgeCmd),
+    /// Card printers.
+    #[command(subcommand)]
+    Printer(badge::PrinterCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +122,8 @@ pub struct RequestOptions {
     pub ship_to: Option<String>,
 }
 
+// Parsed once per run; boxing the big variant would only obscure it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CardholderCmd {
     /// Add a cardholder; prints the new id (and the request id with --request-card).
@@ -195,6 +204,8 @@ pub enum RequestCmd {
     },
     /// Complete the request (a card must be connected).
     Close { id: i64 },
+    /// Print the request's badge and wait for the printer's verdict.
+    Print(badge::PrintArgs),
 }
 
 #[derive(Debug, Subcommand)]

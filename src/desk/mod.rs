@@ -4,6 +4,7 @@
 //! else changes data.
 
 mod auth;
+mod badges;
 mod cardholders;
 mod error;
 mod import;
@@ -11,6 +12,7 @@ mod notification;
 mod requests;
 
 pub use auth::{NewOperatorInput, Session};
+pub use badges::PreparedPrint;
 pub use cardholders::CardholderInput;
 pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
