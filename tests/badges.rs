@@ -208,7 +208,10 @@ fn preview_matches_the_pdf() {
         let data = BadgeData::sample();
         let preview = badge::preview_at(&t, &data, 10.0).unwrap().remove(0);
         let (pw, ph) = (preview.width().to_string(), preview.height().to_string());
-        let pdf = write_pdf(dir.path(), &badge::render_pdf(&t, &[data.clone()]).unwrap());
+        let pdf = write_pdf(
+            dir.path(),
+            &badge::render_pdf(&t, std::slice::from_ref(&data)).unwrap(),
+        );
         let prefix = dir.path().join(format!("{}-pdf", t.name));
         tool(
             "pdftoppm",
