@@ -201,11 +201,55 @@ fn batch_renders_one_page_per_card_side() {
 /// The preview is drawn from the same layout and font as the PDF: compared
 /// with poppler's rendering of the PDF at the same resolution, nearly every
 /// pixel agrees.
+/// A wide JPEG photo: it goes into the PDF unchanged and is clipped there,
+/// while the preview crops the decoded pixels.
+fn wide_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(240, 120, |x, y| {
+        if !(80..160).contains(&x) {
+            image::Rgb([200, 30, 30])
+        } else {
+            image::Rgb([(y * 2) as u8, 90, 160])
+        }
+    });
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    bytes
+}
+
+#[test]
+fn jpeg_photo_is_embedded_unchanged() {
+    let t = Template::builtin().remove(0);
+    let mut data = BadgeData::sample();
+    data.photo = Some(wide_jpeg());
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write_pdf(dir.path(), &badge::render_pdf(&t, &[data]).unwrap());
+    let images = tool("pdfimages", &["-list", &pdf], "poppler-utils");
+    assert!(
+        images.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 8 && f[3] == "240" && f[4] == "120" && f[8] == "jpeg"
+        }),
+        "the 240 x 120 JPEG is not in the PDF as it was:\n{images}"
+    );
+}
+
 #[test]
 fn preview_matches_the_pdf() {
     let dir = tempfile::tempdir().unwrap();
-    for t in Template::builtin() {
-        let data = BadgeData::sample();
+    let cases = Template::builtin()
+        .into_iter()
+        .map(|t| (t, None))
+        .chain([(Template::builtin().remove(0), Some(wide_jpeg()))]);
+    for (i, (mut t, photo)) in cases.enumerate() {
+        t.name = format!("{}{i}", t.name);
+        let mut data = BadgeData::sample();
+        if photo.is_some() {
+            data.photo = photo;
+        }
         let preview = badge::preview_at(&t, &data, 10.0).unwrap().remove(0);
         let (pw, ph) = (preview.width().to_string(), preview.height().to_string());
         let pdf = write_pdf(

@@ -4,7 +4,7 @@
 use super::template::{Align, Color, Element, Side, Template};
 use super::{BadgeData, BadgeError, FONT_BOLD, FONT_REGULAR, LOGO_PNG, MM_PER_PT};
 use ab_glyph::{Font, FontRef};
-use image::{imageops, DynamicImage, RgbaImage};
+use image::{DynamicImage, RgbaImage};
 use std::sync::{Arc, LazyLock};
 
 /// Images are resampled to at most this resolution on the card.
@@ -56,6 +56,81 @@ pub(crate) enum Prim {
         h: f32,
         image: Arc<RgbaImage>,
     },
+    /// The cardholder's photo covering the box `(x, y, w, h)`, centred and
+    /// cropped to it. Decoded only by whoever needs pixels.
+    Photo {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        photo: Arc<Photo>,
+    },
+}
+
+/// A photo as stored (JPEG or PNG bytes) and its pixel size.
+#[derive(Debug)]
+pub(crate) struct Photo {
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// An RGB or greyscale JPEG a PDF can carry as it is.
+    pub plain_jpeg: bool,
+    pub grey: bool,
+    pub holder: String,
+}
+
+impl Photo {
+    /// Reads the header only: size and whether the JPEG can pass through.
+    fn inspect(bytes: &[u8], holder: &str) -> Result<Photo, BadgeError> {
+        use image::ImageDecoder;
+        let err = |e: image::ImageError| BadgeError::Photo {
+            holder: holder.to_string(),
+            reason: e.to_string(),
+        };
+        let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .expect("reading from memory cannot fail");
+        let format = reader.format();
+        let decoder = reader.into_decoder().map_err(err)?;
+        let (width, height) = decoder.dimensions();
+        let color = decoder.original_color_type();
+        let grey = color == image::ExtendedColorType::L8;
+        let plain_jpeg = format == Some(image::ImageFormat::Jpeg)
+            && (grey || color == image::ExtendedColorType::Rgb8);
+        Ok(Photo {
+            bytes: bytes.to_vec(),
+            width,
+            height,
+            plain_jpeg,
+            grey,
+            holder: holder.to_string(),
+        })
+    }
+
+    /// Where the whole image goes so that it covers the box, centred
+    /// (the parts outside the box are clipped or cropped).
+    pub fn cover_rect(&self, x: f32, y: f32, w: f32, h: f32) -> [f32; 4] {
+        let (iw, ih) = (self.width as f32, self.height as f32);
+        let scale = (w / iw).max(h / ih);
+        let (pw, ph) = (iw * scale, ih * scale);
+        [x + (w - pw) / 2.0, y + (h - ph) / 2.0, pw, ph]
+    }
+
+    /// Decoded, cropped to the box's aspect ratio and at most `MAX_DPI`.
+    pub fn pixels(&self, w_mm: f32, h_mm: f32) -> Result<RgbaImage, BadgeError> {
+        let img = image::load_from_memory(&self.bytes).map_err(|e| BadgeError::Photo {
+            holder: self.holder.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(cover(img, w_mm, h_mm))
+    }
+
+    /// True when embedding the file as it is costs no more than twice the
+    /// pixels a 300 dpi copy would have.
+    pub fn pass_through(&self, w_mm: f32, h_mm: f32) -> bool {
+        let wanted = (w_mm / 25.4 * MAX_DPI) * (h_mm / 25.4 * MAX_DPI);
+        self.plain_jpeg && (self.width as f32 * self.height as f32) <= 2.0 * wanted
+    }
 }
 
 pub(crate) struct Page {
@@ -101,7 +176,7 @@ impl<'t> Prepared<'t> {
     /// One page per side of one card.
     pub fn pages(&self, data: &BadgeData) -> Result<Vec<Page>, BadgeError> {
         let (w, h) = self.template.size_mm();
-        let mut photo: Option<Arc<RgbaImage>> = None;
+        let mut photo: Option<Arc<Photo>> = None;
         self.template
             .sides()
             .zip(&self.logos)
@@ -121,7 +196,7 @@ fn side_prims(
     side: &Side,
     logos: &[Option<Arc<RgbaImage>>],
     data: &BadgeData,
-    photo: &mut Option<Arc<RgbaImage>>,
+    photo: &mut Option<Arc<Photo>>,
 ) -> Result<Vec<Prim>, BadgeError> {
     let mut prims = Vec::with_capacity(side.elements.len());
     for (e, logo) in side.elements.iter().zip(logos) {
@@ -167,14 +242,10 @@ fn side_prims(
                     continue;
                 };
                 if photo.is_none() {
-                    let img = image::load_from_memory(bytes).map_err(|e| BadgeError::Photo {
-                        holder: data.get("full_name").to_string(),
-                        reason: e.to_string(),
-                    })?;
-                    *photo = Some(Arc::new(cover(img, w, h)));
+                    *photo = Some(Arc::new(Photo::inspect(bytes, data.get("full_name"))?));
                 }
-                let image = photo.clone().expect("set above");
-                prims.push(Prim::Image { x, y, w, h, image });
+                let photo = photo.clone().expect("set above");
+                prims.push(Prim::Photo { x, y, w, h, photo });
             }
             &Element::Logo { x, y, w, h, .. } => {
                 let image = logo.clone().expect("prepared for every logo");
@@ -248,9 +319,7 @@ fn cover(img: DynamicImage, w_mm: f32, h_mm: f32) -> RgbaImage {
     let max_w = (w_mm / 25.4 * MAX_DPI).round() as u32;
     let max_h = (h_mm / 25.4 * MAX_DPI).round() as u32;
     if cropped.width() > max_w || cropped.height() > max_h {
-        cropped
-            .resize_exact(max_w, max_h, imageops::FilterType::Triangle)
-            .to_rgba8()
+        cropped.thumbnail_exact(max_w, max_h).to_rgba8()
     } else {
         cropped.to_rgba8()
     }

@@ -24,14 +24,14 @@ pub fn preview_at(
     px_per_mm: f32,
 ) -> Result<Vec<RgbaImage>, BadgeError> {
     let pages = Prepared::new(template)?.pages(data)?;
-    Ok(pages.iter().map(|p| raster(p, px_per_mm)).collect())
+    pages.iter().map(|p| raster(p, px_per_mm)).collect()
 }
 
 fn px(c: Color) -> Rgba<u8> {
     Rgba([c.r, c.g, c.b, 255])
 }
 
-fn raster(page: &Page, s: f32) -> RgbaImage {
+fn raster(page: &Page, s: f32) -> Result<RgbaImage, BadgeError> {
     let (w, h) = ((page.w * s).round() as u32, (page.h * s).round() as u32);
     let mut img = RgbaImage::from_pixel(w, h, px(page.background));
     for prim in &page.prims {
@@ -59,25 +59,25 @@ fn raster(page: &Page, s: f32) -> RgbaImage {
                 text,
                 s,
             ),
-            Prim::Image { x, y, w, h, image } => {
-                let (tw, th) = (
-                    ((x + w) * s).round() as u32 - (x * s).round() as u32,
-                    ((y + h) * s).round() as u32 - (y * s).round() as u32,
-                );
-                if tw == 0 || th == 0 {
-                    continue;
-                }
-                let scaled = imageops::resize(&**image, tw, th, imageops::FilterType::Triangle);
-                imageops::overlay(
-                    &mut img,
-                    &scaled,
-                    (x * s).round() as i64,
-                    (y * s).round() as i64,
-                );
+            Prim::Photo { x, y, w, h, photo } => {
+                let image = photo.pixels(*w, *h)?;
+                draw_image(&mut img, *x, *y, *w, *h, &image, s);
             }
+            Prim::Image { x, y, w, h, image } => draw_image(&mut img, *x, *y, *w, *h, image, s),
         }
     }
-    img
+    Ok(img)
+}
+
+/// Draws `image` scaled into the box (x, y, w, h) in millimetres.
+fn draw_image(img: &mut RgbaImage, x: f32, y: f32, w: f32, h: f32, image: &RgbaImage, s: f32) {
+    let (left, top) = ((x * s).round(), (y * s).round());
+    let (tw, th) = (((x + w) * s).round() - left, ((y + h) * s).round() - top);
+    if tw < 1.0 || th < 1.0 {
+        return;
+    }
+    let scaled = imageops::resize(image, tw as u32, th as u32, imageops::FilterType::Triangle);
+    imageops::overlay(img, &scaled, left as i64, top as i64);
 }
 
 /// Fills a rectangle, with partial coverage at its edges.
