@@ -7,13 +7,15 @@ CREATE TABLE badge_template (
     updated_at  TEXT NOT NULL
 );
 
--- One row per badge sent to a printer; a failed job can be repeated (same
--- row, attempts + 1). 'printed' only when CUPS reported the job completed.
+-- One row per badge sent to a printer: for a card request, or for a card
+-- alone (e.g. a temporary card, which has no holder). A failed job can be
+-- repeated (same row, attempts + 1). 'printed' only when CUPS reported the
+-- job completed.
 CREATE TABLE print_job (
     id            INTEGER PRIMARY KEY,
     request_id    INTEGER REFERENCES card_request(id),
     credential_id INTEGER REFERENCES credential(id),
-    cardholder_id INTEGER NOT NULL REFERENCES cardholder(id),
+    cardholder_id INTEGER REFERENCES cardholder(id),
     template      TEXT NOT NULL,
     printer       TEXT NOT NULL CHECK (length(trim(printer)) > 0),
     status        TEXT NOT NULL CHECK (status IN ('printing','printed','failed')),
@@ -24,7 +26,9 @@ CREATE TABLE print_job (
     updated_at    TEXT NOT NULL,
     printed_at    TEXT,
     CHECK (status <> 'printed' OR (cups_job_id IS NOT NULL AND printed_at IS NOT NULL)),
-    CHECK (status <> 'failed' OR error IS NOT NULL)
+    CHECK (status <> 'failed' OR error IS NOT NULL),
+    CHECK (request_id IS NOT NULL OR credential_id IS NOT NULL)
 );
 CREATE INDEX print_job_request ON print_job(request_id);
 CREATE INDEX print_job_status ON print_job(status);
+CREATE INDEX print_job_credential ON print_job(credential_id);

@@ -415,3 +415,32 @@ fn badge_data_binds_cardholder_and_card_fields() {
     assert_eq!(d.get("request_id"), request.to_string());
     assert_eq!(d.photo.as_deref(), Some(photo_png().as_slice()));
 }
+
+#[test]
+fn lost_card_is_not_printed() {
+    use carddesk::domain::CredentialState;
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let card = carddesk::store::credentials::insert(
+        t.desk.conn(),
+        &carddesk::store::credentials::NewCredential {
+            format: "UID",
+            value: "04A1B2C3",
+            fields: &serde_json::json!({}),
+            uid: Some("04A1B2C3"),
+            state: CredentialState::Lost,
+            cardholder_id: None,
+        },
+    )
+    .unwrap();
+    let err = t
+        .desk
+        .start_card_print(&admin, card, "Visitor", "CardPrinter")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "card: UID 04A1B2C3 is lost; only unassigned or active cards are printed"
+    );
+    assert!(t.desk.print_jobs_for_credential(card).unwrap().is_empty());
+}

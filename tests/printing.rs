@@ -463,3 +463,36 @@ fn cli_prints_waits_and_reports_failures() {
     assert!(String::from_utf8_lossy(&unknown.stderr)
         .contains("printer \"Nope\" does not exist (printers: "));
 }
+
+/// A temporary card has no holder: it is printed on its own, with the card
+/// number bound, and its job is recorded against the card.
+#[test]
+#[serial]
+fn temporary_card_without_holder_prints() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let card = carddesk::store::credentials::insert(
+        t.desk.conn(),
+        &carddesk::store::credentials::NewCredential {
+            format: "UID",
+            value: "04A1B2C3D4E5F6",
+            fields: &serde_json::json!({}),
+            uid: Some("04A1B2C3D4E5F6"),
+            state: carddesk::domain::CredentialState::Unassigned,
+            cardholder_id: None,
+        },
+    )
+    .unwrap();
+    let job = t
+        .desk
+        .print_card_badge(&admin, card, "Visitor", &cups(), &queue())
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Printed, "{:?}", job.error);
+    assert_eq!(
+        (job.request_id, job.credential_id, job.cardholder_id),
+        (None, Some(card), None)
+    );
+    assert!(output_of(job.cups_job_id.as_deref().unwrap()).is_some());
+    assert_eq!(t.desk.print_jobs_for_credential(card).unwrap(), vec![job]);
+}

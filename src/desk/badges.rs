@@ -7,7 +7,7 @@
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::badge::{self, BadgeData, Template};
 use crate::devices::printer::{CardPrinter, PrintDocument, PrintError};
-use crate::domain::{Privilege, RequestStatus};
+use crate::domain::{CredentialState, Privilege, RequestStatus};
 use crate::store::{
     self,
     print_jobs::{NewPrintJob, PrintJob, PrintStatus},
@@ -151,6 +151,104 @@ impl Desk {
         Ok(d)
     }
 
+    /// What a card's badge shows: the card and, when it has one, its holder.
+    pub fn badge_data_for_credential(&self, credential_id: i64) -> DeskResult<BadgeData> {
+        let c = store::credentials::get(&self.conn, credential_id)?.ok_or(DeskError::NotFound {
+            what: "credential",
+            id: credential_id.to_string(),
+        })?;
+        let mut d = match c.cardholder_id {
+            Some(h) => cardholder_data(&self.conn, h)?,
+            None => BadgeData::default(),
+        };
+        add_credential(&self.conn, &mut d, credential_id)?;
+        Ok(d)
+    }
+
+    /// Print jobs of a card, newest first.
+    pub fn print_jobs_for_credential(&self, credential_id: i64) -> DeskResult<Vec<PrintJob>> {
+        Ok(store::print_jobs::for_credential(
+            &self.conn,
+            credential_id,
+        )?)
+    }
+
+    /// Step 1 for a card printed on its own (e.g. a temporary card, which has
+    /// no holder): records a print job and renders the badge with `template`.
+    /// Lost, stolen, expired or revoked cards are not printed.
+    pub fn start_card_print(
+        &mut self,
+        s: &Session,
+        credential_id: i64,
+        template_name: &str,
+        printer: &str,
+    ) -> DeskResult<PreparedPrint> {
+        s.require(Privilege::PrintCards, "print cards")?;
+        let printer = check_printer(printer)?;
+        let c = store::credentials::get(&self.conn, credential_id)?.ok_or(DeskError::NotFound {
+            what: "credential",
+            id: credential_id.to_string(),
+        })?;
+        if !matches!(
+            c.state,
+            CredentialState::Unassigned | CredentialState::Active
+        ) {
+            return Err(DeskError::invalid(
+                "card",
+                format!(
+                    "{} is {}; only unassigned or active cards are printed",
+                    c.label(),
+                    c.state
+                ),
+            ));
+        }
+        let t = template(&self.conn, template_name)?;
+        let pdf = badge::render_pdf(&t, &[self.badge_data_for_credential(credential_id)?])?;
+        let tx = self.conn.transaction()?;
+        let id = store::print_jobs::insert(
+            &tx,
+            &NewPrintJob {
+                request_id: None,
+                credential_id: Some(credential_id),
+                cardholder_id: c.cardholder_id,
+                template: &t.name,
+                printer,
+            },
+        )?;
+        let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "print.start",
+            "print_job",
+            Some(id),
+            None,
+            Some(&snapshot(&job)),
+        )?;
+        tx.commit()?;
+        Ok(PreparedPrint {
+            document: PrintDocument {
+                title: format!("badge-card-{credential_id}-job-{id}"),
+                pdf,
+                page_mm: media(&t),
+            },
+            job,
+        })
+    }
+
+    /// Prints a card's badge and waits for the printer's verdict (blocking).
+    pub fn print_card_badge(
+        &mut self,
+        s: &Session,
+        credential_id: i64,
+        template: &str,
+        printer: &dyn CardPrinter,
+        queue: &str,
+    ) -> DeskResult<PrintJob> {
+        let prepared = self.start_card_print(s, credential_id, template, queue)?;
+        self.run_print(s, prepared, printer)
+    }
+
     /// The request's badge as a PDF, with the request's template.
     pub fn render_request_badge(&self, request_id: i64) -> DeskResult<Vec<u8>> {
         let r = self.request(request_id)?;
@@ -200,7 +298,7 @@ impl Desk {
             &NewPrintJob {
                 request_id: Some(r.id),
                 credential_id: Some(credential_id),
-                cardholder_id: r.cardholder_id,
+                cardholder_id: Some(r.cardholder_id),
                 template: &t.name,
                 printer,
             },
@@ -245,15 +343,10 @@ impl Desk {
         }
         let printer = check_printer(printer.unwrap_or(&before.printer))?.to_string();
         let t = template(&self.conn, &before.template)?;
-        let data = match before.request_id {
-            Some(r) => self.badge_data_for_request(r)?,
-            None => {
-                let mut d = cardholder_data(&self.conn, before.cardholder_id)?;
-                if let Some(c) = before.credential_id {
-                    add_credential(&self.conn, &mut d, c)?;
-                }
-                d
-            }
+        let data = match (before.request_id, before.credential_id) {
+            (Some(r), _) => self.badge_data_for_request(r)?,
+            (None, Some(c)) => self.badge_data_for_credential(c)?,
+            (None, None) => unreachable!("the schema requires a request or a card"),
         };
         let pdf = badge::render_pdf(&t, &[data])?;
         let tx = self.conn.transaction()?;

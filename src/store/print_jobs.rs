@@ -45,7 +45,7 @@ pub struct PrintJob {
     pub id: i64,
     pub request_id: Option<i64>,
     pub credential_id: Option<i64>,
-    pub cardholder_id: i64,
+    pub cardholder_id: Option<i64>,
     pub template: String,
     pub printer: String,
     pub status: PrintStatus,
@@ -60,7 +60,7 @@ pub struct PrintJob {
 pub struct NewPrintJob<'a> {
     pub request_id: Option<i64>,
     pub credential_id: Option<i64>,
-    pub cardholder_id: i64,
+    pub cardholder_id: Option<i64>,
     pub template: &'a str,
     pub printer: &'a str,
 }
@@ -113,6 +113,15 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<PrintJob>> {
 pub fn for_request(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<PrintJob>> {
     let mut stmt = conn.prepare(&format!("{SELECT} WHERE request_id = ?1 ORDER BY id DESC"))?;
     let rows = stmt.query_map([request_id], from_row)?;
+    rows.collect()
+}
+
+/// A card's print jobs, newest first.
+pub fn for_credential(conn: &Connection, credential_id: i64) -> rusqlite::Result<Vec<PrintJob>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE credential_id = ?1 ORDER BY id DESC"
+    ))?;
+    let rows = stmt.query_map([credential_id], from_row)?;
     rows.collect()
 }
 
