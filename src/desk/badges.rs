@@ -96,6 +96,15 @@ impl Desk {
         Ok(store::badge_templates::list(&self.conn)?)
     }
 
+    /// The templates' names, for pickers.
+    pub fn badge_template_names(&self) -> DeskResult<Vec<String>> {
+        Ok(self
+            .badge_templates()?
+            .into_iter()
+            .map(|t| t.name)
+            .collect())
+    }
+
     /// A template by name (case-insensitive).
     pub fn badge_template(&self, name: &str) -> DeskResult<Template> {
         template(&self.conn, name)

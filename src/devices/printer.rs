@@ -118,8 +118,9 @@ pub trait CardPrinter: Send + Sync {
     }
 }
 
-/// CUPS through its command-line clients.
-#[derive(Debug, Clone)]
+/// CUPS through its command-line clients (`lp`, `lpstat`, `cancel` from
+/// cups-client; `ipptool` from cups-ipp-utils).
+#[derive(Debug)]
 pub struct CupsPrinter {
     timeout: Duration,
     poll: Duration,
@@ -182,8 +183,13 @@ impl CupsPrinter {
             .env("LC_ALL", "C")
             .output()
             .map_err(|e| {
+                let package = if program == "ipptool" {
+                    "cups-ipp-utils"
+                } else {
+                    "cups-client"
+                };
                 PrintError::System(format!(
-                    "cannot run {program}: {e} (is cups-client installed?)"
+                    "cannot run {program}: {e} (is {package} installed?)"
                 ))
             })
     }
