@@ -3,7 +3,6 @@ use crate::desk::{ConnectCard, Desk, DeskError, NewOperatorInput, Session};
 use crate::domain::{CredentialState, RequestStatus, Role};
 use crate::store::{self, requests::RequestFields};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -98,28 +97,10 @@ fn request_fields(
     })
 }
 
-fn read_photo(path: &Path) -> CliResult<(Vec<u8>, String)> {
-    let bytes = std::fs::read(path).map_err(|source| CliError::File {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let mime = if bytes.starts_with(&[0xFF, 0xD8]) {
-        "image/jpeg"
-    } else if bytes.starts_with(b"\x89PNG") {
-        "image/png"
-    } else {
-        return Err(CliError::Message(format!(
-            "{}: the photo must be a JPEG or PNG file",
-            path.display()
-        )));
-    };
-    Ok((bytes, mime.to_string()))
-}
-
 pub fn run(cli: Cli) -> CliResult {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
     let Some(command) = &cli.command else {
-        return crate::ui::run(&db, cli.demo).map_err(CliError::Message);
+        return crate::ui::run(cli.db.as_deref(), cli.demo).map_err(CliError::Message);
     };
     // Formats need no database.
     if let Command::Format(cmd) = command {
@@ -198,7 +179,7 @@ pub fn run(cli: Cli) -> CliResult {
             notify,
         }) => {
             let s = login(&desk, &cli)?;
-            let photo = photo.as_deref().map(read_photo).transpose()?;
+            let photo = photo.as_deref().map(crate::desk::read_photo).transpose()?;
             let input = crate::desk::CardholderInput {
                 first_name: first.clone(),
                 last_name: last.clone(),
@@ -281,15 +262,7 @@ pub fn run(cli: Cli) -> CliResult {
             println!("imported {} cardholder(s)", report.imported);
         }
         Command::Audit(AuditCmd::Verify) => {
-            match store::audit::verify(desk.conn()).map_err(DeskError::from)? {
-                Ok(n) => println!("audit trail intact: {n} events"),
-                Err(b) => {
-                    return Err(CliError::Message(format!(
-                        "audit trail broken at event {}: {}",
-                        b.id, b.reason
-                    )))
-                }
-            }
+            println!("audit trail intact: {} events", desk.verify_audit()?);
         }
         Command::Audit(AuditCmd::List { limit }) => {
             let s = login(&desk, &cli)?;

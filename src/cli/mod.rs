@@ -6,7 +6,7 @@ mod commands;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-pub use commands::run;
+pub use commands::{default_db_path, run};
 
 #[derive(Debug, Parser)]
 #[command(
