@@ -70,7 +70,7 @@ impl ConnectDialog {
                     ui.label(t("Working…"));
                 });
             }
-            if ui.button(t("Close")).clicked() {
+            if ui.button(t("Done")).clicked() {
                 keep = false;
             }
         });
@@ -176,10 +176,7 @@ impl ConnectDialog {
         }
         ui.colored_label(
             egui::Color32::from_rgb(180, 120, 0),
-            format!(
-                "⚠ {}",
-                t("The system cannot confirm that this data matches a physical card.")
-            ),
+            t("The system cannot confirm that this data matches a physical card."),
         );
         // Live preview of the bits, or the exact error.
         let all_filled = self.fields.iter().all(|(_, v)| !v.trim().is_empty());
@@ -198,7 +195,7 @@ impl ConnectDialog {
                     ui.label(t("Bits"));
                     ui.monospace(bits);
                 });
-                ui.label(format!("✔ {}", t("Parity OK")));
+                ui.label(t("Parity OK"));
             }
             Some(Err(e)) => {
                 ui.colored_label(ui.visuals().error_fg_color, e.to_string());
