@@ -7,6 +7,7 @@ mod auth;
 mod cardholders;
 mod error;
 mod import;
+mod mail;
 mod notification;
 mod requests;
 
@@ -14,6 +15,7 @@ pub use auth::{NewOperatorInput, Session};
 pub use cardholders::CardholderInput;
 pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
+pub use mail::TEST_SUBJECT;
 pub use requests::{Assigned, ConnectCard, Enrolment};
 
 use crate::store;
