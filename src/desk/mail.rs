@@ -113,13 +113,15 @@ impl Desk {
         })?;
         match before.status.as_str() {
             "pending" | "failed" => {}
-            "sent" => return Err(DeskError::invalid(
-                "mail",
-                format!(
+            "sent" => {
+                return Err(DeskError::invalid(
+                    "mail",
+                    format!(
                     "message {id} was already accepted by the mail server at {}; nothing to resend",
                     before.sent_at.as_deref().unwrap_or("?")
                 ),
-            )),
+                ))
+            }
             _ => {
                 return Err(DeskError::invalid(
                     "mail",

@@ -37,9 +37,9 @@ struct Words {
 
 const EN: Words = Words {
     hello: "Hello",
-    ready_subject: "Access card ready for",
+    ready_subject: "Card ready for {who}",
     ready_intro: "The access card you requested is ready.",
-    denied_subject: "Card request denied for",
+    denied_subject: "Card request for {who} denied",
     denied_intro: "Your card request was denied.",
     cardholder: "Cardholder",
     credential: "Credential",
@@ -57,9 +57,9 @@ const EN: Words = Words {
 
 const NL: Words = Words {
     hello: "Beste",
-    ready_subject: "Toegangskaart klaar voor",
+    ready_subject: "Kaart klaar voor {who}",
     ready_intro: "De toegangskaart die u hebt aangevraagd is klaar.",
-    denied_subject: "Kaartaanvraag geweigerd voor",
+    denied_subject: "Kaartaanvraag voor {who} geweigerd",
     denied_intro: "Uw kaartaanvraag is geweigerd.",
     cardholder: "Kaarthouder",
     credential: "Kaart",
@@ -109,14 +109,14 @@ pub(super) fn compose(
                     None => w.pick_up.to_string(),
                 },
             ));
-            (format!("{} {who}", w.ready_subject), w.ready_intro)
+            (w.ready_subject.replace("{who}", who), w.ready_intro)
         }
         _ => {
             facts.push((
                 w.reason,
                 r.deny_reason.clone().unwrap_or_else(|| w.no_reason.into()),
             ));
-            (format!("{} {who}", w.denied_subject), w.denied_intro)
+            (w.denied_subject.replace("{who}", who), w.denied_intro)
         }
     };
     facts.push((w.handled_by, handler.name.clone()));
