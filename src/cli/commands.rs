@@ -18,7 +18,7 @@ pub enum CliError {
     },
 }
 
-type CliResult<T = ()> = Result<T, CliError>;
+pub(super) type CliResult<T = ()> = Result<T, CliError>;
 
 /// Where the database lives when --db is not given.
 pub fn default_db_path() -> PathBuf {
@@ -27,7 +27,7 @@ pub fn default_db_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("carddesk.db"))
 }
 
-fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
+pub(super) fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
     if let Ok(p) = std::env::var(env) {
         return Ok(p);
     }
@@ -42,7 +42,7 @@ fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn login(desk: &Desk, cli: &Cli) -> CliResult<Session> {
+pub(super) fn login(desk: &Desk, cli: &Cli) -> CliResult<Session> {
     let name = cli.operator.as_deref().ok_or_else(|| {
         CliError::Message(
             "this command changes data: give --operator NAME (or set CARDDESK_OPERATOR)".into(),
@@ -223,6 +223,7 @@ pub fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Request(cmd) => request_cmd(&mut desk, &cli, cmd)?,
+        Command::Mail(cmd) => super::mail::run(&mut desk, &cli, cmd)?,
         Command::Credential(CredentialCmd::List {
             state,
             search,

@@ -2,6 +2,7 @@
 //! the desk, and prints; every rule lives in `desk`/`domain`.
 
 mod commands;
+mod mail;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Mail waiting in the outbox.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// E-mail: server settings, test message, outbox status, sending, retry.
+    #[command(subcommand)]
+    Mail(mail::MailCmd),
 }
 
 #[derive(Debug, Subcommand)]

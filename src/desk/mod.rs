@@ -9,6 +9,7 @@ mod credentials;
 mod demo;
 mod error;
 mod import;
+mod mail;
 mod notification;
 mod requests;
 
@@ -16,6 +17,7 @@ pub use auth::{NewOperatorInput, Session};
 pub use cardholders::{read_photo, CardholderInput};
 pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
+pub use mail::TEST_SUBJECT;
 pub use requests::{Assigned, ConnectCard, Enrolment};
 
 use crate::store;
