@@ -119,6 +119,8 @@ pub struct RequestOptions {
     pub ship_to: Option<String>,
 }
 
+// Parsed once per process, so the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CardholderCmd {
     /// Add a cardholder; prints the new id (and the request id with --request-card).

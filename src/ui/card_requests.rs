@@ -264,33 +264,37 @@ impl CardRequestsDialog {
 
     /// A job this dialog (or one of its sub-dialogs) started has finished.
     pub fn on_reply(&mut self, tag: Tag, result: JobResult) {
-        match (tag, &mut self.sub) {
-            (Tag::Modify, Some(Sub::Modify(f))) => {
-                if f.on_reply(result) {
-                    self.sub = None;
+        if tag == Tag::Close {
+            self.busy = false;
+            self.message = Some(match result {
+                Ok(Outcome::Message(m)) => {
+                    self.selection.clear();
+                    Ok(m)
                 }
-            }
+                Ok(_) => Ok(String::new()),
+                Err(e) => Err(e),
+            });
+            return;
+        }
+        let finished = match (tag, &mut self.sub) {
+            (Tag::Modify, Some(Sub::Modify(f))) => f.on_reply(result),
             (Tag::Deny, Some(Sub::Deny(f))) => {
                 let n = f.ids.len();
-                if f.on_reply(result) {
-                    self.sub = None;
+                let done = f.on_reply(result);
+                if done {
                     self.selection.clear();
                     self.message = Some(Ok(tf("Denied {n} request(s).", &[("n", &n)])));
                 }
+                done
             }
-            (Tag::Connect, Some(Sub::Connect(d))) => d.on_reply(result),
-            (Tag::Close, _) => {
-                self.busy = false;
-                self.message = Some(match result {
-                    Ok(Outcome::Message(m)) => {
-                        self.selection.clear();
-                        Ok(m)
-                    }
-                    Ok(_) => Ok(String::new()),
-                    Err(e) => Err(e),
-                });
+            (Tag::Connect, Some(Sub::Connect(d))) => {
+                d.on_reply(result);
+                false
             }
-            _ => {}
+            _ => false,
+        };
+        if finished {
+            self.sub = None;
         }
     }
 }
