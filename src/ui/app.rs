@@ -48,6 +48,8 @@ pub struct Options {
     pub demo: bool,
     /// Pre-filled login (demo mode).
     pub login_hint: Option<(String, String)>,
+    /// Sends the outbox; kicked when a request is answered.
+    pub mail: Option<crate::devices::mailer::MailWorker>,
 }
 
 pub struct DeskApp {
@@ -68,6 +70,7 @@ pub struct DeskApp {
     status: Option<Result<String, String>>,
     readers: Vec<String>,
     demo: bool,
+    mail: Option<crate::devices::mailer::MailWorker>,
 }
 
 impl DeskApp {
@@ -96,6 +99,7 @@ impl DeskApp {
             status: None,
             readers: Vec::new(),
             demo: options.demo,
+            mail: options.mail,
         }
     }
 
@@ -157,7 +161,15 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
-            _ => self.requests.on_reply(tag, result),
+            _ => {
+                // An answered request may have queued mail: send it now.
+                if matches!(tag, Tag::Close | Tag::Deny) && result.is_ok() {
+                    if let Some(mail) = &self.mail {
+                        mail.kick();
+                    }
+                }
+                self.requests.on_reply(tag, result);
+            }
         }
     }
 
@@ -280,6 +292,13 @@ impl DeskApp {
 impl eframe::App for DeskApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_worker();
+        if let Some(mail) = &self.mail {
+            for event in mail.events() {
+                if let crate::devices::mailer::MailEvent::Error(e) = event {
+                    tracing::warn!("mailer: {e}");
+                }
+            }
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
