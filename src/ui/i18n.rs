@@ -103,6 +103,7 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("Deny request", "Aanvraag weigeren"),
     ("Deny {n} request(s)", "{n} aanvraag/aanvragen weigeren"),
     ("Department", "Afdeling"),
+    ("Done", "Gereed"),
     ("Double-click a credential to assign it.", "Dubbelklik op een credential om het toe te wijzen."),
     ("E-mail", "E-mail"),
     ("Email me when the card is ready", "E-mail mij wanneer de kaart klaar is"),
