@@ -25,6 +25,10 @@ pub struct Cli {
     /// Operator to act as (password from CARDDESK_PASSWORD or a prompt).
     #[arg(long, global = true, env = "CARDDESK_OPERATOR")]
     pub operator: Option<String>,
+    /// Open a dialog at start (for the screenshot script): main,
+    /// card-requests or connect-card. Logs in with the demo operator.
+    #[arg(long, hide = true, requires = "demo")]
+    pub open: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -57,6 +57,7 @@ impl CardRequestsDialog {
             .id(egui::Id::unique("card-requests-dialog"))
             .open(&mut window_open)
             .default_size([960.0, 560.0])
+            .default_pos([210.0, 60.0])
             .resizable(true)
             .collapsible(false)
             .show(ctx, |ui| self.contents(ui, env, &ids));
@@ -252,6 +253,14 @@ impl CardRequestsDialog {
         if !keep {
             self.sub = None;
         }
+    }
+
+    /// Opens Connect card for one request (start-up and screenshots).
+    pub fn open_connect(&mut self, request: CardRequest) {
+        let mut dialog = ConnectDialog::new(request);
+        dialog.mode = super::connect_card::Mode::Manual;
+        dialog.preset_format("H10301", &[("facility", "42"), ("card", "3001")]);
+        self.sub = Some(Sub::Connect(Box::new(dialog)));
     }
 
     /// The connect dialog, when open, for reader events.

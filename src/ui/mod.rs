@@ -15,7 +15,7 @@ mod settings;
 mod widgets;
 pub mod worker;
 
-pub use app::{DeskApp, Options, Screen};
+pub use app::{DeskApp, Options, Screen, Startup};
 pub use worker::DeskWorker;
 
 use crate::desk::{Desk, Session};
@@ -58,7 +58,7 @@ fn prepare_demo(db: &Path) -> Result<(), String> {
 }
 
 /// Opens the desk window on `db` (or the per-user default store).
-pub fn run(db: Option<&Path>, demo: bool) -> Result<(), String> {
+pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String> {
     i18n::set_lang(i18n::lang_from_env());
     let db: PathBuf = match (db, demo) {
         (Some(p), _) => p.to_path_buf(),
@@ -83,7 +83,9 @@ pub fn run(db: Option<&Path>, demo: bool) -> Result<(), String> {
             let ctx = cc.egui_ctx.clone();
             let notify: crate::devices::Notify = Arc::new(move || ctx.request_repaint());
             let transport: Arc<dyn MailTransport> = if demo {
-                Arc::new(SimulatedMailer::new(db.with_file_name("carddesk-demo-mail")))
+                Arc::new(SimulatedMailer::new(
+                    db.with_file_name("carddesk-demo-mail"),
+                ))
             } else {
                 Arc::new(SmtpMailer)
             };
@@ -91,6 +93,7 @@ pub fn run(db: Option<&Path>, demo: bool) -> Result<(), String> {
             let worker = DeskWorker::spawn(db, notify)?;
             let app_options = Options {
                 mail: Some(mail),
+                startup,
                 demo,
                 login_hint: demo
                     .then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
