@@ -349,6 +349,13 @@ impl eframe::App for DeskApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+}
+
+impl DeskApp {
+    /// One frame of the window (what `eframe::App::ui` draws).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         if !self.loaded {
             egui::CentralPanel::default().show(ui, |ui| {
                 ui.spinner();
