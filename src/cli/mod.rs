@@ -2,6 +2,7 @@
 //! the desk, and prints; every rule lives in `desk`/`domain`.
 
 mod commands;
+mod reader;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Mail waiting in the outbox.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Card readers (PC/SC).
+    #[command(subcommand)]
+    Reader(reader::ReaderCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +197,8 @@ pub enum RequestCmd {
         #[arg(long)]
         uid: Option<String>,
     },
+    /// Wait for a card on a reader and connect it (registering it if new).
+    Enrol(reader::EnrolArgs),
     /// Complete the request (a card must be connected).
     Close { id: i64 },
 }

@@ -5,6 +5,7 @@
 
 mod auth;
 mod cardholders;
+mod enrolment;
 mod error;
 mod import;
 mod notification;
