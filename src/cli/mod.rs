@@ -2,12 +2,13 @@
 //! the desk, and prints; every rule lives in `desk`/`domain`.
 
 mod commands;
+mod mail;
 mod reader;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-pub use commands::run;
+pub use commands::{default_db_path, run};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -67,6 +68,9 @@ pub enum Command {
     /// Card readers (PC/SC).
     #[command(subcommand)]
     Reader(reader::ReaderCmd),
+    /// E-mail: server settings, test message, outbox status, sending, retry.
+    #[command(subcommand)]
+    Mail(mail::MailCmd),
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,7 +19,10 @@ use std::sync::LazyLock;
 use thiserror::Error;
 
 /// migrations/NNNN_*.sql, in order. Append only.
-const MIGRATION_SQL: &[&str] = &[include_str!("../../migrations/0001_initial.sql")];
+const MIGRATION_SQL: &[&str] = &[
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_mail.sql"),
+];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect()));
