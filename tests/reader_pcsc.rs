@@ -49,7 +49,38 @@ fn reader_lock() -> MutexGuard<'static, ()> {
             harness_state().display()
         ),
     }
+    wait_until_empty();
     guard
+}
+
+/// Waits until pcscd sees no card on the reader. pcscd polls the virtual
+/// reader about every 400 ms, so a card taken off and another put on within
+/// one round looks like one card that never left — to every PC/SC client.
+/// Tests therefore let pcscd see each removal, as a real swap would.
+fn wait_until_empty() {
+    use pcsc::{Context, ReaderState, Scope, State};
+    let ctx = Context::establish(Scope::User).expect("pcscd");
+    let mut states = [ReaderState::new(
+        std::ffi::CString::new(READER).unwrap(),
+        State::UNAWARE,
+    )];
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        ctx.get_status_change(Duration::from_secs(1), &mut states)
+            .or_else(|e| match e {
+                pcsc::Error::Timeout => Ok(()),
+                e => Err(e),
+            })
+            .expect("reader state");
+        if states[0].event_state().contains(State::EMPTY) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a card stays on {READER}: is another present_card.py running?"
+        );
+        states[0].sync_current_state();
+    }
 }
 
 /// A virtual card on the reader for as long as this lives.
@@ -97,6 +128,7 @@ impl Card {
                 .status();
         }
         let _ = self.child.wait();
+        wait_until_empty();
     }
 }
 
@@ -334,6 +366,7 @@ fn a_card_snatched_away_does_not_stop_the_worker() {
         let mut flash = Card::present_for("AABBCCDD", Some(f64::from(ms) / 1000.0));
         let _ = flash.child.wait();
     }
+    wait_until_empty();
     let card = Card::present("01020304");
     let events = until_all(
         &w,

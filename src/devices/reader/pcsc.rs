@@ -23,6 +23,12 @@ const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// A session that lasted this long was healthy: start back-off afresh.
 const HEALTHY: Duration = Duration::from_secs(10);
+/// A card that could not be read is tried again after this, doubling up to
+/// `RETRY_MAX`, for as long as it stays on the reader. (pcscd reports no
+/// change for a card swapped faster than it polls, or one that failed to
+/// power up; connecting again makes pcscd power it up again.)
+const RETRY_MIN: Duration = Duration::from_millis(250);
+const RETRY_MAX: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Error)]
 #[error("pcscd unavailable ({0}); start the PC/SC service (pcscd) and check its readers")]
@@ -119,7 +125,7 @@ enum End {
 /// What changed on one reader since the last wait.
 enum Change {
     Removed,
-    Presented { atr: Vec<u8>, mute: bool },
+    Presented { atr: Vec<u8> },
 }
 
 /// One context's life: from establishing it until pcscd goes away.
@@ -131,6 +137,15 @@ struct Monitor<'a> {
     /// Readers with a card on them → the reader's event count at presentation.
     cards: HashMap<CString, u32>,
     listed: Option<Vec<String>>,
+    /// Readers whose card could not be read yet → (next delay, when).
+    retry: HashMap<CString, (Duration, Instant)>,
+}
+
+/// Why a card on a reader gave no UID.
+struct Unread {
+    message: String,
+    /// Worth trying again while the card stays (it may answer next time).
+    again: bool,
 }
 
 fn lossy(name: &CStr) -> String {
@@ -151,7 +166,14 @@ fn service_lost(e: Error) -> bool {
 }
 
 /// What to tell the operator when a card could not be read.
-fn card_problem(e: Error) -> String {
+fn card_problem(e: Error) -> Unread {
+    Unread {
+        message: card_problem_text(e),
+        again: true,
+    }
+}
+
+fn card_problem_text(e: Error) -> String {
     match e {
         Error::NoSmartcard | Error::RemovedCard | Error::ResetCard => {
             "the card was taken away before its number could be read; present it again".into()
@@ -176,6 +198,7 @@ impl<'a> Monitor<'a> {
             states: vec![ReaderState::new(PNP_NOTIFICATION(), State::UNAWARE)],
             cards: HashMap::new(),
             listed: None,
+            retry: HashMap::new(),
         }
     }
 
@@ -195,9 +218,19 @@ impl<'a> Monitor<'a> {
             for rs in &mut self.states {
                 rs.sync_current_state();
             }
-            match self.ctx.get_status_change(None, &mut self.states) {
+            let now = Instant::now();
+            let timeout = self
+                .retry
+                .values()
+                .map(|&(_, due)| due.saturating_duration_since(now))
+                .min();
+            let woke = self.ctx.get_status_change(timeout, &mut self.states);
+            if let Err(e) = self.retry_due() {
+                return End::Lost(e);
+            }
+            match woke {
                 Ok(()) => {}
-                // Woken for shutdown (checked at the top) or a spurious timeout.
+                // Woken for shutdown (checked at the top) or to retry a card.
                 Err(Error::Cancelled | Error::Timeout) => continue,
                 // A reader went away between listing and waiting.
                 Err(Error::UnknownReader | Error::ReaderUnavailable) => {
@@ -278,7 +311,6 @@ impl<'a> Monitor<'a> {
                     reader,
                     Change::Presented {
                         atr: rs.atr().to_vec(),
-                        mute: state.contains(State::MUTE),
                     },
                 ));
             }
@@ -287,11 +319,12 @@ impl<'a> Monitor<'a> {
             match change {
                 Change::Removed => {
                     self.cards.remove(&reader);
+                    self.retry.remove(&reader);
                     self.sink.send(ReaderEvent::CardRemoved {
                         reader: lossy(&reader),
                     });
                 }
-                Change::Presented { atr, mute } => {
+                Change::Presented { atr } => {
                     let count = self
                         .states
                         .iter()
@@ -299,27 +332,67 @@ impl<'a> Monitor<'a> {
                         .map(|rs| rs.event_count())
                         .unwrap_or_default();
                     self.cards.insert(reader.clone(), count);
-                    let event = if mute {
-                        Err(card_problem(Error::UnresponsiveCard))
-                    } else {
-                        self.read(&reader, &atr)?
-                    };
-                    self.sink.send(match event {
-                        Ok(card) => ReaderEvent::CardPresented(card),
-                        Err(message) => ReaderEvent::ReaderError {
-                            reader: Some(lossy(&reader)),
-                            message,
-                        },
-                    });
+                    self.retry.remove(&reader);
+                    match self.read(&reader, &atr)? {
+                        Ok(card) => self.sink.send(ReaderEvent::CardPresented(card)),
+                        Err(unread) => {
+                            if unread.again {
+                                self.retry.insert(
+                                    reader.clone(),
+                                    (RETRY_MIN, Instant::now() + RETRY_MIN),
+                                );
+                            }
+                            self.sink.send(ReaderEvent::ReaderError {
+                                reader: Some(lossy(&reader)),
+                                message: unread.message,
+                            });
+                        }
+                    }
                 }
             }
         }
         Ok(relist)
     }
 
+    /// Tries again the cards that are due; their error was told already, so
+    /// only success is reported.
+    fn retry_due(&mut self) -> Result<(), Error> {
+        let now = Instant::now();
+        let due: Vec<(CString, Duration)> = self
+            .retry
+            .iter()
+            .filter(|(_, &(_, when))| when <= now)
+            .map(|(r, &(delay, _))| (r.clone(), delay))
+            .collect();
+        for (reader, delay) in due {
+            if !self.cards.contains_key(&reader) {
+                self.retry.remove(&reader);
+                continue;
+            }
+            match self.read(&reader, &[])? {
+                Ok(card) => {
+                    self.retry.remove(&reader);
+                    self.sink.send(ReaderEvent::CardPresented(card));
+                }
+                Err(unread) if unread.again => {
+                    let delay = (delay * 2).min(RETRY_MAX);
+                    self.retry.insert(reader, (delay, Instant::now() + delay));
+                }
+                Err(unread) => {
+                    self.retry.remove(&reader);
+                    self.sink.send(ReaderEvent::ReaderError {
+                        reader: Some(lossy(&reader)),
+                        message: unread.message,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the UID of the card on `reader`. Outer error: pcscd is gone;
     /// inner error: this card could not be read (told to the operator).
-    fn read(&self, reader: &CStr, atr: &[u8]) -> Result<Result<CardPresented, String>, Error> {
+    fn read(&self, reader: &CStr, atr: &[u8]) -> Result<Result<CardPresented, Unread>, Error> {
         let card = match self.ctx.connect(reader, ShareMode::Shared, Protocols::ANY) {
             Ok(card) => card,
             Err(e) if service_lost(e) => return Err(e),
@@ -348,14 +421,17 @@ impl<'a> Monitor<'a> {
                 atr: hex::encode_upper(atr),
                 at: chrono::Utc::now(),
             }),
-            (_, sw) => Err(format!(
-                "the card refused the UID request (status {}); is this a contactless card?",
-                if sw.is_empty() {
-                    "none".to_string()
-                } else {
-                    hex::encode_upper(sw)
-                }
-            )),
+            (_, sw) => Err(Unread {
+                message: format!(
+                    "the card refused the UID request (status {}); is this a contactless card?",
+                    if sw.is_empty() {
+                        "none".to_string()
+                    } else {
+                        hex::encode_upper(sw)
+                    }
+                ),
+                again: false,
+            }),
         })
     }
 
