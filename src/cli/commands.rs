@@ -100,7 +100,18 @@ fn request_fields(
 pub fn run(cli: Cli) -> CliResult {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
     let Some(command) = &cli.command else {
-        return crate::ui::run(cli.db.as_deref(), cli.demo).map_err(CliError::Message);
+        let startup = match cli.open.as_deref() {
+            None => crate::ui::Startup::Nothing,
+            Some("main") => crate::ui::Startup::MainWindow,
+            Some("card-requests") => crate::ui::Startup::CardRequests,
+            Some("connect-card") => crate::ui::Startup::ConnectCard,
+            Some(other) => {
+                return Err(CliError::Message(format!(
+                    "--open {other:?}: use main, card-requests or connect-card"
+                )))
+            }
+        };
+        return crate::ui::run(cli.db.as_deref(), cli.demo, startup).map_err(CliError::Message);
     };
     // Formats need no database.
     if let Command::Format(cmd) = command {

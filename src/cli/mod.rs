@@ -26,6 +26,10 @@ pub struct Cli {
     /// Operator to act as (password from CARDDESK_PASSWORD or a prompt).
     #[arg(long, global = true, env = "CARDDESK_OPERATOR")]
     pub operator: Option<String>,
+    /// Open a dialog at start (for the screenshot script): main,
+    /// card-requests or connect-card. Logs in with the demo operator.
+    #[arg(long, hide = true, requires = "demo")]
+    pub open: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -123,6 +127,8 @@ pub struct RequestOptions {
     pub ship_to: Option<String>,
 }
 
+// Parsed once per process, so the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CardholderCmd {
     /// Add a cardholder; prints the new id (and the request id with --request-card).

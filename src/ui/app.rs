@@ -42,12 +42,26 @@ impl Screen {
     }
 }
 
+/// A dialog to open right after start, for the screenshot script.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Startup {
+    #[default]
+    Nothing,
+    MainWindow,
+    CardRequests,
+    ConnectCard,
+}
+
 /// What the app is started with besides the database.
 #[derive(Default)]
 pub struct Options {
     pub demo: bool,
     /// Pre-filled login (demo mode).
     pub login_hint: Option<(String, String)>,
+    /// Log in with the hint and open a dialog at start (screenshots).
+    pub startup: Startup,
+    /// Sends the outbox; kicked when a request is answered.
+    pub mail: Option<crate::devices::mailer::MailWorker>,
 }
 
 pub struct DeskApp {
@@ -68,6 +82,8 @@ pub struct DeskApp {
     status: Option<Result<String, String>>,
     readers: Vec<String>,
     demo: bool,
+    mail: Option<crate::devices::mailer::MailWorker>,
+    startup: Startup,
 }
 
 impl DeskApp {
@@ -96,7 +112,41 @@ impl DeskApp {
             status: None,
             readers: Vec::new(),
             demo: options.demo,
+            mail: options.mail,
+            startup: options.startup,
         }
+    }
+
+    /// Carries out the start-up request once the lists are loaded.
+    fn run_startup(&mut self) {
+        if self.startup == Startup::Nothing || !self.loaded {
+            return;
+        }
+        if self.session.is_none() {
+            if !self.login.busy {
+                self.login.busy = true;
+                let (name, password) = (self.login.name.clone(), self.login.password.clone());
+                self.worker.submit(Tag::Login, move |desk| {
+                    desk.login(&name, &password).map(Outcome::Session)
+                });
+            }
+            return;
+        }
+        if self.startup != Startup::MainWindow {
+            self.open_card_requests();
+            let ids: Vec<i64> = self.snapshot.pending.iter().map(|r| r.id).collect();
+            if let Some(&first) = ids.first() {
+                self.requests.selection.click(&ids, first, false, false);
+                if ids.len() > 2 {
+                    self.requests.selection.click(&ids, ids[2], true, false);
+                }
+                if self.startup == Startup::ConnectCard {
+                    self.requests.selection.click(&ids, first, false, false);
+                    self.requests.open_connect(self.snapshot.pending[0].clone());
+                }
+            }
+        }
+        self.startup = Startup::Nothing;
     }
 
     /// The pending count as the app currently shows it.
@@ -157,7 +207,15 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
-            _ => self.requests.on_reply(tag, result),
+            _ => {
+                // An answered request may have queued mail: send it now.
+                if matches!(tag, Tag::Close | Tag::Deny) && result.is_ok() {
+                    if let Some(mail) = &self.mail {
+                        mail.kick();
+                    }
+                }
+                self.requests.on_reply(tag, result);
+            }
         }
     }
 
@@ -280,6 +338,14 @@ impl DeskApp {
 impl eframe::App for DeskApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_worker();
+        self.run_startup();
+        if let Some(mail) = &self.mail {
+            for event in mail.events() {
+                if let crate::devices::mailer::MailEvent::Error(e) = event {
+                    tracing::warn!("mailer: {e}");
+                }
+            }
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

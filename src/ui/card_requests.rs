@@ -57,6 +57,7 @@ impl CardRequestsDialog {
             .id(egui::Id::unique("card-requests-dialog"))
             .open(&mut window_open)
             .default_size([960.0, 560.0])
+            .default_pos([210.0, 60.0])
             .resizable(true)
             .collapsible(false)
             .show(ctx, |ui| self.contents(ui, env, &ids));
@@ -254,6 +255,14 @@ impl CardRequestsDialog {
         }
     }
 
+    /// Opens Connect card for one request (start-up and screenshots).
+    pub fn open_connect(&mut self, request: CardRequest) {
+        let mut dialog = ConnectDialog::new(request);
+        dialog.mode = super::connect_card::Mode::Manual;
+        dialog.preset_format("H10301", &[("facility", "42"), ("card", "3001")]);
+        self.sub = Some(Sub::Connect(Box::new(dialog)));
+    }
+
     /// The connect dialog, when open, for reader events.
     pub fn connect_dialog(&mut self) -> Option<&mut ConnectDialog> {
         match &mut self.sub {
@@ -264,33 +273,37 @@ impl CardRequestsDialog {
 
     /// A job this dialog (or one of its sub-dialogs) started has finished.
     pub fn on_reply(&mut self, tag: Tag, result: JobResult) {
-        match (tag, &mut self.sub) {
-            (Tag::Modify, Some(Sub::Modify(f))) => {
-                if f.on_reply(result) {
-                    self.sub = None;
+        if tag == Tag::Close {
+            self.busy = false;
+            self.message = Some(match result {
+                Ok(Outcome::Message(m)) => {
+                    self.selection.clear();
+                    Ok(m)
                 }
-            }
+                Ok(_) => Ok(String::new()),
+                Err(e) => Err(e),
+            });
+            return;
+        }
+        let finished = match (tag, &mut self.sub) {
+            (Tag::Modify, Some(Sub::Modify(f))) => f.on_reply(result),
             (Tag::Deny, Some(Sub::Deny(f))) => {
                 let n = f.ids.len();
-                if f.on_reply(result) {
-                    self.sub = None;
+                let done = f.on_reply(result);
+                if done {
                     self.selection.clear();
                     self.message = Some(Ok(tf("Denied {n} request(s).", &[("n", &n)])));
                 }
+                done
             }
-            (Tag::Connect, Some(Sub::Connect(d))) => d.on_reply(result),
-            (Tag::Close, _) => {
-                self.busy = false;
-                self.message = Some(match result {
-                    Ok(Outcome::Message(m)) => {
-                        self.selection.clear();
-                        Ok(m)
-                    }
-                    Ok(_) => Ok(String::new()),
-                    Err(e) => Err(e),
-                });
+            (Tag::Connect, Some(Sub::Connect(d))) => {
+                d.on_reply(result);
+                false
             }
-            _ => {}
+            _ => false,
+        };
+        if finished {
+            self.sub = None;
         }
     }
 }

@@ -42,6 +42,15 @@ impl ConnectDialog {
         }
     }
 
+    /// Chooses a format and fills its fields.
+    pub fn preset_format(&mut self, format: &str, fields: &[(&str, &str)]) {
+        self.format = format.to_string();
+        self.fields = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    }
+
     /// Returns false once the dialog should close.
     pub fn show(&mut self, ctx: &egui::Context, env: &Env) -> bool {
         let mut keep = true;

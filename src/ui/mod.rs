@@ -15,10 +15,11 @@ mod settings;
 mod widgets;
 pub mod worker;
 
-pub use app::{DeskApp, Options, Screen};
+pub use app::{DeskApp, Options, Screen, Startup};
 pub use worker::DeskWorker;
 
 use crate::desk::{Desk, Session};
+use crate::devices::mailer::{MailTransport, MailWorker, SimulatedMailer, SmtpMailer};
 use crate::store::credentials::Credential;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,7 +58,7 @@ fn prepare_demo(db: &Path) -> Result<(), String> {
 }
 
 /// Opens the desk window on `db` (or the per-user default store).
-pub fn run(db: Option<&Path>, demo: bool) -> Result<(), String> {
+pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String> {
     i18n::set_lang(i18n::lang_from_env());
     let db: PathBuf = match (db, demo) {
         (Some(p), _) => p.to_path_buf(),
@@ -81,8 +82,18 @@ pub fn run(db: Option<&Path>, demo: bool) -> Result<(), String> {
             cc.egui_ctx.set_theme(egui::Theme::Light);
             let ctx = cc.egui_ctx.clone();
             let notify: crate::devices::Notify = Arc::new(move || ctx.request_repaint());
+            let transport: Arc<dyn MailTransport> = if demo {
+                Arc::new(SimulatedMailer::new(
+                    db.with_file_name("carddesk-demo-mail"),
+                ))
+            } else {
+                Arc::new(SmtpMailer)
+            };
+            let mail = MailWorker::spawn(db.clone(), transport, notify.clone());
             let worker = DeskWorker::spawn(db, notify)?;
             let app_options = Options {
+                mail: Some(mail),
+                startup,
                 demo,
                 login_hint: demo
                     .then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
