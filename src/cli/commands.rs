@@ -117,10 +117,13 @@ pub fn run(cli: Cli) -> CliResult {
     if let Command::Format(cmd) = command {
         return format_cmd(cmd);
     }
+    if let Command::Reader(cmd) = command {
+        return super::reader::run(cmd);
+    }
     let mut desk = Desk::open(&db)?;
     let out = std::io::stdout();
     match command {
-        Command::Format(_) => unreachable!("handled above"),
+        Command::Format(_) | Command::Reader(_) => unreachable!("handled above"),
         Command::Init { admin, email } => {
             if desk.has_operators()? {
                 return Err(DeskError::AlreadyInitialised.into());
@@ -406,6 +409,10 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
             let s = login(desk, cli)?;
             let done = desk.connect_card(&s, *id, &how)?;
             println!("{}\t{}", done.credential.id, done.credential.label());
+        }
+        RequestCmd::Enrol(args) => {
+            let s = login(desk, cli)?;
+            super::reader::enrol(desk, &s, args)?;
         }
         RequestCmd::Close { id } => {
             let s = login(desk, cli)?;

@@ -3,6 +3,7 @@
 
 mod commands;
 mod mail;
+mod reader;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -68,6 +69,9 @@ pub enum Command {
     /// Mail waiting in the outbox.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Card readers (PC/SC).
+    #[command(subcommand)]
+    Reader(reader::ReaderCmd),
     /// E-mail: server settings, test message, outbox status, sending, retry.
     #[command(subcommand)]
     Mail(mail::MailCmd),
@@ -203,6 +207,8 @@ pub enum RequestCmd {
         #[arg(long)]
         uid: Option<String>,
     },
+    /// Wait for a card on a reader and connect it (registering it if new).
+    Enrol(reader::EnrolArgs),
     /// Complete the request (a card must be connected).
     Close { id: i64 },
 }

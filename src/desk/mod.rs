@@ -7,6 +7,7 @@ mod auth;
 mod cardholders;
 mod credentials;
 mod demo;
+mod enrolment;
 mod error;
 mod import;
 mod mail;
