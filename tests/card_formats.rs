@@ -29,6 +29,34 @@ fn h10301_published_vectors() {
         encode("H10301", &[("facility", 1), ("card", 1)]),
         "10000000100000000000000010"
     );
+    // Proxmark3 tools/pm3_tests.sh
+    assert_eq!(
+        encode("H10301", &[("facility", 31), ("card", 337)]),
+        "10001111100000001010100011"
+    );
+    // Proxmark3 help text: raw 2006f623ae
+    assert_eq!(
+        encode("H10301", &[("facility", 123), ("card", 4567)]),
+        "10111101100010001110101110"
+    );
+}
+
+#[test]
+fn corporate_1000_published_vectors() {
+    // Doppelganger log example, hex 2D4A64FB8E.
+    assert_eq!(
+        encode("C1K35", &[("company", 2643), ("card", 163271)]),
+        "10101001010011001001111101110001110"
+    );
+    // Proxmark3 raw 2e0ec00c87 and 01400076000c86 (FC 118, CN 1603).
+    assert_eq!(
+        encode("C1K35", &[("company", 118), ("card", 1603)]),
+        "11000001110110000000000110010000111"
+    );
+    assert_eq!(
+        encode("C1K48", &[("company", 118), ("card", 1603)]),
+        "010000000000000001110110000000000000110010000110"
+    );
 }
 
 /// A format, and random in-range values for each of its fields.

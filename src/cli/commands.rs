@@ -3,7 +3,6 @@ use crate::desk::{ConnectCard, Desk, DeskError, NewOperatorInput, Session};
 use crate::domain::{CredentialState, RequestStatus, Role};
 use crate::store::{self, requests::RequestFields};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -19,7 +18,7 @@ pub enum CliError {
     },
 }
 
-type CliResult<T = ()> = Result<T, CliError>;
+pub(super) type CliResult<T = ()> = Result<T, CliError>;
 
 /// Where the database lives when --db is not given.
 pub fn default_db_path() -> PathBuf {
@@ -28,7 +27,7 @@ pub fn default_db_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("carddesk.db"))
 }
 
-fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
+pub(super) fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
     if let Ok(p) = std::env::var(env) {
         return Ok(p);
     }
@@ -98,37 +97,33 @@ fn request_fields(
     })
 }
 
-fn read_photo(path: &Path) -> CliResult<(Vec<u8>, String)> {
-    let bytes = std::fs::read(path).map_err(|source| CliError::File {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let mime = if bytes.starts_with(&[0xFF, 0xD8]) {
-        "image/jpeg"
-    } else if bytes.starts_with(b"\x89PNG") {
-        "image/png"
-    } else {
-        return Err(CliError::Message(format!(
-            "{}: the photo must be a JPEG or PNG file",
-            path.display()
-        )));
-    };
-    Ok((bytes, mime.to_string()))
-}
-
 pub fn run(cli: Cli) -> CliResult {
     let db = cli.db.clone().unwrap_or_else(default_db_path);
     let Some(command) = &cli.command else {
-        return crate::ui::run(&db, cli.demo).map_err(CliError::Message);
+        let startup = match cli.open.as_deref() {
+            None => crate::ui::Startup::Nothing,
+            Some("main") => crate::ui::Startup::MainWindow,
+            Some("card-requests") => crate::ui::Startup::CardRequests,
+            Some("connect-card") => crate::ui::Startup::ConnectCard,
+            Some(other) => {
+                return Err(CliError::Message(format!(
+                    "--open {other:?}: use main, card-requests or connect-card"
+                )))
+            }
+        };
+        return crate::ui::run(cli.db.as_deref(), cli.demo, startup).map_err(CliError::Message);
     };
     // Formats need no database.
     if let Command::Format(cmd) = command {
         return format_cmd(cmd);
     }
+    if let Command::Reader(cmd) = command {
+        return super::reader::run(cmd);
+    }
     let mut desk = Desk::open(&db)?;
     let out = std::io::stdout();
     match command {
-        Command::Format(_) => unreachable!("handled above"),
+        Command::Format(_) | Command::Reader(_) => unreachable!("handled above"),
         Command::Init { admin, email } => {
             if desk.has_operators()? {
                 return Err(DeskError::AlreadyInitialised.into());
@@ -198,7 +193,7 @@ pub fn run(cli: Cli) -> CliResult {
             notify,
         }) => {
             let s = login(&desk, &cli)?;
-            let photo = photo.as_deref().map(read_photo).transpose()?;
+            let photo = photo.as_deref().map(crate::desk::read_photo).transpose()?;
             let input = crate::desk::CardholderInput {
                 first_name: first.clone(),
                 last_name: last.clone(),
@@ -242,6 +237,7 @@ pub fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Request(cmd) => request_cmd(&mut desk, &cli, cmd)?,
+        Command::Mail(cmd) => super::mail::run(&mut desk, &cli, cmd)?,
         Command::Badge(cmd) => super::badge::badge(&mut desk, &cli, cmd)?,
         Command::Printer(cmd) => super::badge::printer_cmd(&cli, cmd)?,
         Command::Credential(CredentialCmd::List {
@@ -283,15 +279,7 @@ pub fn run(cli: Cli) -> CliResult {
             println!("imported {} cardholder(s)", report.imported);
         }
         Command::Audit(AuditCmd::Verify) => {
-            match store::audit::verify(desk.conn()).map_err(DeskError::from)? {
-                Ok(n) => println!("audit trail intact: {n} events"),
-                Err(b) => {
-                    return Err(CliError::Message(format!(
-                        "audit trail broken at event {}: {}",
-                        b.id, b.reason
-                    )))
-                }
-            }
+            println!("audit trail intact: {} events", desk.verify_audit()?);
         }
         Command::Audit(AuditCmd::List { limit }) => {
             let s = login(&desk, &cli)?;
@@ -423,6 +411,10 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
             let s = login(desk, cli)?;
             let done = desk.connect_card(&s, *id, &how)?;
             println!("{}\t{}", done.credential.id, done.credential.label());
+        }
+        RequestCmd::Enrol(args) => {
+            let s = login(desk, cli)?;
+            super::reader::enrol(desk, &s, args)?;
         }
         RequestCmd::Close { id } => {
             let s = login(desk, cli)?;

@@ -3,11 +3,13 @@
 
 mod badge;
 mod commands;
+mod mail;
+mod reader;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-pub use commands::run;
+pub use commands::{default_db_path, run};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +27,10 @@ pub struct Cli {
     /// Operator to act as (password from CARDDESK_PASSWORD or a prompt).
     #[arg(long, global = true, env = "CARDDESK_OPERATOR")]
     pub operator: Option<String>,
+    /// Open a dialog at start (for the screenshot script): main,
+    /// card-requests or connect-card. Logs in with the demo operator.
+    #[arg(long, hide = true, requires = "demo")]
+    pub open: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -64,6 +70,12 @@ pub enum Command {
     /// Mail waiting in the outbox.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Card readers (PC/SC).
+    #[command(subcommand)]
+    Reader(reader::ReaderCmd),
+    /// E-mail: server settings, test message, outbox status, sending, retry.
+    #[command(subcommand)]
+    Mail(mail::MailCmd),
     /// Badge templates and rendering.
     #[command(subcommand)]
     Badge(badge::BadgeCmd),
@@ -122,7 +134,7 @@ pub struct RequestOptions {
     pub ship_to: Option<String>,
 }
 
-// Parsed once per run; boxing the big variant would only obscure it.
+// Parsed once per process, so the size of a variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CardholderCmd {
@@ -202,6 +214,8 @@ pub enum RequestCmd {
         #[arg(long)]
         uid: Option<String>,
     },
+    /// Wait for a card on a reader and connect it (registering it if new).
+    Enrol(reader::EnrolArgs),
     /// Complete the request (a card must be connected).
     Close { id: i64 },
     /// Print the request's badge and wait for the printer's verdict.

@@ -18,6 +18,24 @@ pub struct CardholderInput {
     pub expiry: Option<String>,
 }
 
+/// Reads a cardholder photo, accepting JPEG and PNG only.
+pub fn read_photo(path: &std::path::Path) -> DeskResult<(Vec<u8>, String)> {
+    let shown = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| DeskError::invalid("photo", format!("cannot read {shown}: {e}")))?;
+    let mime = if bytes.starts_with(&[0xFF, 0xD8]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        return Err(DeskError::invalid(
+            "photo",
+            format!("{shown} is not a JPEG or PNG file"),
+        ));
+    };
+    Ok((bytes, mime.into()))
+}
+
 fn check_date(field: &'static str, value: Option<&str>) -> DeskResult<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),

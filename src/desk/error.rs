@@ -58,6 +58,8 @@ pub enum DeskError {
     Badge(#[from] crate::badge::BadgeError),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    #[error("audit trail broken at event {id}: {reason}")]
+    AuditBroken { id: i64, reason: String },
     #[error("{} bad row(s), nothing imported:\n{}", .0.len(), .0.join("\n"))]
     Import(Vec<String>),
 }

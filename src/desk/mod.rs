@@ -6,16 +6,21 @@
 mod auth;
 mod badges;
 mod cardholders;
+mod credentials;
+mod demo;
+mod enrolment;
 mod error;
 mod import;
+mod mail;
 mod notification;
 mod requests;
 
 pub use auth::{NewOperatorInput, Session};
 pub use badges::PreparedPrint;
-pub use cardholders::CardholderInput;
+pub use cardholders::{read_photo, CardholderInput};
 pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
+pub use mail::TEST_SUBJECT;
 pub use requests::{Assigned, ConnectCard, Enrolment};
 
 use crate::store;
@@ -31,6 +36,14 @@ impl Desk {
     pub fn open(path: &Path) -> DeskResult<Desk> {
         Ok(Desk {
             conn: store::open(path)?,
+        })
+    }
+
+    /// Walks the audit hash chain: the number of events, or where it breaks.
+    pub fn verify_audit(&self) -> DeskResult<u64> {
+        store::audit::verify(&self.conn)?.map_err(|b| DeskError::AuditBroken {
+            id: b.id,
+            reason: b.reason,
         })
     }
 

@@ -439,10 +439,10 @@ fn two_parity(
     })
 }
 
-/// Bits `from..=to` whose offset from `from` is not congruent to `skip` mod 3:
-/// the interleaved parity masks of HID Corporate 1000.
+/// Bits `from..=to` except those with `b % 3 == skip`: the interleaved
+/// parity masks of HID Corporate 1000.
 fn every_third_skipped(from: u16, to: u16, skip: u16) -> Vec<u16> {
-    (from..=to).filter(|b| (b - from) % 3 != skip).collect()
+    (from..=to).filter(|b| b % 3 != skip).collect()
 }
 
 /// The formats every site has. Order is the order shown to operators.
@@ -486,10 +486,10 @@ pub fn builtin_formats() -> Vec<CardFormat> {
             bits: 35,
             fields: vec![field("company", 2, 12), field("card", 14, 20)],
             parity: vec![
-                // Even over bits 2..33 except every third starting at 4.
-                parity(1, Parity::Even, every_third_skipped(2, 33, 2)),
-                // Odd over bits 1..32 except every third starting at 3.
-                parity(34, Parity::Odd, every_third_skipped(1, 33, 2)),
+                // Layout as in HID's spec and Proxmark3's Pack_C1k35s.
+                parity(1, Parity::Even, every_third_skipped(2, 33, 1)),
+                // Covers bit 1, so it is computed after it.
+                parity(34, Parity::Odd, every_third_skipped(1, 32, 0)),
                 // Odd over the whole card, computed last.
                 parity(0, Parity::Odd, range(1, 34)),
             ],
@@ -500,8 +500,10 @@ pub fn builtin_formats() -> Vec<CardFormat> {
             bits: 48,
             fields: vec![field("company", 2, 22), field("card", 24, 23)],
             parity: vec![
-                parity(1, Parity::Even, every_third_skipped(2, 46, 2)),
-                parity(47, Parity::Odd, every_third_skipped(1, 46, 2)),
+                // As in Proxmark3's Pack_C1k48s; unlike the 35-bit format
+                // the trailing parity does not cover bit 1.
+                parity(1, Parity::Even, every_third_skipped(3, 46, 2)),
+                parity(47, Parity::Odd, every_third_skipped(2, 45, 1)),
                 parity(0, Parity::Odd, range(1, 47)),
             ],
         }),

@@ -23,6 +23,7 @@ use thiserror::Error;
 /// migrations/NNNN_*.sql, in order. Append only.
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_mail.sql"),
     include_str!("../../migrations/0003_badges.sql"),
 ];
 

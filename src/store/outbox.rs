@@ -1,7 +1,7 @@
 //! Mail waiting to be sent. Rows are written in the same transaction as the
 //! change that causes them; the mailer worker sends them later.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,6 +20,9 @@ pub struct OutboxMessage {
     pub next_attempt_at: String,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// Which process is sending it ("pid:N"), while `status` is `sending`.
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<String>,
 }
 
 pub struct NewMessage<'a> {
@@ -59,7 +62,8 @@ pub fn enqueue(conn: &Connection, m: &NewMessage) -> rusqlite::Result<i64> {
 }
 
 const COLUMNS: &str = "id, to_address, subject, body_text, body_html, language, message_id,
-        request_id, status, attempts, last_error, next_attempt_at, created_at, sent_at";
+        request_id, status, attempts, last_error, next_attempt_at, created_at, sent_at,
+        claimed_by, claimed_at";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxMessage> {
     Ok(OutboxMessage {
@@ -77,6 +81,8 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxMessage> {
         next_attempt_at: r.get(11)?,
         created_at: r.get(12)?,
         sent_at: r.get(13)?,
+        claimed_by: r.get(14)?,
+        claimed_at: r.get(15)?,
     })
 }
 
@@ -91,5 +97,164 @@ pub fn for_request(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<O
         "SELECT {COLUMNS} FROM outbox WHERE request_id = ?1 ORDER BY id"
     ))?;
     let rows = stmt.query_map(params![request_id], from_row)?;
+    rows.collect()
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<OutboxMessage>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
+}
+
+/// What the operator sees at a glance. `pending` includes mail being sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+pub fn counts(conn: &Connection) -> rusqlite::Result<OutboxCounts> {
+    conn.query_row(
+        "SELECT coalesce(sum(status IN ('pending','sending')), 0),
+                coalesce(sum(status = 'sent'), 0),
+                coalesce(sum(status = 'failed'), 0)
+           FROM outbox",
+        [],
+        |r| {
+            Ok(OutboxCounts {
+                pending: r.get(0)?,
+                sent: r.get(1)?,
+                failed: r.get(2)?,
+            })
+        },
+    )
+}
+
+/// Pending rows whose next attempt is due at `now`, oldest first, plus every
+/// row left in `sending` (the caller decides whether its sender is gone).
+pub fn due(conn: &Connection, now: &str) -> rusqlite::Result<Vec<OutboxMessage>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM outbox
+          WHERE (status = 'pending' AND next_attempt_at <= ?1) OR status = 'sending'
+          ORDER BY next_attempt_at, id"
+    ))?;
+    let rows = stmt.query_map([now], from_row)?;
+    rows.collect()
+}
+
+/// When the earliest pending row becomes due, if any.
+pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Marks a row `sending` for process `by`, but only if it is still exactly as
+/// the caller read it (status and claimant): of two senders racing for one
+/// row, one wins. Commit this before talking to the server.
+pub fn claim(conn: &Connection, m: &OutboxMessage, by: &str, now: &str) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE outbox SET status = 'sending', claimed_by = ?1, claimed_at = ?2
+          WHERE id = ?3 AND status = ?4 AND claimed_by IS ?5",
+        params![by, now, m.id, m.status, m.claimed_by],
+    )?;
+    Ok(n == 1)
+}
+
+fn attempt(
+    conn: &Connection,
+    id: i64,
+    now: &str,
+    result: &str,
+    error: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO outbox_attempt (outbox_id, at, result, error) VALUES (?1, ?2, ?3, ?4)",
+        params![id, now, result, error],
+    )?;
+    Ok(())
+}
+
+/// The server accepted the message. Call inside a transaction.
+pub fn mark_sent(conn: &Connection, id: i64, now: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
+                last_error = NULL, claimed_by = NULL, claimed_at = NULL
+          WHERE id = ?1",
+        params![id, now],
+    )?;
+    attempt(conn, id, now, "sent", None)
+}
+
+/// A temporary failure: try again at `next_attempt_at`. Call inside a transaction.
+pub fn mark_deferred(
+    conn: &Connection,
+    id: i64,
+    now: &str,
+    error: &str,
+    next_attempt_at: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?2,
+                next_attempt_at = ?3, claimed_by = NULL, claimed_at = NULL
+          WHERE id = ?1",
+        params![id, error, next_attempt_at],
+    )?;
+    attempt(conn, id, now, "deferred", Some(error))
+}
+
+/// A permanent rejection: never retried unless the operator asks. Call
+/// inside a transaction.
+pub fn mark_failed(conn: &Connection, id: i64, now: &str, error: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2,
+                claimed_by = NULL, claimed_at = NULL
+          WHERE id = ?1",
+        params![id, error],
+    )?;
+    attempt(conn, id, now, "failed", Some(error))
+}
+
+/// Back in the queue, due now, optionally to a corrected address.
+pub fn requeue(
+    conn: &Connection,
+    id: i64,
+    new_address: Option<&str>,
+    now: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?2,
+                to_address = coalesce(?3, to_address), claimed_by = NULL, claimed_at = NULL
+          WHERE id = ?1",
+        params![id, now, new_address],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    pub at: String,
+    /// sent, deferred or failed
+    pub result: String,
+    pub error: Option<String>,
+}
+
+/// Every delivery attempt of one message, oldest first.
+pub fn attempts(conn: &Connection, id: i64) -> rusqlite::Result<Vec<Attempt>> {
+    let mut stmt = conn
+        .prepare("SELECT at, result, error FROM outbox_attempt WHERE outbox_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Attempt {
+            at: r.get(0)?,
+            result: r.get(1)?,
+            error: r.get(2)?,
+        })
+    })?;
     rows.collect()
 }

@@ -1,3 +1,4 @@
+use crate::domain::{Secret, SmtpSettings};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
@@ -13,5 +14,58 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         params![key, value],
     )?;
+    Ok(())
+}
+
+const SMTP_KEYS: [&str; 6] = [
+    "smtp.host",
+    "smtp.port",
+    "smtp.security",
+    "smtp.user",
+    "smtp.password",
+    "smtp.from",
+];
+
+/// The configured mail server, or `None` if mail was never configured.
+pub fn smtp(conn: &Connection) -> rusqlite::Result<Option<SmtpSettings>> {
+    let Some(host) = get(conn, "smtp.host")? else {
+        return Ok(None);
+    };
+    let bad = |key: &str, v: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("setting {key} = {v:?} is not valid; run mail configure again").into(),
+        )
+    };
+    let port = get(conn, "smtp.port")?.unwrap_or_default();
+    let security = get(conn, "smtp.security")?.unwrap_or_default();
+    Ok(Some(SmtpSettings {
+        host,
+        port: port.parse().map_err(|_| bad("smtp.port", &port))?,
+        security: security
+            .parse()
+            .map_err(|_| bad("smtp.security", &security))?,
+        user: get(conn, "smtp.user")?,
+        password: get(conn, "smtp.password")?.map(Secret::new),
+        from: get(conn, "smtp.from")?.unwrap_or_default(),
+    }))
+}
+
+/// Replaces the mail server settings (call inside the caller's transaction).
+pub fn set_smtp(conn: &Connection, s: &SmtpSettings) -> rusqlite::Result<()> {
+    for key in SMTP_KEYS {
+        conn.execute("DELETE FROM setting WHERE key = ?1", [key])?;
+    }
+    set(conn, "smtp.host", s.host.trim())?;
+    set(conn, "smtp.port", &s.port.to_string())?;
+    set(conn, "smtp.security", s.security.as_str())?;
+    set(conn, "smtp.from", s.from.trim())?;
+    if let Some(u) = &s.user {
+        set(conn, "smtp.user", u)?;
+    }
+    if let Some(p) = &s.password {
+        set(conn, "smtp.password", p.expose())?;
+    }
     Ok(())
 }

@@ -1,0 +1,132 @@
+//! A believable site for trying CardDesk without hardware: about 200
+//! cardholders, 40 credentials (some in stock), 12 pending requests.
+//! Everything goes through the normal desk actions, so it is audited.
+
+use super::{CardholderInput, ConnectCard, Desk, DeskResult, NewOperatorInput, Session};
+use crate::domain::Role;
+use crate::store::requests::RequestFields;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const FIRST: &[&str] = &[
+    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Greta", "Hugo", "Iris", "Jasper", "Kim",
+    "Lars", "Mila", "Noah", "Olivia", "Pieter", "Quinten", "Roos", "Sem", "Tess", "Umut", "Vera",
+    "Willem", "Xander", "Yara", "Zoë",
+];
+const LAST: &[&str] = &[
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Mulder",
+    "de Boer",
+    "Bos",
+    "Peters",
+    "Hendriks",
+    "van Dijk",
+    "Dekker",
+    "Brouwer",
+    "Ødegård",
+    "Güneş",
+    "Schouten",
+    "Vermeulen",
+];
+const DEPARTMENTS: &[&str] = &[
+    "Facilities",
+    "Finance",
+    "Engineering",
+    "Reception",
+    "Logistics",
+    "Security",
+    "HR",
+];
+const REASONS: &[&str] = &[
+    "New starter, card printer out of ribbon",
+    "Replacement for a damaged card",
+    "Contractor, printer offline at the gate",
+    "No card stock at the desk",
+];
+
+impl Desk {
+    /// Fills a freshly initialised database with demo data.
+    pub fn seed_demo(&mut self, admin: &Session) -> DeskResult<()> {
+        let mut rng = StdRng::seed_from_u64(7);
+        for site in ["North gate", "Harbour office"] {
+            self.add_site(admin, site)?;
+        }
+        for (name, role, email) in [
+            ("sam", Role::Supervisor, "sam@carddesk.example"),
+            ("olga", Role::Operator, "olga@carddesk.example"),
+        ] {
+            self.add_operator(
+                admin,
+                &NewOperatorInput {
+                    name,
+                    email: Some(email),
+                    role,
+                    password: "demo1234",
+                    language: "en",
+                },
+            )?;
+        }
+        let mut ids = Vec::new();
+        for i in 0..200 {
+            let first = FIRST[i % FIRST.len()];
+            let last = LAST[(i * 7 + i / FIRST.len()) % LAST.len()];
+            let input = CardholderInput {
+                first_name: first.into(),
+                last_name: last.into(),
+                email: Some(format!(
+                    "{}.{}{}@example.org",
+                    first.to_lowercase(),
+                    last.to_lowercase().replace(' ', ""),
+                    i
+                )),
+                department: Some(DEPARTMENTS[rng.gen_range(0..DEPARTMENTS.len())].into()),
+                site: Some(["Main site", "North gate", "Harbour office"][i % 3].into()),
+                activation: Some("2026-01-01".into()),
+                expiry: Some("2028-12-31".into()),
+                photo: None,
+            };
+            ids.push(self.create_cardholder(admin, &input, None)?.0);
+        }
+        let request = |i: usize, notify: bool| RequestFields {
+            reason: REASONS[i % REASONS.len()].into(),
+            badge_template: "Standard".into(),
+            notify_requester: notify,
+            ship_to_site_id: None,
+        };
+        // 28 cardholders already carry an active card (issued through requests).
+        for (i, &holder) in ids.iter().take(28).enumerate() {
+            let r = self.request_card(admin, holder, &request(i, false))?;
+            let how = ConnectCard::Manual {
+                format: "H10301".into(),
+                fields: vec![
+                    ("facility".into(), "42".into()),
+                    ("card".into(), (1000 + i).to_string()),
+                ],
+            };
+            self.connect_card(admin, r, &how)?;
+            self.close_request(admin, r)?;
+        }
+        // 12 cards in stock.
+        for i in 0..12 {
+            self.register_credential(
+                admin,
+                "H10301",
+                &[
+                    ("facility".into(), "42".into()),
+                    ("card".into(), (2000 + i).to_string()),
+                ],
+            )?;
+        }
+        // 12 pending requests for people who have no card yet.
+        for (i, &holder) in ids.iter().skip(100).take(12).enumerate() {
+            let notify = i % 3 == 0 && admin.operator.email.is_some();
+            self.request_card(admin, holder, &request(i, notify))?;
+        }
+        Ok(())
+    }
+}

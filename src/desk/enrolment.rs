@@ -1,0 +1,50 @@
+//! Automatic entry (mission A7a): a card presented to a reader is connected
+//! to a pending request. The rule itself (register if new, refuse a card
+//! held by someone else or blocked) is `Desk::connect_card`'s; this is the
+//! reader-facing side of it.
+
+use super::{Assigned, ConnectCard, Desk, DeskError, DeskResult, Session};
+use crate::devices::reader::CardPresented;
+use crate::domain::Privilege;
+use crate::store::requests::CardRequest;
+
+impl Desk {
+    /// Checks, before anyone is asked to present a card, that `s` may
+    /// connect cards and that request `request_id` is still pending.
+    pub fn ready_to_enrol(&self, s: &Session, request_id: i64) -> DeskResult<CardRequest> {
+        s.require(Privilege::AnswerRequests, "connect cards to requests")?;
+        let r = self.request(request_id)?;
+        if !r.status.is_open() {
+            return Err(DeskError::NotPending {
+                id: request_id,
+                status: r.status,
+            });
+        }
+        Ok(r)
+    }
+
+    /// Connects the card just presented to a reader to request `request_id`,
+    /// in one transaction: a known eligible card is assigned, an unknown one
+    /// registered (UID format) and assigned; a card held by someone else or
+    /// lost/stolen/revoked is refused and nothing changes.
+    pub fn enrol_presented(
+        &mut self,
+        s: &Session,
+        request_id: i64,
+        card: &CardPresented,
+    ) -> DeskResult<Assigned> {
+        tracing::debug!(
+            request = request_id,
+            reader = %card.reader,
+            uid = %card.uid,
+            "enrolling a presented card"
+        );
+        self.connect_card(
+            s,
+            request_id,
+            &ConnectCard::Presented {
+                uid: card.uid.clone(),
+            },
+        )
+    }
+}

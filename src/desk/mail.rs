@@ -1,0 +1,161 @@
+//! Mail administration: the mail server settings, a test message, and
+//! resending mail that failed. Sending itself is the mailer worker's job
+//! (`devices::mailer`); these actions only write the database.
+
+use super::{Desk, DeskError, DeskResult, Session};
+use crate::domain::mail::looks_like_address;
+use crate::domain::{Privilege, SmtpSettings};
+use crate::store::{self, outbox::OutboxCounts, outbox::OutboxMessage};
+
+/// Subject of the "send test message" mail.
+pub const TEST_SUBJECT: &str = "CardDesk test message";
+
+impl Desk {
+    /// The configured mail server (the password is inside a `Secret`).
+    pub fn mail_settings(&self) -> DeskResult<Option<SmtpSettings>> {
+        Ok(store::settings::smtp(&self.conn)?)
+    }
+
+    /// Stores the mail server settings. The audit trail records the change
+    /// with the password shown as `***`.
+    pub fn configure_mail(&mut self, s: &Session, settings: &SmtpSettings) -> DeskResult<()> {
+        s.require(Privilege::ManageSettings, "change the mail settings")?;
+        settings
+            .validate()
+            .map_err(|(field, reason)| DeskError::invalid(field, reason))?;
+        let tx = self.conn.transaction()?;
+        let before = store::settings::smtp(&tx)?;
+        store::settings::set_smtp(&tx, settings)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "settings.mail",
+            "setting",
+            None,
+            before.as_ref().map(super::snapshot).as_ref(),
+            Some(&super::snapshot(settings)),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Queues a test message to `to`; the mailer sends it like any other
+    /// mail (the CLI sends it at once and reports the result). Returns the
+    /// outbox id.
+    pub fn queue_test_mail(&mut self, s: &Session, to: &str) -> DeskResult<i64> {
+        s.require(Privilege::ManageSettings, "send a test message")?;
+        let to = to.trim();
+        if !looks_like_address(to) {
+            return Err(DeskError::invalid(
+                "test message address",
+                format!("{to:?} is not an e-mail address (name@domain)"),
+            ));
+        }
+        let server = store::settings::smtp(&self.conn)?
+            .map(|c| format!("{}:{} ({})", c.host, c.port, c.security))
+            .unwrap_or_else(|| "(not configured yet)".into());
+        let text = format!(
+            "This is a test message from CardDesk, sent by {} through {server}.\n\
+             If you can read it, e-mail from CardDesk works.\n",
+            s.operator.name
+        );
+        let html = format!(
+            "<html><body><p>This is a test message from CardDesk, sent by <b>{}</b> through \
+             {}.</p><p>If you can read it, e-mail from CardDesk works.</p></body></html>",
+            super::notification::html_escape(&s.operator.name),
+            super::notification::html_escape(&server)
+        );
+        let tx = self.conn.transaction()?;
+        let id = store::outbox::enqueue(
+            &tx,
+            &store::outbox::NewMessage {
+                to_address: to,
+                subject: TEST_SUBJECT,
+                body_text: &text,
+                body_html: &html,
+                language: &s.operator.language,
+                request_id: None,
+            },
+        )?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "mail.test",
+            "outbox",
+            Some(id),
+            None,
+            Some(&serde_json::json!({ "to": to })),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Puts a failed (or waiting) message back in the queue, due now,
+    /// optionally to a corrected address.
+    pub fn retry_mail(
+        &mut self,
+        s: &Session,
+        id: i64,
+        new_address: Option<&str>,
+    ) -> DeskResult<()> {
+        s.require(Privilege::AnswerRequests, "resend mail")?;
+        let new_address = new_address.map(str::trim);
+        if let Some(a) = new_address.filter(|a| !looks_like_address(a)) {
+            return Err(DeskError::invalid(
+                "new address",
+                format!("{a:?} is not an e-mail address (name@domain)"),
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        let before = store::outbox::get(&tx, id)?.ok_or(DeskError::NotFound {
+            what: "mail",
+            id: id.to_string(),
+        })?;
+        match before.status.as_str() {
+            "pending" | "failed" => {}
+            "sent" => {
+                return Err(DeskError::invalid(
+                    "mail",
+                    format!(
+                    "message {id} was already accepted by the mail server at {}; nothing to resend",
+                    before.sent_at.as_deref().unwrap_or("?")
+                ),
+                ))
+            }
+            _ => {
+                return Err(DeskError::invalid(
+                    "mail",
+                    format!("message {id} is being sent right now; wait for the result"),
+                ))
+            }
+        }
+        store::outbox::requeue(&tx, id, new_address, &store::now())?;
+        let after = store::outbox::get(&tx, id)?.expect("exists");
+        let brief = |m: &OutboxMessage| {
+            serde_json::json!({
+                "to": m.to_address, "status": m.status, "attempts": m.attempts,
+                "last_error": m.last_error, "message_id": m.message_id,
+            })
+        };
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "mail.retry",
+            "outbox",
+            Some(id),
+            Some(&brief(&before)),
+            Some(&brief(&after)),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every message in the outbox, oldest first (for the outbox screen).
+    pub fn outbox(&self) -> DeskResult<Vec<OutboxMessage>> {
+        Ok(store::outbox::list(&self.conn)?)
+    }
+
+    pub fn outbox_counts(&self) -> DeskResult<OutboxCounts> {
+        Ok(store::outbox::counts(&self.conn)?)
+    }
+}

@@ -1,1 +1,0 @@
-//! Card reader adapter: PC/SC (issue 3).

@@ -1,0 +1,309 @@
+//! The Card requests dialog: the pending requests, multi-selection, and the
+//! answers — Modify, Deny request, Connect card, Print cards, Close.
+
+use super::connect_card::ConnectDialog;
+use super::i18n::{t, tf};
+use super::request_forms::{DenyForm, ModifyForm};
+use super::selection::Selection;
+use super::widgets::{action_button, message};
+use super::worker::{JobResult, Outcome, Tag};
+use super::Env;
+use crate::domain::Privilege;
+use crate::store::requests::CardRequest;
+use egui_extras::{Column, TableBuilder};
+
+#[derive(Default)]
+pub struct CardRequestsDialog {
+    pub selection: Selection,
+    sub: Option<Sub>,
+    pub message: Option<Result<String, String>>,
+    busy: bool,
+}
+
+enum Sub {
+    Modify(ModifyForm),
+    Deny(DenyForm),
+    Connect(Box<ConnectDialog>),
+}
+
+/// Why a button is disabled, or None when it may be used.
+fn needs(
+    env: &Env,
+    privilege: Privilege,
+    selected: &[&CardRequest],
+    exactly_one: bool,
+    with_card: bool,
+) -> Option<&'static str> {
+    if !env.session.may(privilege) {
+        Some(t("Your privileges do not allow this."))
+    } else if exactly_one && selected.len() != 1 {
+        Some(t("Select exactly one request."))
+    } else if selected.is_empty() {
+        Some(t("Select one or more requests."))
+    } else if with_card && selected.iter().any(|r| r.credential_id.is_none()) {
+        Some(t("Connect a card to every selected request first."))
+    } else {
+        None
+    }
+}
+
+impl CardRequestsDialog {
+    pub fn show(&mut self, ctx: &egui::Context, env: &Env, open: &mut bool) {
+        let pending = &env.snapshot.pending;
+        let ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
+        self.selection.retain(&ids);
+        let mut window_open = *open;
+        egui::Window::new(t("Card requests"))
+            .id(egui::Id::unique("card-requests-dialog"))
+            .open(&mut window_open)
+            .default_size([960.0, 560.0])
+            .default_pos([210.0, 60.0])
+            .resizable(true)
+            .collapsible(false)
+            .show(ctx, |ui| self.contents(ui, env, &ids));
+        if self.sub.is_none() && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+            window_open = false;
+        }
+        *open = window_open;
+        self.show_sub(ctx, env);
+    }
+
+    fn contents(&mut self, ui: &mut egui::Ui, env: &Env, ids: &[i64]) {
+        let pending = &env.snapshot.pending;
+        ui.horizontal(|ui| {
+            ui.strong(tf("Card requests ({n})", &[("n", &pending.len())]));
+            ui.separator();
+            ui.label(tf("{n} selected", &[("n", &self.selection.len())]));
+        });
+        let selected: Vec<&CardRequest> = pending
+            .iter()
+            .filter(|r| self.selection.is_selected(r.id))
+            .collect();
+        ui.horizontal(|ui| {
+            let busy = self.busy.then_some(t("Working…"));
+            let modify = busy.or(needs(
+                env,
+                Privilege::AnswerRequests,
+                &selected,
+                true,
+                false,
+            ));
+            if action_button(ui, t("Modify"), modify).clicked() {
+                self.sub = Some(Sub::Modify(ModifyForm::new(selected[0])));
+            }
+            let deny = busy.or(needs(env, Privilege::DenyRequests, &selected, false, false));
+            if action_button(ui, t("Deny request"), deny).clicked() {
+                self.sub = Some(Sub::Deny(DenyForm::new(self.selection.ids())));
+            }
+            let connect = busy.or(needs(
+                env,
+                Privilege::AnswerRequests,
+                &selected,
+                true,
+                false,
+            ));
+            if action_button(ui, t("Connect card"), connect).clicked() {
+                self.sub = Some(Sub::Connect(Box::new(ConnectDialog::new(
+                    selected[0].clone(),
+                ))));
+            }
+            let print = busy.or(needs(env, Privilege::PrintCards, &selected, false, true));
+            if action_button(ui, t("Print cards"), print).clicked() {
+                self.message = Some(Err(t("Print cards").into()));
+            }
+            let close = busy.or(needs(
+                env,
+                Privilege::AnswerRequests,
+                &selected,
+                false,
+                true,
+            ));
+            if action_button(ui, t("Close"), close).clicked() {
+                self.close_selected(env);
+            }
+        });
+        message(ui, &self.message);
+        let o = env.snapshot.outbox;
+        ui.weak(tf(
+            "Outbox: {pending} queued, {sent} sent, {failed} failed",
+            &[
+                ("pending", &o.pending),
+                ("sent", &o.sent),
+                ("failed", &o.failed),
+            ],
+        ));
+        ui.separator();
+        if pending.is_empty() {
+            ui.label(t("No pending card requests."));
+            return;
+        }
+        self.table(ui, env, ids);
+    }
+
+    fn table(&mut self, ui: &mut egui::Ui, env: &Env, ids: &[i64]) {
+        let pending = &env.snapshot.pending;
+        let modifiers = ui.input(|i| i.modifiers);
+        let mut clicked = None;
+        TableBuilder::new(ui)
+            .id_salt("pending-requests")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(190.0).resizable(true))
+            .column(Column::initial(110.0).resizable(true))
+            .column(Column::initial(130.0))
+            .column(Column::initial(220.0).resizable(true).clip(true))
+            .column(Column::initial(90.0))
+            .column(Column::initial(110.0))
+            .column(Column::initial(50.0))
+            .column(Column::remainder())
+            .header(22.0, |mut h| {
+                for title in [
+                    "Cardholder",
+                    "Requested by",
+                    "Created",
+                    "Reason",
+                    "Badge template",
+                    "Ship to site",
+                    "Mail",
+                    "Credential",
+                ] {
+                    h.col(|ui| {
+                        ui.strong(t(title));
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, pending.len(), |mut row| {
+                    let r = &pending[row.index()];
+                    let selected = self.selection.is_selected(r.id);
+                    row.set_selected(selected);
+                    let (_, name) = row.col(|ui| {
+                        let label = r.cardholder_name.as_str();
+                        if ui.add(egui::Button::selectable(selected, label)).clicked() {
+                            clicked = Some(r.id);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.requester_name);
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            r.created_at
+                                .get(..16)
+                                .unwrap_or(&r.created_at)
+                                .replace('T', " "),
+                        );
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.reason);
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.badge_template);
+                    });
+                    row.col(|ui| {
+                        ui.label(r.ship_to_site.as_deref().unwrap_or(""));
+                    });
+                    row.col(|ui| {
+                        if r.notify_requester {
+                            ui.label(t("Yes"));
+                        }
+                    });
+                    row.col(|ui| {
+                        if let Some(c) = r.credential_id.and_then(|id| env.credential(id)) {
+                            ui.label(c.label());
+                        }
+                    });
+                    if row.response().clicked() || name.clicked() {
+                        clicked = Some(r.id);
+                    }
+                });
+            });
+        if let Some(id) = clicked {
+            self.selection.click(
+                ids,
+                id,
+                modifiers.shift,
+                modifiers.command || modifiers.ctrl,
+            );
+        }
+    }
+
+    fn close_selected(&mut self, env: &Env) {
+        let ids = self.selection.ids();
+        let session = env.session.clone();
+        self.busy = true;
+        self.message = None;
+        env.worker.submit(Tag::Close, move |desk| {
+            desk.close_requests(&session, &ids)?;
+            Ok(Outcome::Message(tf(
+                "Closed {n} request(s).",
+                &[("n", &ids.len())],
+            )))
+        });
+    }
+
+    fn show_sub(&mut self, ctx: &egui::Context, env: &Env) {
+        let keep = match &mut self.sub {
+            None => return,
+            Some(Sub::Modify(f)) => f.show(ctx, env),
+            Some(Sub::Deny(f)) => f.show(ctx, env),
+            Some(Sub::Connect(d)) => d.show(ctx, env),
+        };
+        if !keep {
+            self.sub = None;
+        }
+    }
+
+    /// Opens Connect card for one request (start-up and screenshots).
+    pub fn open_connect(&mut self, request: CardRequest) {
+        let mut dialog = ConnectDialog::new(request);
+        dialog.mode = super::connect_card::Mode::Manual;
+        dialog.preset_format("H10301", &[("facility", "42"), ("card", "3001")]);
+        self.sub = Some(Sub::Connect(Box::new(dialog)));
+    }
+
+    /// The connect dialog, when open, for reader events.
+    pub fn connect_dialog(&mut self) -> Option<&mut ConnectDialog> {
+        match &mut self.sub {
+            Some(Sub::Connect(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// A job this dialog (or one of its sub-dialogs) started has finished.
+    pub fn on_reply(&mut self, tag: Tag, result: JobResult) {
+        if tag == Tag::Close {
+            self.busy = false;
+            self.message = Some(match result {
+                Ok(Outcome::Message(m)) => {
+                    self.selection.clear();
+                    Ok(m)
+                }
+                Ok(_) => Ok(String::new()),
+                Err(e) => Err(e),
+            });
+            return;
+        }
+        let finished = match (tag, &mut self.sub) {
+            (Tag::Modify, Some(Sub::Modify(f))) => f.on_reply(result),
+            (Tag::Deny, Some(Sub::Deny(f))) => {
+                let n = f.ids.len();
+                let done = f.on_reply(result);
+                if done {
+                    self.selection.clear();
+                    self.message = Some(Ok(tf("Denied {n} request(s).", &[("n", &n)])));
+                }
+                done
+            }
+            (Tag::Connect, Some(Sub::Connect(d))) => {
+                d.on_reply(result);
+                false
+            }
+            _ => false,
+        };
+        if finished {
+            self.sub = None;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Create cardholder, optionally raising a card request when the desk can't
+//! give the card now (no credential at hand, no printer).
+
+use super::i18n::{t, tf};
+use super::request_forms::{site_picker, template_picker};
+use super::widgets::{labelled_edit, message};
+use super::worker::{JobResult, Outcome, Tag};
+use super::Env;
+use crate::desk::CardholderInput;
+use crate::store::requests::RequestFields;
+
+pub struct CardholderForm {
+    first: String,
+    last: String,
+    email: String,
+    department: String,
+    photo_path: String,
+    site: Option<i64>,
+    activation: String,
+    expiry: String,
+    request_card: bool,
+    request: RequestFields,
+    busy: bool,
+    result: Option<Result<String, String>>,
+}
+
+impl CardholderForm {
+    pub fn new() -> CardholderForm {
+        CardholderForm {
+            first: String::new(),
+            last: String::new(),
+            email: String::new(),
+            department: String::new(),
+            photo_path: String::new(),
+            site: None,
+            activation: String::new(),
+            expiry: String::new(),
+            request_card: false,
+            request: RequestFields {
+                badge_template: "Standard".into(),
+                ..Default::default()
+            },
+            busy: false,
+            result: None,
+        }
+    }
+
+    /// Returns false once the dialog should close.
+    pub fn show(&mut self, ctx: &egui::Context, env: &Env) -> bool {
+        let mut keep = true;
+        let modal = egui::Modal::new(egui::Id::unique("create-cardholder")).show(ctx, |ui| {
+            ui.set_width(560.0);
+            ui.heading(t("Create cardholder"));
+            labelled_edit(ui, t("First name"), &mut self.first, false);
+            labelled_edit(ui, t("Last name"), &mut self.last, false);
+            labelled_edit(ui, t("E-mail"), &mut self.email, false);
+            labelled_edit(ui, t("Department"), &mut self.department, false);
+            labelled_edit(
+                ui,
+                t("Photo file (JPEG or PNG)"),
+                &mut self.photo_path,
+                false,
+            );
+            ui.horizontal(|ui| {
+                let l = ui.add_sized([170.0, 20.0], egui::Label::new(t("Site")));
+                let current = self
+                    .site
+                    .and_then(|id| env.snapshot.sites.iter().find(|s| s.id == id))
+                    .map_or(t("(none)").to_string(), |s| s.name.clone());
+                egui::ComboBox::from_id_salt("cardholder-site")
+                    .selected_text(current)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.site, None, t("(none)"));
+                        for s in env.snapshot.sites.iter() {
+                            ui.selectable_value(&mut self.site, Some(s.id), &s.name);
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+            });
+            labelled_edit(
+                ui,
+                t("Activation (YYYY-MM-DD)"),
+                &mut self.activation,
+                false,
+            );
+            labelled_edit(ui, t("Expiry (YYYY-MM-DD)"), &mut self.expiry, false);
+            ui.separator();
+            ui.checkbox(&mut self.request_card, t("Request a card"));
+            if self.request_card {
+                labelled_edit(ui, t("Reason"), &mut self.request.reason, false);
+                template_picker(ui, env, "new-template", &mut self.request.badge_template);
+                site_picker(ui, env, "new-ship-to", &mut self.request.ship_to_site_id);
+                ui.checkbox(
+                    &mut self.request.notify_requester,
+                    t("Email me when the card is ready"),
+                );
+            }
+            message(ui, &self.result);
+            ui.separator();
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(!self.busy, egui::Button::new(t("Create")))
+                    .clicked()
+                {
+                    self.submit(env);
+                }
+                if ui.button(t("Cancel")).clicked() {
+                    keep = false;
+                }
+            });
+        });
+        keep && !modal.should_close()
+    }
+
+    fn submit(&mut self, env: &Env) {
+        let site = self
+            .site
+            .and_then(|id| env.snapshot.sites.iter().find(|s| s.id == id))
+            .map(|s| s.name.clone());
+        let opt = |s: &String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let input = CardholderInput {
+            first_name: self.first.clone(),
+            last_name: self.last.clone(),
+            email: opt(&self.email),
+            department: opt(&self.department),
+            photo: None,
+            site,
+            activation: opt(&self.activation),
+            expiry: opt(&self.expiry),
+        };
+        let photo_path = opt(&self.photo_path);
+        let request = self.request_card.then(|| self.request.clone());
+        let session = env.session.clone();
+        self.busy = true;
+        self.result = None;
+        env.worker.submit(Tag::CreateCardholder, move |desk| {
+            let mut input = input;
+            if let Some(path) = photo_path {
+                input.photo = Some(crate::desk::read_photo(std::path::Path::new(&path))?);
+            }
+            let name = format!("{} {}", input.first_name.trim(), input.last_name.trim());
+            let (_, request_id) = desk.create_cardholder(&session, &input, request.as_ref())?;
+            Ok(Outcome::Message(match request_id {
+                Some(id) => tf(
+                    "Cardholder {name} created; card request {id} raised.",
+                    &[("name", &name), ("id", &id)],
+                ),
+                None => tf("Cardholder {name} created.", &[("name", &name)]),
+            }))
+        });
+    }
+
+    /// True when the cardholder was created and the form can close.
+    pub fn on_reply(&mut self, result: JobResult) -> Option<String> {
+        self.busy = false;
+        match result {
+            Ok(Outcome::Message(m)) => Some(m),
+            Ok(_) => Some(String::new()),
+            Err(e) => {
+                self.result = Some(Err(e));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Connect card: the three ways to give a request its card — automatic entry
+//! at a reader, manual entry in a card format, or an existing credential.
+
+use super::i18n::{t, tf};
+use super::widgets::message;
+use super::worker::{JobResult, Outcome, Tag};
+use super::Env;
+use crate::desk::{ConnectCard, Enrolment};
+use crate::domain::{CardFormat, CredentialState, UID_FORMAT};
+use crate::store::requests::CardRequest;
+use egui_extras::{Column, TableBuilder};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Automatic,
+    Manual,
+    Existing,
+}
+
+pub struct ConnectDialog {
+    request: CardRequest,
+    pub mode: Mode,
+    pub reader: Option<String>,
+    format: String,
+    fields: Vec<(String, String)>,
+    filter: String,
+    result: Option<Result<String, String>>,
+    busy: bool,
+}
+
+impl ConnectDialog {
+    pub fn new(request: CardRequest) -> ConnectDialog {
+        ConnectDialog {
+            request,
+            mode: Mode::Automatic,
+            reader: None,
+            format: String::new(),
+            fields: Vec::new(),
+            filter: String::new(),
+            result: None,
+            busy: false,
+        }
+    }
+
+    /// Chooses a format and fills its fields.
+    pub fn preset_format(&mut self, format: &str, fields: &[(&str, &str)]) {
+        self.format = format.to_string();
+        self.fields = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    }
+
+    /// Returns false once the dialog should close.
+    pub fn show(&mut self, ctx: &egui::Context, env: &Env) -> bool {
+        let mut keep = true;
+        let modal = egui::Modal::new(egui::Id::unique("connect-card")).show(ctx, |ui| {
+            ui.set_width(640.0);
+            ui.heading(tf(
+                "Connect card for {name}",
+                &[("name", &self.request.cardholder_name)],
+            ));
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.mode, Mode::Automatic, t("Automatic entry"));
+                ui.selectable_value(&mut self.mode, Mode::Manual, t("Manual entry"));
+                ui.selectable_value(&mut self.mode, Mode::Existing, t("Existing credential"));
+            });
+            ui.separator();
+            match self.mode {
+                Mode::Automatic => self.automatic(ui, env),
+                Mode::Manual => self.manual(ui, env),
+                Mode::Existing => self.existing(ui, env),
+            }
+            ui.separator();
+            message(ui, &self.result);
+            if self.busy {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(t("Working…"));
+                });
+            }
+            if ui.button(t("Done")).clicked() {
+                keep = false;
+            }
+        });
+        keep && !modal.should_close()
+    }
+
+    fn automatic(&mut self, ui: &mut egui::Ui, env: &Env) {
+        if env.readers.is_empty() {
+            ui.label(t("No readers found. Connect a reader."));
+            return;
+        }
+        if self
+            .reader
+            .as_ref()
+            .is_none_or(|r| !env.readers.contains(r))
+        {
+            self.reader = env.readers.first().cloned();
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label(t("Reader"));
+            egui::ComboBox::from_id_salt("connect-reader")
+                .selected_text(self.reader.clone().unwrap_or_default())
+                .show_ui(ui, |ui| {
+                    for r in env.readers {
+                        ui.selectable_value(&mut self.reader, Some(r.clone()), r);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        if let Some(reader) = &self.reader {
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if !self.busy {
+                    ui.spinner();
+                }
+                ui.strong(tf("Present the card to {reader}…", &[("reader", reader)]));
+            });
+        }
+    }
+
+    /// A card was presented at a reader: enrol it if that is the reader the
+    /// operator chose and the dialog is waiting for one.
+    pub fn on_card(&mut self, reader: &str, uid: &str, env: &Env) {
+        if self.mode != Mode::Automatic || self.busy || self.reader.as_deref() != Some(reader) {
+            return;
+        }
+        self.submit(
+            env,
+            ConnectCard::Presented {
+                uid: uid.to_string(),
+            },
+        );
+    }
+
+    fn manual(&mut self, ui: &mut egui::Ui, env: &Env) {
+        let formats: &[CardFormat] = &env.snapshot.formats;
+        let chosen = formats.iter().find(|f| f.name() == self.format);
+        ui.horizontal(|ui| {
+            let l = ui.label(t("Format"));
+            egui::ComboBox::from_id_salt("connect-format")
+                .selected_text(chosen.map_or(t("Choose a card format."), |f| f.name()))
+                .width(320.0)
+                .show_ui(ui, |ui| {
+                    for f in formats {
+                        ui.selectable_value(
+                            &mut self.format,
+                            f.name().to_string(),
+                            format!("{} — {}", f.name(), f.description()),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        let Some(format) = formats.iter().find(|f| f.name() == self.format) else {
+            return;
+        };
+        // One input per field of the chosen format, keeping typed values.
+        let mut wanted: Vec<(String, String)> = format
+            .field_ranges()
+            .into_iter()
+            .map(|(n, lo, hi)| (n, format!("{lo}–{hi}")))
+            .collect();
+        if format.name() == UID_FORMAT {
+            wanted = vec![("uid".into(), "4, 7 or 10 bytes hex".into())];
+        }
+        if self.fields.len() != wanted.len()
+            || self.fields.iter().zip(&wanted).any(|(a, b)| a.0 != b.0)
+        {
+            self.fields = wanted
+                .iter()
+                .map(|(n, _)| (n.clone(), String::new()))
+                .collect();
+        }
+        for ((name, value), (_, range)) in self.fields.iter_mut().zip(&wanted) {
+            ui.horizontal(|ui| {
+                let l = ui.add_sized([120.0, 20.0], egui::Label::new(name.as_str()));
+                ui.add(egui::TextEdit::singleline(value).desired_width(160.0))
+                    .labelled_by(l.id);
+                ui.weak(range);
+            });
+        }
+        ui.colored_label(
+            egui::Color32::from_rgb(180, 120, 0),
+            t("The system cannot confirm that this data matches a physical card."),
+        );
+        // Live preview of the bits, or the exact error.
+        let all_filled = self.fields.iter().all(|(_, v)| !v.trim().is_empty());
+        let preview = if format.name() == UID_FORMAT || !all_filled {
+            None
+        } else {
+            Some(
+                format
+                    .parse_fields(&self.fields)
+                    .and_then(|v| format.encode(&v)),
+            )
+        };
+        match &preview {
+            Some(Ok(bits)) => {
+                ui.horizontal(|ui| {
+                    ui.label(t("Bits"));
+                    ui.monospace(bits);
+                });
+                ui.label(t("Parity OK"));
+            }
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, e.to_string());
+            }
+            None => {}
+        }
+        let ready = all_filled && !matches!(preview, Some(Err(_))) && !self.busy;
+        if ui
+            .add_enabled(ready, egui::Button::new(t("Register")))
+            .clicked()
+        {
+            let how = ConnectCard::Manual {
+                format: format.name().to_string(),
+                fields: self.fields.clone(),
+            };
+            self.submit(env, how);
+        }
+    }
+
+    fn existing(&mut self, ui: &mut egui::Ui, env: &Env) {
+        ui.horizontal(|ui| {
+            let l = ui.label(t("Filter"));
+            ui.text_edit_singleline(&mut self.filter).labelled_by(l.id);
+        });
+        ui.weak(t("Double-click a credential to assign it."));
+        let needle = self.filter.to_lowercase();
+        let stock: Vec<_> = env
+            .snapshot
+            .credentials
+            .iter()
+            .filter(|c| c.state == CredentialState::Unassigned)
+            .filter(|c| needle.is_empty() || c.label().to_lowercase().contains(&needle))
+            .collect();
+        ui.label(format!("{} ({})", t("Unassigned credentials"), stock.len()));
+        let mut chosen = None;
+        TableBuilder::new(ui)
+            .id_salt("stock-credentials")
+            .striped(true)
+            .max_scroll_height(260.0)
+            .column(Column::initial(260.0))
+            .column(Column::remainder())
+            .header(20.0, |mut h| {
+                h.col(|ui| {
+                    ui.strong(t("Credential"));
+                });
+                h.col(|ui| {
+                    ui.strong(t("Created"));
+                });
+            })
+            .body(|body| {
+                body.rows(22.0, stock.len(), |mut row| {
+                    let c = stock[row.index()];
+                    row.col(|ui| {
+                        let r = ui.add(egui::Button::selectable(false, c.label()));
+                        if r.double_clicked() {
+                            chosen = Some(c.id);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(c.created_at.get(..10).unwrap_or(""));
+                    });
+                });
+            });
+        if let Some(id) = chosen.filter(|_| !self.busy) {
+            self.submit(env, ConnectCard::Existing { credential_id: id });
+        }
+    }
+
+    fn submit(&mut self, env: &Env, how: ConnectCard) {
+        self.busy = true;
+        self.result = None;
+        let (id, session) = (self.request.id, env.session.clone());
+        env.worker.submit(Tag::Connect, move |desk| {
+            desk.connect_card(&session, id, &how).map(Outcome::Assigned)
+        });
+    }
+
+    pub fn on_reply(&mut self, result: JobResult) {
+        self.busy = false;
+        let name = &self.request.cardholder_name;
+        self.result = Some(match result {
+            Ok(Outcome::Assigned(a)) => {
+                let credential = a.credential.label();
+                let args: &[(&str, &dyn std::fmt::Display)] =
+                    &[("credential", &credential), ("name", name)];
+                Ok(match a.enrolment {
+                    Enrolment::Assigned => tf("Assigned {credential} to {name}.", args),
+                    Enrolment::RegisteredAndAssigned => {
+                        tf("Registered and assigned {credential} to {name}.", args)
+                    }
+                })
+            }
+            Ok(_) => Ok(String::new()),
+            Err(e) => Err(tf("Rejected: {error}", &[("error", &e)])),
+        });
+    }
+}

@@ -1,0 +1,202 @@
+//! Every string a screen shows goes through `t`, keyed by its English text.
+//! Dutch (Nederlands) is the second language; the language comes from the OS
+//! locale and can be switched in Settings.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Nl,
+}
+
+static CURRENT: AtomicU8 = AtomicU8::new(0);
+
+pub fn set_lang(lang: Lang) {
+    CURRENT.store(lang as u8, Ordering::Relaxed);
+}
+
+pub fn lang() -> Lang {
+    match CURRENT.load(Ordering::Relaxed) {
+        1 => Lang::Nl,
+        _ => Lang::En,
+    }
+}
+
+/// Dutch if the OS locale says so (LC_ALL, LC_MESSAGES, LANG), else English.
+pub fn lang_from_env() -> Lang {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .filter(|v| v.to_ascii_lowercase().starts_with("nl"))
+        .map_or(Lang::En, |_| Lang::Nl)
+}
+
+/// The text in the current language.
+pub fn t(english: &'static str) -> &'static str {
+    match lang() {
+        Lang::En => english,
+        Lang::Nl => dutch(english).unwrap_or(english),
+    }
+}
+
+/// `t` with `{name}` placeholders filled in.
+pub fn tf(english: &'static str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let mut s = t(english).to_string();
+    for (name, value) in args {
+        s = s.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    s
+}
+
+pub fn dutch(english: &str) -> Option<&'static str> {
+    DUTCH
+        .binary_search_by(|(en, _)| en.cmp(&english))
+        .ok()
+        .map(|i| DUTCH[i].1)
+}
+
+/// (English, Dutch), sorted by English (a test keeps it sorted).
+#[rustfmt::skip]
+pub static DUTCH: &[(&str, &str)] = &[
+    ("(none)", "(geen)"),
+    ("A card already connected to this request is put back in stock.", "Een kaart die al aan deze aanvraag gekoppeld is, gaat terug naar de voorraad."),
+    ("Activation", "Activering"),
+    ("Activation (YYYY-MM-DD)", "Activering (JJJJ-MM-DD)"),
+    ("Actor", "Gebruiker"),
+    ("All states", "Alle statussen"),
+    ("Assigned {credential} to {name}.", "{credential} toegewezen aan {name}."),
+    ("Audit trail", "Audittrail"),
+    ("Audit trail intact: {n} events.", "Audittrail intact: {n} gebeurtenissen."),
+    ("Automatic entry", "Automatische invoer"),
+    ("Badge template", "Badgesjabloon"),
+    ("Badge templates", "Badgesjablonen"),
+    ("Batch orders", "Batchorders"),
+    ("Bits", "Bits"),
+    ("Cancel", "Annuleren"),
+    ("Card requests", "Kaartaanvragen"),
+    ("Card requests ({n})", "Kaartaanvragen ({n})"),
+    ("Cardholder", "Kaarthouder"),
+    ("Cardholder {name} created.", "Kaarthouder {name} aangemaakt."),
+    ("Cardholder {name} created; card request {id} raised.", "Kaarthouder {name} aangemaakt; kaartaanvraag {id} ingediend."),
+    ("Cardholders", "Kaarthouders"),
+    ("Cardholders: {n}", "Kaarthouders: {n}"),
+    ("Choose a card format.", "Kies een kaartformaat."),
+    ("Choose a reader.", "Kies een lezer."),
+    ("Close", "Sluiten"),
+    ("Closed {n} request(s).", "{n} aanvraag/aanvragen gesloten."),
+    ("Connect a card to every selected request first.", "Koppel eerst een kaart aan elke geselecteerde aanvraag."),
+    ("Connect card", "Kaart koppelen"),
+    ("Connect card for {name}", "Kaart koppelen voor {name}"),
+    ("Create", "Aanmaken"),
+    ("Create cardholder", "Kaarthouder aanmaken"),
+    ("Created", "Aangemaakt"),
+    ("Credential", "Credential"),
+    ("Credential management", "Credentialbeheer"),
+    ("Credentials", "Credentials"),
+    ("Credentials: {n}", "Credentials: {n}"),
+    ("Demo data: about 200 cardholders, 40 credentials and 12 pending requests.", "Demogegevens: ongeveer 200 kaarthouders, 40 credentials en 12 openstaande aanvragen."),
+    ("Demo mode: simulated reader and printer.", "Demomodus: gesimuleerde lezer en printer."),
+    ("Denied {n} request(s).", "{n} aanvraag/aanvragen geweigerd."),
+    ("Deny", "Weigeren"),
+    ("Deny request", "Aanvraag weigeren"),
+    ("Deny {n} request(s)", "{n} aanvraag/aanvragen weigeren"),
+    ("Department", "Afdeling"),
+    ("Done", "Gereed"),
+    ("Double-click a credential to assign it.", "Dubbelklik op een credential om het toe te wijzen."),
+    ("E-mail", "E-mail"),
+    ("Email me when the card is ready", "E-mail mij wanneer de kaart klaar is"),
+    ("English", "Engels"),
+    ("Entity", "Object"),
+    ("Existing credential", "Bestaand credential"),
+    ("Expiry", "Vervaldatum"),
+    ("Expiry (YYYY-MM-DD)", "Vervaldatum (JJJJ-MM-DD)"),
+    ("Filter", "Filter"),
+    ("First name", "Voornaam"),
+    ("Format", "Formaat"),
+    ("Holder", "Houder"),
+    ("Language", "Taal"),
+    ("Last name", "Achternaam"),
+    ("Load demo data", "Demogegevens laden"),
+    ("Log in", "Aanmelden"),
+    ("Log out", "Afmelden"),
+    ("Logged in as {name}", "Aangemeld als {name}"),
+    ("Mail", "Mail"),
+    ("Manual entry", "Handmatige invoer"),
+    ("Modify", "Wijzigen"),
+    ("Modify request", "Aanvraag wijzigen"),
+    ("Name", "Naam"),
+    ("Nederlands", "Nederlands"),
+    ("No pending card requests.", "Geen openstaande kaartaanvragen."),
+    ("No readers found. Connect a reader.", "Geen lezers gevonden. Sluit een lezer aan."),
+    ("Not allowed for your role.", "Niet toegestaan voor uw rol."),
+    ("OK", "OK"),
+    ("Operator", "Operator"),
+    ("Outbox: {pending} queued, {sent} sent, {failed} failed", "Postvak uit: {pending} in wachtrij, {sent} verzonden, {failed} mislukt"),
+    ("Parity", "Pariteit"),
+    ("Parity OK", "Pariteit OK"),
+    ("Password", "Wachtwoord"),
+    ("Pending card requests", "Openstaande kaartaanvragen"),
+    ("Photo file (JPEG or PNG)", "Fotobestand (JPEG of PNG)"),
+    ("Present the card to {reader}…", "Houd de kaart bij {reader}…"),
+    ("Print cards", "Kaarten afdrukken"),
+    ("Reader", "Lezer"),
+    ("Reason", "Reden"),
+    ("Reason (optional)", "Reden (optioneel)"),
+    ("Register", "Registreren"),
+    ("Registered and assigned {credential} to {name}.", "{credential} geregistreerd en toegewezen aan {name}."),
+    ("Rejected: {error}", "Geweigerd: {error}"),
+    ("Repeat password", "Herhaal wachtwoord"),
+    ("Request a card", "Kaart aanvragen"),
+    ("Requested by", "Aangevraagd door"),
+    ("Search", "Zoeken"),
+    ("Select exactly one request.", "Selecteer precies één aanvraag."),
+    ("Select one or more requests.", "Selecteer een of meer aanvragen."),
+    ("Set up CardDesk", "CardDesk instellen"),
+    ("Settings", "Instellingen"),
+    ("Ship to site", "Verzenden naar locatie"),
+    ("Site", "Locatie"),
+    ("State", "Status"),
+    ("The passwords differ.", "De wachtwoorden verschillen."),
+    ("The system cannot confirm that this data matches a physical card.", "Het systeem kan niet bevestigen dat deze gegevens bij een fysieke kaart horen."),
+    ("This database is new. Create the first administrator.", "Deze database is nieuw. Maak de eerste beheerder aan."),
+    ("Time", "Tijd"),
+    ("Unassigned credentials", "Niet-toegewezen credentials"),
+    ("Verify audit trail", "Audittrail controleren"),
+    ("Waiting for the reader…", "Wachten op de lezer…"),
+    ("Working…", "Bezig…"),
+    ("Yes", "Ja"),
+    ("Your privileges do not allow this.", "Uw rechten staan dit niet toe."),
+    ("{n} selected", "{n} geselecteerd"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        for w in DUTCH.windows(2) {
+            assert!(
+                w[0].0 < w[1].0,
+                "{:?} must come before {:?}",
+                w[1].0,
+                w[0].0
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_survive_translation() {
+        for (en, nl) in DUTCH {
+            for part in en.split('{').skip(1) {
+                let name = part.split('}').next().unwrap();
+                assert!(
+                    nl.contains(&format!("{{{name}}}")),
+                    "{nl:?} lacks {{{name}}}"
+                );
+            }
+        }
+    }
+}

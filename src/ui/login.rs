@@ -1,0 +1,113 @@
+//! Log in, or on a brand-new database, create the first administrator (and
+//! optionally load demo data).
+
+use super::i18n::t;
+use super::widgets::{labelled_edit, message};
+use super::worker::{DeskWorker, Outcome, Tag};
+use egui::Ui;
+
+#[derive(Default)]
+pub struct LoginScreen {
+    pub name: String,
+    pub password: String,
+    pub email: String,
+    pub repeat: String,
+    pub load_demo: bool,
+    pub busy: bool,
+    pub error: Option<Result<String, String>>,
+    pub hint: Option<String>,
+}
+
+impl LoginScreen {
+    pub fn ui(&mut self, ui: &mut Ui, worker: &DeskWorker, first_run: bool) {
+        ui.add_space(60.0);
+        ui.vertical_centered(|ui| {
+            ui.heading("CardDesk");
+            ui.add_space(12.0);
+        });
+        let width = 460.0;
+        ui.horizontal(|ui| {
+            ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
+            ui.vertical(|ui| {
+                ui.set_width(width);
+                if first_run {
+                    self.setup_ui(ui, worker);
+                } else {
+                    self.login_ui(ui, worker);
+                }
+            });
+        });
+    }
+
+    fn login_ui(&mut self, ui: &mut Ui, worker: &DeskWorker) {
+        let name = labelled_edit(ui, t("Operator"), &mut self.name, false);
+        if self.name.is_empty() && !self.busy {
+            name.request_focus();
+        }
+        let pw = labelled_edit(ui, t("Password"), &mut self.password, true);
+        let enter = pw.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if let Some(hint) = &self.hint {
+            ui.weak(hint);
+        }
+        ui.add_space(6.0);
+        let clicked = ui
+            .add_enabled(!self.busy, egui::Button::new(t("Log in")))
+            .clicked();
+        if (clicked || enter) && !self.busy {
+            self.busy = true;
+            self.error = None;
+            let (name, password) = (self.name.clone(), self.password.clone());
+            worker.submit(Tag::Login, move |desk| {
+                desk.login(&name, &password).map(Outcome::Session)
+            });
+        }
+        if self.busy {
+            ui.spinner();
+        }
+        message(ui, &self.error);
+    }
+
+    fn setup_ui(&mut self, ui: &mut Ui, worker: &DeskWorker) {
+        ui.heading(t("Set up CardDesk"));
+        ui.label(t("This database is new. Create the first administrator."));
+        ui.add_space(6.0);
+        labelled_edit(ui, t("Name"), &mut self.name, false);
+        labelled_edit(ui, t("E-mail"), &mut self.email, false);
+        labelled_edit(ui, t("Password"), &mut self.password, true);
+        labelled_edit(ui, t("Repeat password"), &mut self.repeat, true);
+        ui.checkbox(&mut self.load_demo, t("Load demo data"));
+        ui.weak(t(
+            "Demo data: about 200 cardholders, 40 credentials and 12 pending requests.",
+        ));
+        ui.add_space(6.0);
+        if ui
+            .add_enabled(!self.busy, egui::Button::new(t("Create")))
+            .clicked()
+        {
+            if self.password != self.repeat {
+                self.error = Some(Err(t("The passwords differ.").into()));
+                return;
+            }
+            self.busy = true;
+            self.error = None;
+            let (name, email, password, demo) = (
+                self.name.clone(),
+                self.email.clone(),
+                self.password.clone(),
+                self.load_demo,
+            );
+            worker.submit(Tag::Setup, move |desk| {
+                let email = Some(email.as_str()).filter(|e| !e.trim().is_empty());
+                let session = desk.init_admin(&name, email, &password)?;
+                if demo {
+                    desk.seed_demo(&session)?;
+                }
+                Ok(Outcome::Session(session))
+            });
+        }
+        if self.busy {
+            ui.spinner();
+        }
+        message(ui, &self.error);
+    }
+}

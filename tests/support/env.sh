@@ -1,0 +1,17 @@
+# shellcheck shell=bash
+# Sourced (not executed) by run-tests.sh and packaging/*.sh: exports where the
+# harness services are, so the integration tests can find them. Every variable
+# can be overridden by setting it before sourcing; the defaults match the
+# start-*.sh scripts in this directory.
+HARNESS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export HARNESS_DIR                                              # this directory (scripts)
+export HARNESS_STATE="${HARNESS_STATE:-/tmp/carddesk-harness}"  # pids/ logs/ card-pdf/ mail/
+export CARD_QUEUE="${CARD_QUEUE:-CardPrinter}"                  # CUPS queue of the card printer
+export CARD_PDF_DIR="${CARD_PDF_DIR:-$HARNESS_STATE/card-pdf}"  # printed badges: *-job_<ID>.pdf
+export SMTP_HOST="${SMTP_HOST:-127.0.0.1}"                      # SMTP sink (no TLS, no AUTH)
+export SMTP_PORT="${SMTP_PORT:-8025}"
+export SMTP_DIR="${SMTP_DIR:-$HARNESS_STATE/mail}"              # received mail: *.eml + index.jsonl
+export PCSC_READER="${PCSC_READER:-Virtual PCD 00 00}"          # reader fed by present_card.py
+export VPCD_PORT="${VPCD_PORT:-35963}"                          # its vpcd card socket
+export PRESENT_CARD="${PRESENT_CARD:-$HARNESS_DIR/present_card.py}"
+export PRINTER_FAULT="${PRINTER_FAULT:-$HARNESS_DIR/printer-fault.sh}"

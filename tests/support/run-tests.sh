@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# THE CardDesk test command (what .ci/run and the README use):
+#   bash tests/support/run-tests.sh [extra cargo test args]
+# 1. packaging/setup-debian.sh --test: system packages + test services
+#    (virtual card reader, card printer queue, SMTP sink); fails if any is down
+# 2. exports where those services are (tests/support/env.sh)
+# 3. cargo fmt --check, cargo clippy --all-targets -- -D warnings, cargo test
+# Exits with the first failing step's code, else cargo test's.
+# Without DISPLAY/WAYLAND_DISPLAY, cargo test runs under xvfb-run
+# (RUN_TESTS_NO_XVFB=1 to turn that off).
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$REPO_ROOT"
+
+log() { echo "[run-tests] $*"; }
+
+bash packaging/setup-debian.sh --test || { rc=$?; log "FAILED: packaging/setup-debian.sh --test (exit $rc)" >&2; exit "$rc"; }
+
+# shellcheck source=tests/support/env.sh
+. tests/support/env.sh
+export CARDDESK_DEVICE_TESTS=1   # the services above are up
+log "HARNESS_STATE=$HARNESS_STATE CARD_QUEUE=$CARD_QUEUE CARD_PDF_DIR=$CARD_PDF_DIR"
+log "SMTP=$SMTP_HOST:$SMTP_PORT SMTP_DIR=$SMTP_DIR PCSC_READER='$PCSC_READER'"
+
+step() {
+  log "\$ $*"
+  "$@" || { rc=$?; log "FAILED (exit $rc): $*" >&2; exit "$rc"; }
+}
+step cargo fmt --check
+step cargo clippy --all-targets -- -D warnings
+
+log "\$ cargo test $*"
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] \
+   && [ "${RUN_TESTS_NO_XVFB:-0}" != 1 ] && command -v xvfb-run >/dev/null 2>&1; then
+  exec xvfb-run -a -s "-screen 0 1600x1200x24" cargo test "$@"
+fi
+exec cargo test "$@"
