@@ -5,9 +5,11 @@ pub mod card_request;
 pub mod credential;
 pub mod mail;
 pub mod privilege;
+pub mod temp_card;
 
 pub use card_format::{builtin_formats, CardFormat, FieldValues, FormatError, UID_FORMAT};
 pub use card_request::RequestStatus;
 pub use credential::{check_eligible, CredentialState, Ineligible};
 pub use mail::{Secret, Security, SmtpSettings};
 pub use privilege::{Privilege, Role};
+pub use temp_card::TempCardState;
