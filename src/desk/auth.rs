@@ -32,7 +32,7 @@ impl Session {
     }
 }
 
-fn hash_password(password: &str) -> String {
+pub(super) fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

@@ -14,6 +14,7 @@ mod import;
 mod mail;
 mod notification;
 mod requests;
+mod temp_cards;
 
 pub use auth::{NewOperatorInput, Session};
 pub use badges::PreparedPrint;
@@ -22,6 +23,7 @@ pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
 pub use mail::TEST_SUBJECT;
 pub use requests::{Assigned, ConnectCard, Enrolment};
+pub use temp_cards::{IssueOptions, PinLetter, Produced, Progress, TempCardRequest};
 
 use crate::store;
 use rusqlite::Connection;

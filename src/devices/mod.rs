@@ -2,6 +2,7 @@
 //! on its own worker thread: Command in, Event out, and a repaint callback.
 //! `--demo` swaps in simulated implementations.
 
+pub mod encoder;
 pub mod mailer;
 pub mod printer;
 pub mod reader;

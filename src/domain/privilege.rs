@@ -19,10 +19,12 @@ pub enum Privilege {
     /// Mail server, templates, site settings.
     ManageSettings,
     ViewAudit,
+    /// Show a temporary card's stored PUK (each reveal is audited).
+    RevealPuk,
 }
 
 impl Privilege {
-    pub const ALL: [Privilege; 8] = [
+    pub const ALL: [Privilege; 9] = [
         Self::ManageCardholders,
         Self::AnswerRequests,
         Self::DenyRequests,
@@ -31,6 +33,7 @@ impl Privilege {
         Self::ManageOperators,
         Self::ManageSettings,
         Self::ViewAudit,
+        Self::RevealPuk,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Privilege {
             Self::ManageOperators => "manage_operators",
             Self::ManageSettings => "manage_settings",
             Self::ViewAudit => "view_audit",
+            Self::RevealPuk => "reveal_puk",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod print_jobs;
 pub mod requests;
 pub mod settings;
 pub mod sites;
+pub mod temp_cards;
 
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
@@ -25,6 +26,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_mail.sql"),
     include_str!("../../migrations/0003_badges.sql"),
+    include_str!("../../migrations/0005_temp_cards.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -1,0 +1,346 @@
+//! Temporary cards and their batch orders.
+
+use crate::domain::TempCardState;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TempCard {
+    pub id: i64,
+    pub credential_id: i64,
+    pub format: String,
+    pub card_number: i64,
+    pub state: TempCardState,
+    pub template: String,
+    pub note: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub order_id: Option<i64>,
+    pub cardholder_id: Option<i64>,
+    /// "First Last" of the holder while assigned.
+    pub holder_name: Option<String>,
+    pub error: Option<String>,
+    pub produced_at: Option<String>,
+    pub valid_until: Option<String>,
+    pub encoded: bool,
+    /// Whether a PIN was set (its hash is never read back out).
+    pub has_pin: bool,
+    pub assigned_at: Option<String>,
+    pub updated_at: String,
+}
+
+impl TempCard {
+    /// "Temporary card 7 (H10301 #1007)".
+    pub fn label(&self) -> String {
+        format!(
+            "temporary card {} ({} #{})",
+            self.id, self.format, self.card_number
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Open,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "completed" => Self::Completed,
+            "cancelled" => Self::Cancelled,
+            _ => Self::Open,
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TempOrder {
+    pub id: i64,
+    pub status: OrderStatus,
+    pub printer: String,
+    pub encode: bool,
+    pub reader: Option<String>,
+    pub pin_length: u8,
+    pub puk_length: u8,
+    pub cert_profiles: Vec<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+}
+
+pub struct NewTempCard<'a> {
+    pub credential_id: i64,
+    pub card_number: i64,
+    pub template: &'a str,
+    pub note: &'a str,
+    pub requested_by: &'a str,
+}
+
+pub fn insert(conn: &Connection, c: &NewTempCard) -> rusqlite::Result<i64> {
+    let now = super::now();
+    conn.execute(
+        "INSERT INTO temp_card (credential_id, card_number, state, template, note, requested_by,
+                                requested_at, updated_at)
+         VALUES (?1, ?2, 'requested', ?3, ?4, ?5, ?6, ?6)",
+        params![
+            c.credential_id,
+            c.card_number,
+            c.template,
+            c.note,
+            c.requested_by,
+            now
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+const SELECT: &str = "SELECT t.id, t.credential_id, c.format, t.card_number, t.state, t.template,
+        t.note, t.requested_by, t.requested_at, t.order_id, t.cardholder_id,
+        h.first_name || ' ' || h.last_name, t.error, t.produced_at, t.valid_until, t.encoded,
+        t.pin_hash IS NOT NULL, t.assigned_at, t.updated_at
+   FROM temp_card t JOIN credential c ON c.id = t.credential_id
+   LEFT JOIN cardholder h ON h.id = t.cardholder_id";
+
+fn from_row(r: &rusqlite::Row) -> rusqlite::Result<TempCard> {
+    let state: String = r.get(4)?;
+    Ok(TempCard {
+        id: r.get(0)?,
+        credential_id: r.get(1)?,
+        format: r.get(2)?,
+        card_number: r.get(3)?,
+        state: state.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
+        })?,
+        template: r.get(5)?,
+        note: r.get(6)?,
+        requested_by: r.get(7)?,
+        requested_at: r.get(8)?,
+        order_id: r.get(9)?,
+        cardholder_id: r.get(10)?,
+        holder_name: r.get(11)?,
+        error: r.get(12)?,
+        produced_at: r.get(13)?,
+        valid_until: r.get(14)?,
+        encoded: r.get(15)?,
+        has_pin: r.get(16)?,
+        assigned_at: r.get(17)?,
+        updated_at: r.get(18)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<TempCard>> {
+    conn.query_row(&format!("{SELECT} WHERE t.id = ?1"), [id], from_row)
+        .optional()
+}
+
+/// What to list: every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct TempCardFilter {
+    pub state: Option<TempCardState>,
+    pub format: Option<String>,
+    /// Operator name who requested the cards.
+    pub requested_by: Option<String>,
+    /// Requested on or after this RFC 3339 time (or date, YYYY-MM-DD).
+    pub since: Option<String>,
+    pub order_id: Option<i64>,
+}
+
+/// Temporary cards matching the filter, oldest first.
+pub fn list(conn: &Connection, f: &TempCardFilter) -> rusqlite::Result<Vec<TempCard>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE (?1 IS NULL OR t.state = ?1)
+           AND (?2 IS NULL OR c.format = ?2 COLLATE NOCASE)
+           AND (?3 IS NULL OR t.requested_by = ?3 COLLATE NOCASE)
+           AND (?4 IS NULL OR t.requested_at >= ?4)
+           AND (?5 IS NULL OR t.order_id = ?5)
+         ORDER BY t.id"
+    ))?;
+    let rows = stmt.query_map(
+        params![
+            f.state.map(|s| s.as_str()),
+            f.format,
+            f.requested_by,
+            f.since,
+            f.order_id
+        ],
+        from_row,
+    )?;
+    rows.collect()
+}
+
+/// Active (assigned) temporary cards a cardholder holds.
+pub fn held_by(conn: &Connection, cardholder_id: i64) -> rusqlite::Result<u32> {
+    conn.query_row(
+        "SELECT count(*) FROM temp_card WHERE cardholder_id = ?1 AND state = 'assigned'",
+        [cardholder_id],
+        |r| r.get(0),
+    )
+}
+
+pub fn set_state(
+    conn: &Connection,
+    id: i64,
+    state: TempCardState,
+    error: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE temp_card SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, state.as_str(), error, super::now()],
+    )?;
+    Ok(())
+}
+
+pub fn set_order(conn: &Connection, id: i64, order_id: Option<i64>) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE temp_card SET order_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, order_id, super::now()],
+    )?;
+    Ok(())
+}
+
+/// Records a successful production: state unassigned, validity, secrets.
+pub fn set_produced(
+    conn: &Connection,
+    id: i64,
+    valid_until: &str,
+    encoded: bool,
+    pin_hash: Option<&str>,
+    puk: Option<&str>,
+) -> rusqlite::Result<()> {
+    let now = super::now();
+    conn.execute(
+        "UPDATE temp_card SET state = 'unassigned', error = NULL, produced_at = ?2,
+                valid_until = ?3, encoded = ?4, pin_hash = ?5, puk = ?6, updated_at = ?2
+          WHERE id = ?1",
+        params![id, now, valid_until, encoded, pin_hash, puk],
+    )?;
+    Ok(())
+}
+
+pub fn set_holder(conn: &Connection, id: i64, cardholder_id: Option<i64>) -> rusqlite::Result<()> {
+    let now = super::now();
+    let state = if cardholder_id.is_some() {
+        "assigned"
+    } else {
+        "unassigned"
+    };
+    conn.execute(
+        "UPDATE temp_card SET state = ?2, cardholder_id = ?3,
+                assigned_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END, updated_at = ?4
+          WHERE id = ?1",
+        params![id, state, cardholder_id, now],
+    )?;
+    Ok(())
+}
+
+pub fn puk(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT puk FROM temp_card WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map(Option::flatten)
+}
+
+pub fn pin_hash(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT pin_hash FROM temp_card WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map(Option::flatten)
+}
+
+/// Card numbers already used by temporary cards of a format.
+pub fn max_number(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT max(card_number) FROM temp_card", [], |r| r.get(0))
+}
+
+pub struct NewOrder<'a> {
+    pub printer: &'a str,
+    pub encode: bool,
+    pub reader: Option<&'a str>,
+    pub pin_length: u8,
+    pub puk_length: u8,
+    pub cert_profiles: &'a [String],
+    pub created_by: &'a str,
+}
+
+pub fn insert_order(conn: &Connection, o: &NewOrder) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO temp_order (status, printer, encode, reader, pin_length, puk_length,
+                                 cert_profiles, created_by, created_at)
+         VALUES ('open', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            o.printer,
+            o.encode,
+            o.reader,
+            o.pin_length,
+            o.puk_length,
+            serde_json::to_string(o.cert_profiles).expect("strings serialise"),
+            o.created_by,
+            super::now()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+const SELECT_ORDER: &str = "SELECT id, status, printer, encode, reader, pin_length, puk_length,
+        cert_profiles, created_by, created_at, closed_at FROM temp_order";
+
+fn order_from_row(r: &rusqlite::Row) -> rusqlite::Result<TempOrder> {
+    let profiles: String = r.get(7)?;
+    Ok(TempOrder {
+        id: r.get(0)?,
+        status: OrderStatus::parse(&r.get::<_, String>(1)?),
+        printer: r.get(2)?,
+        encode: r.get(3)?,
+        reader: r.get(4)?,
+        pin_length: r.get(5)?,
+        puk_length: r.get(6)?,
+        cert_profiles: serde_json::from_str(&profiles).unwrap_or_default(),
+        created_by: r.get(8)?,
+        created_at: r.get(9)?,
+        closed_at: r.get(10)?,
+    })
+}
+
+pub fn get_order(conn: &Connection, id: i64) -> rusqlite::Result<Option<TempOrder>> {
+    conn.query_row(
+        &format!("{SELECT_ORDER} WHERE id = ?1"),
+        [id],
+        order_from_row,
+    )
+    .optional()
+}
+
+/// Orders, newest first.
+pub fn list_orders(conn: &Connection) -> rusqlite::Result<Vec<TempOrder>> {
+    let mut stmt = conn.prepare(&format!("{SELECT_ORDER} ORDER BY id DESC"))?;
+    let rows = stmt.query_map([], order_from_row)?;
+    rows.collect()
+}
+
+pub fn close_order(conn: &Connection, id: i64, status: OrderStatus) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE temp_order SET status = ?2, closed_at = ?3 WHERE id = ?1",
+        params![id, status.as_str(), super::now()],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,529 @@
+//! Temporary cards end to end on the real CUPS queue `CardPrinter`
+//! (tests/support/start-cups.sh): request, issue multiple (batch order),
+//! produce, repeat, complete, cancel, assign and return. Every test here
+//! uses the one printer queue (and the one virtual reader), so they run one
+//! at a time (`#[serial]`, like tests/printing.rs).
+
+mod common;
+
+use carddesk::desk::{IssueOptions, Progress, TempCardRequest};
+use carddesk::devices::printer::CupsPrinter;
+use carddesk::domain::TempCardState;
+use carddesk::store::print_jobs::PrintStatus;
+use carddesk::store::temp_cards::{OrderStatus, TempCardFilter};
+use common::TestDesk;
+use serial_test::serial;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+fn harness_state() -> String {
+    std::env::var("HARNESS_STATE").unwrap_or_else(|_| "/tmp/carddesk-harness".into())
+}
+
+fn card_pdf_dir() -> PathBuf {
+    std::env::var("CARD_PDF_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(harness_state()).join("card-pdf"))
+}
+
+fn queue() -> String {
+    std::env::var("CARD_QUEUE").unwrap_or_else(|_| "CardPrinter".into())
+}
+
+fn script(name: &str) -> String {
+    format!("{}/tests/support/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Fails (does not skip) when CUPS or the queue is missing.
+fn require_cups() {
+    match Command::new("lpstat").args(["-p", &queue()]).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "CUPS queue {} is not available ({}); start it as root with tests/support/start-cups.sh",
+            queue(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!(
+            "lpstat cannot run ({e}); install cups-client and run tests/support/start-cups.sh"
+        ),
+    }
+}
+
+fn printer_fault(arg: &str) {
+    let out = Command::new("bash")
+        .arg(script("printer-fault.sh"))
+        .arg(arg)
+        .env("HARNESS_STATE", harness_state())
+        .output()
+        .expect("run printer-fault.sh");
+    assert!(
+        out.status.success(),
+        "printer-fault.sh {arg} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Clears any injected printer fault when dropped, even if the test fails.
+struct ClearFault;
+impl Drop for ClearFault {
+    fn drop(&mut self) {
+        printer_fault("ok");
+    }
+}
+
+/// The cups-pdf output of a CUPS job (`…-job_<ID>.pdf`).
+fn output_of(job: &str) -> Option<PathBuf> {
+    let suffix = format!("-job_{job}.pdf");
+    for _ in 0..50 {
+        if let Ok(dir) = std::fs::read_dir(card_pdf_dir()) {
+            if let Some(p) = dir
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(&suffix))
+            {
+                return Some(p);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+fn cups() -> CupsPrinter {
+    CupsPrinter::new().with_timeout(Duration::from_secs(60))
+}
+
+fn request(t: &mut TestDesk, n: u32) -> Vec<i64> {
+    let admin = t.admin.clone();
+    t.desk
+        .request_temp_cards(
+            &admin,
+            &TempCardRequest {
+                count: n,
+                note: "visitors week 12".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+fn states(t: &TestDesk, ids: &[i64]) -> Vec<TempCardState> {
+    ids.iter()
+        .map(|id| t.desk.temp_card(*id).unwrap().state)
+        .collect()
+}
+
+fn audit_actions(t: &TestDesk, entity: &str) -> Vec<String> {
+    let mut stmt = t
+        .desk
+        .conn()
+        .prepare("SELECT action FROM audit_event WHERE entity = ?1 ORDER BY id")
+        .unwrap();
+    stmt.query_map([entity], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// How many text cells in the whole database hold exactly `value`.
+fn text_cells_equal_to(t: &TestDesk, value: &str) -> usize {
+    let conn = t.desk.conn();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut n = 0;
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let cols = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..cols {
+                if let Ok(rusqlite::types::ValueRef::Text(b)) = row.get_ref(i) {
+                    if b == value.as_bytes() {
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
+#[test]
+#[serial]
+fn five_requested_cards_are_issued_printed_and_unassigned() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 5);
+    assert_eq!(states(&t, &ids), vec![TempCardState::Requested; 5]);
+    let requested = t
+        .desk
+        .temp_cards(&TempCardFilter {
+            state: Some(TempCardState::Requested),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(requested.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
+    // Each card has its own number and credential in stock.
+    let numbers: std::collections::BTreeSet<i64> =
+        requested.iter().map(|c| c.card_number).collect();
+    assert_eq!(numbers.len(), 5);
+
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
+        .unwrap();
+    assert_eq!(order.status, OrderStatus::Open);
+    let mut seen = Vec::new();
+    let produced = t
+        .desk
+        .produce_temp_order(&admin, order.id, &cups(), None, &mut |p: Progress| {
+            seen.push((p.done, p.total, p.errors))
+        })
+        .unwrap();
+    assert_eq!(
+        seen,
+        vec![(1, 5, 0), (2, 5, 0), (3, 5, 0), (4, 5, 0), (5, 5, 0)]
+    );
+    assert_eq!(states(&t, &ids), vec![TempCardState::Unassigned; 5]);
+    for p in &produced {
+        let job = p.print_job.as_ref().unwrap();
+        assert_eq!(job.status, PrintStatus::Printed, "{:?}", job.error);
+        let pdf = output_of(job.cups_job_id.as_deref().unwrap())
+            .unwrap_or_else(|| panic!("no badge PDF for {} in {:?}", p.card.id, card_pdf_dir()));
+        let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+        let info = String::from_utf8_lossy(&info.stdout);
+        // The Visitor badge: front and back, at card size (portrait).
+        assert!(info.contains("Pages:           2"), "{info}");
+        assert!(info.contains("Page size:       153"), "{info}");
+        assert!(p.card.valid_until.is_some() && p.card.has_pin);
+    }
+    let order = t.desk.complete_temp_order(&admin, order.id).unwrap();
+    assert_eq!(order.status, OrderStatus::Completed);
+    assert_eq!(states(&t, &ids), vec![TempCardState::Unassigned; 5]);
+    let actions = audit_actions(&t, "temp_order");
+    assert_eq!(actions, ["temp_order.issue", "temp_order.complete"]);
+}
+
+#[test]
+#[serial]
+fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 5);
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
+        .unwrap();
+    let _clear = ClearFault;
+    // The printer fails the third card only.
+    let produced = t
+        .desk
+        .produce_temp_order(
+            &admin,
+            order.id,
+            &cups(),
+            None,
+            &mut |p: Progress| match p.done {
+                2 => printer_fault("fail"),
+                3 => printer_fault("ok"),
+                _ => {}
+            },
+        )
+        .unwrap();
+    let failed: Vec<_> = produced.iter().filter(|p| !p.ok()).collect();
+    assert_eq!(failed.len(), 1);
+    let failed_id = failed[0].card.id;
+    assert_eq!(failed_id, ids[2]);
+    assert_eq!(failed[0].card.state, TempCardState::Failed);
+    let error = failed[0].card.error.clone().unwrap();
+    assert!(error.starts_with("printing failed: print job"), "{error}");
+    assert!(failed[0].pin_letter.is_none());
+    let mut expected = vec![TempCardState::Unassigned; 5];
+    expected[2] = TempCardState::Failed;
+    assert_eq!(states(&t, &ids), expected);
+
+    // Repeat production of the failed cards (none chosen = all failed).
+    let again = t
+        .desk
+        .repeat_temp_production(&admin, order.id, &[], &cups(), None, &mut |_| {})
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].ok(), "{:?}", again[0].card.error);
+    assert_eq!(again[0].card.error, None);
+    assert_eq!(states(&t, &ids), vec![TempCardState::Unassigned; 5]);
+    let order = t.desk.complete_temp_order(&admin, order.id).unwrap();
+    assert_eq!(order.status, OrderStatus::Completed);
+    let err = t
+        .desk
+        .complete_temp_order(&admin, order.id)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already completed"), "{err}");
+    let actions = audit_actions(&t, "temp_card");
+    assert_eq!(
+        actions.iter().filter(|a| *a == "temp_card.produce").count(),
+        5
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "temp_card.produce_failed")
+            .count(),
+        1
+    );
+}
+
+#[test]
+#[serial]
+fn cancel_midway_leaves_unproduced_cards_requested() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 4);
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
+        .unwrap();
+    // Produce two cards, then the operator cancels.
+    for id in &ids[..2] {
+        let p = t
+            .desk
+            .produce_temp_card(&admin, order.id, *id, &cups(), None)
+            .unwrap();
+        assert!(p.ok(), "{:?}", p.card.error);
+    }
+    let order = t.desk.cancel_temp_order(&admin, order.id).unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(
+        states(&t, &ids),
+        [
+            TempCardState::Unassigned,
+            TempCardState::Unassigned,
+            TempCardState::Requested,
+            TempCardState::Requested
+        ]
+    );
+    // The unproduced cards carry nothing of the order: no PIN, no validity,
+    // no print job, and they can be issued again.
+    for id in &ids[2..] {
+        let c = t.desk.temp_card(*id).unwrap();
+        assert_eq!(c.order_id, None);
+        assert!(!c.has_pin && c.valid_until.is_none() && c.produced_at.is_none());
+        assert!(t
+            .desk
+            .print_jobs_for_credential(c.credential_id)
+            .unwrap()
+            .is_empty());
+    }
+    let err = t
+        .desk
+        .produce_temp_card(&admin, order.id, ids[2], &cups(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already cancelled"), "{err}");
+    let next = t
+        .desk
+        .issue_temp_cards(&admin, &ids[2..], &IssueOptions::printer(&queue()))
+        .unwrap();
+    assert_eq!(t.desk.temp_order_cards(next.id).unwrap().len(), 2);
+}
+
+#[test]
+#[serial]
+fn pin_and_puk_have_the_configured_lengths_and_the_pin_is_not_stored() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 1);
+    let mut options = IssueOptions::printer(&queue());
+    options.pin_length = 4;
+    options.puk_length = 10;
+    let order = t.desk.issue_temp_cards(&admin, &ids, &options).unwrap();
+    let p = t
+        .desk
+        .produce_temp_card(&admin, order.id, ids[0], &cups(), None)
+        .unwrap();
+    let letter = p.pin_letter.clone().expect("PIN letter");
+    assert_eq!(letter.pin.len(), 4);
+    assert_eq!(letter.puk.len(), 10);
+    assert!(letter.pin.bytes().all(|b| b.is_ascii_digit()));
+    assert!(letter.pdf.starts_with(b"%PDF"));
+    // The PIN is only kept as a hash; nothing in the database holds it.
+    assert!(t.desk.check_temp_pin(ids[0], &letter.pin).unwrap());
+    let hash: String = t
+        .desk
+        .conn()
+        .query_row(
+            "SELECT pin_hash FROM temp_card WHERE id = ?1",
+            [ids[0]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(hash.starts_with("$argon2"), "{hash}");
+    assert!(!t.desk.check_temp_pin(ids[0], "0000x").unwrap());
+    assert_eq!(text_cells_equal_to(&t, &letter.pin), 0);
+    // The PUK is revealed to a privileged operator, and each reveal audited.
+    assert_eq!(t.desk.reveal_temp_puk(&admin, ids[0]).unwrap(), letter.puk);
+    assert_eq!(
+        audit_actions(&t, "temp_card").last().unwrap(),
+        "temp_card.reveal_puk"
+    );
+    let op = t.operator("olga", carddesk::domain::Role::Supervisor, None);
+    let err = t.desk.reveal_temp_puk(&op, ids[0]).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "operator olga may not reveal PUKs (needs the reveal_puk privilege)"
+    );
+    // Lengths outside the allowed range are refused before anything happens.
+    let before = t.dump();
+    for (pin, puk, msg) in [
+        (
+            3,
+            8,
+            "PIN length: PIN length 3 is not allowed (4 to 8 digits, default 6)",
+        ),
+        (
+            9,
+            8,
+            "PIN length: PIN length 9 is not allowed (4 to 8 digits, default 6)",
+        ),
+        (
+            6,
+            7,
+            "PUK length: PUK length 7 is not allowed (8 to 16 digits, default 8)",
+        ),
+    ] {
+        let mut o = IssueOptions::printer(&queue());
+        o.pin_length = pin;
+        o.puk_length = puk;
+        let ids = t
+            .desk
+            .temp_cards(&TempCardFilter {
+                state: Some(TempCardState::Requested),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(ids.is_empty());
+        let err = t.desk.check_issue_options(&o).unwrap_err().to_string();
+        assert_eq!(err, msg);
+    }
+    assert_eq!(t.dump(), before);
+}
+
+#[test]
+#[serial]
+fn certificates_without_encoding_are_refused() {
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 2);
+    let before = t.dump();
+    let mut o = IssueOptions::printer(&queue());
+    o.cert_profiles = vec!["authentication".into()];
+    let err = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &o)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "certificates: certificates can only be issued when the cards are encoded; turn on Encode the temporary card (--encode --reader NAME) or select no certificates"
+    );
+    assert_eq!(t.dump(), before, "nothing was issued");
+    // Unknown profiles are named with the configured ones.
+    o.encode = true;
+    o.reader = Some("Virtual PCD 00 00".into());
+    o.cert_profiles = vec!["vpn".into()];
+    let err = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &o)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "certificate profile: \"vpn\" is not configured (profiles: authentication, signature)"
+    );
+}
+
+#[test]
+#[serial]
+fn assigned_card_is_returned_to_stock() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 2);
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
+        .unwrap();
+    t.desk
+        .produce_temp_order(&admin, order.id, &cups(), None, &mut |_| {})
+        .unwrap();
+    t.desk.complete_temp_order(&admin, order.id).unwrap();
+    let ann = t.cardholder("Ann", "Visitor");
+
+    // A requested card cannot be handed out.
+    let spare = request(&mut t, 1)[0];
+    let err = t
+        .desk
+        .assign_temp_card(&admin, spare, ann)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is requested cannot become assigned"), "{err}");
+
+    let card = t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
+    assert_eq!(card.state, TempCardState::Assigned);
+    assert_eq!(card.cardholder_id, Some(ann));
+    assert_eq!(card.holder_name.as_deref(), Some("Ann Visitor"));
+    let cred = carddesk::store::credentials::get(t.desk.conn(), card.credential_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(cred.state, carddesk::domain::CredentialState::Active);
+    assert_eq!(cred.cardholder_id, Some(ann));
+
+    // One active temporary card per person.
+    let err = t
+        .desk
+        .assign_temp_card(&admin, ids[1], ann)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "temporary card: Ann Visitor: the person already holds 1 active temporary card(s); the limit is 1 (return one first)"
+    );
+
+    let card = t.desk.return_temp_card(&admin, ids[0]).unwrap();
+    assert_eq!(card.state, TempCardState::Unassigned);
+    assert_eq!(card.cardholder_id, None);
+    let cred = carddesk::store::credentials::get(t.desk.conn(), card.credential_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(cred.state, carddesk::domain::CredentialState::Unassigned);
+    assert_eq!(cred.cardholder_id, None);
+    let err = t
+        .desk
+        .return_temp_card(&admin, ids[0])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only assigned cards are returned"), "{err}");
+    // Now the second card may go to Ann.
+    t.desk.assign_temp_card(&admin, ids[1], ann).unwrap();
+    assert_eq!(
+        audit_actions(&t, "temp_card")
+            .iter()
+            .filter(|a| a.starts_with("temp_card.assign") || *a == "temp_card.return")
+            .collect::<Vec<_>>(),
+        ["temp_card.assign", "temp_card.return", "temp_card.assign"]
+    );
+    t.desk.verify_audit().unwrap();
+}
