@@ -37,8 +37,10 @@ fn script(name: &str) -> String {
     format!("{}/tests/support/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Fails (does not skip) when CUPS or the queue is missing.
-fn require_cups() {
+/// Takes the card printer (a file lock shared with the other test files
+/// that print) and fails (does not skip) when CUPS or the queue is missing.
+fn require_cups() -> common::DeviceLock {
+    let lock = common::device_lock("card-printer");
     let out = Command::new("lpstat").args(["-p", &queue()]).output();
     match out {
         Ok(o) if o.status.success() => {}
@@ -49,6 +51,7 @@ fn require_cups() {
         ),
         Err(e) => panic!("lpstat cannot run ({e}); install cups-client and run tests/support/start-cups.sh"),
     }
+    lock
 }
 
 fn printer_fault(arg: &str) -> String {
@@ -143,7 +146,7 @@ fn audit_actions(t: &TestDesk) -> Vec<String> {
 #[test]
 #[serial]
 fn badge_prints_on_the_card_printer_at_card_size() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t);
     let admin = t.admin.clone();
@@ -168,7 +171,7 @@ fn badge_prints_on_the_card_printer_at_card_size() {
 #[test]
 #[serial]
 fn offline_printer_fails_the_job_and_a_repeat_prints_it() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t);
     let admin = t.admin.clone();
@@ -224,7 +227,7 @@ fn offline_printer_fails_the_job_and_a_repeat_prints_it() {
 #[test]
 #[serial]
 fn stopped_printer_fails_the_job_and_a_repeat_prints_it() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t);
     let admin = t.admin.clone();
@@ -253,7 +256,7 @@ fn stopped_printer_fails_the_job_and_a_repeat_prints_it() {
 #[test]
 #[serial]
 fn job_the_printer_fails_is_marked_failed_and_a_repeat_prints_it() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t);
     let admin = t.admin.clone();
@@ -290,7 +293,7 @@ fn job_the_printer_fails_is_marked_failed_and_a_repeat_prints_it() {
 #[test]
 #[serial]
 fn job_stuck_in_a_jammed_queue_times_out_and_is_cancelled() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t);
     let admin = t.admin.clone();
@@ -343,7 +346,7 @@ fn job_stuck_in_a_jammed_queue_times_out_and_is_cancelled() {
 #[test]
 #[serial]
 fn print_worker_reports_submitted_then_finished() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t);
     let admin = t.admin.clone();
@@ -401,7 +404,7 @@ fn print_worker_reports_submitted_then_finished() {
 #[test]
 #[serial]
 fn queues_list_the_card_printer_and_its_state() {
-    require_cups();
+    let _printer = require_cups();
     let q = cups().queues().unwrap();
     let card = q.iter().find(|q| q.name == queue()).expect("queue listed");
     assert!(card.accepting && card.reason.is_none(), "{card:?}");
@@ -427,7 +430,7 @@ fn carddesk(t: &TestDesk, args: &[&str]) -> std::process::Output {
 #[test]
 #[serial]
 fn cli_prints_waits_and_reports_failures() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t).to_string();
 
@@ -469,7 +472,7 @@ fn cli_prints_waits_and_reports_failures() {
 #[test]
 #[serial]
 fn temporary_card_without_holder_prints() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let card = carddesk::store::credentials::insert(

@@ -34,8 +34,10 @@ fn harness_state() -> PathBuf {
 }
 
 /// Takes the virtual reader for one test, after checking pcscd is there.
-fn reader_lock() -> MutexGuard<'static, ()> {
+fn reader_lock() -> (MutexGuard<'static, ()>, common::DeviceLock) {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Also across processes: tests/temp_cards.rs encodes on this reader.
+    let device = common::device_lock("virtual-reader");
     match list_pcsc_readers() {
         Ok(readers) if readers.iter().any(|r| r == READER) => {}
         Ok(readers) => panic!(
@@ -50,7 +52,7 @@ fn reader_lock() -> MutexGuard<'static, ()> {
         ),
     }
     wait_until_empty();
-    guard
+    (guard, device)
 }
 
 /// Waits until pcscd sees no card on the reader. pcscd polls the virtual

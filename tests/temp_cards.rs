@@ -35,8 +35,10 @@ fn script(name: &str) -> String {
     format!("{}/tests/support/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Fails (does not skip) when CUPS or the queue is missing.
-fn require_cups() {
+/// Takes the card printer (the file lock tests/printing.rs uses too) and
+/// fails (does not skip) when CUPS or the queue is missing.
+fn require_cups() -> common::DeviceLock {
+    let lock = common::device_lock("card-printer");
     match Command::new("lpstat").args(["-p", &queue()]).output() {
         Ok(o) if o.status.success() => {}
         Ok(o) => panic!(
@@ -48,6 +50,7 @@ fn require_cups() {
             "lpstat cannot run ({e}); install cups-client and run tests/support/start-cups.sh"
         ),
     }
+    lock
 }
 
 fn printer_fault(arg: &str) {
@@ -160,7 +163,7 @@ fn text_cells_equal_to(t: &TestDesk, value: &str) -> usize {
 #[test]
 #[serial]
 fn five_requested_cards_are_issued_printed_and_unassigned() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let ids = request(&mut t, 5);
@@ -217,7 +220,7 @@ fn five_requested_cards_are_issued_printed_and_unassigned() {
 #[test]
 #[serial]
 fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let ids = request(&mut t, 5);
@@ -287,7 +290,7 @@ fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
 #[test]
 #[serial]
 fn cancel_midway_leaves_unproduced_cards_requested() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let ids = request(&mut t, 4);
@@ -342,7 +345,7 @@ fn cancel_midway_leaves_unproduced_cards_requested() {
 #[test]
 #[serial]
 fn pin_and_puk_have_the_configured_lengths_and_the_pin_is_not_stored() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let ids = request(&mut t, 1);
@@ -458,7 +461,7 @@ fn certificates_without_encoding_are_refused() {
 #[test]
 #[serial]
 fn assigned_card_is_returned_to_stock() {
-    require_cups();
+    let _printer = require_cups();
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let ids = request(&mut t, 2);
@@ -526,4 +529,227 @@ fn assigned_card_is_returned_to_stock() {
         ["temp_card.assign", "temp_card.return", "temp_card.assign"]
     );
     t.desk.verify_audit().unwrap();
+}
+
+// ---- Encoding on the virtual MIFARE Classic card (pcscd + vpcd) ----
+
+const READER: &str = "Virtual PCD 00 00";
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Waits until pcscd reports the reader `empty` (or, with `present`, a card).
+fn wait_for_reader(present: bool) {
+    use pcsc::{Context, ReaderState, Scope, State};
+    let ctx = Context::establish(Scope::User).unwrap_or_else(|e| {
+        panic!("pcscd is not running ({e}); start it as root with tests/support/start-pcsc.sh")
+    });
+    let readers = ctx.list_readers_owned().unwrap_or_default();
+    assert!(
+        readers.iter().any(|r| r.to_string_lossy() == READER),
+        "pcscd has no reader {READER:?} ({readers:?}); start it with tests/support/start-pcsc.sh"
+    );
+    let mut states = [ReaderState::new(
+        std::ffi::CString::new(READER).unwrap(),
+        State::UNAWARE,
+    )];
+    let want = if present {
+        State::PRESENT
+    } else {
+        State::EMPTY
+    };
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        match ctx.get_status_change(Duration::from_secs(1), &mut states) {
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            Err(e) => panic!("reader state: {e}"),
+        }
+        if states[0].event_state().contains(want) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{READER} never became {want:?}: is another present_card.py running?"
+        );
+        states[0].sync_current_state();
+    }
+}
+
+/// A virtual MIFARE Classic 1K on the reader while this lives.
+struct Card {
+    child: std::process::Child,
+}
+
+impl Card {
+    fn present(uid: &str, memory: &std::path::Path, log: &std::path::Path) -> Card {
+        use std::io::BufRead;
+        wait_for_reader(false);
+        let mut child = Command::new(script("present_card.py"))
+            .args(["--uid", uid, "--memory"])
+            .arg(memory)
+            .arg("--log-apdus")
+            .arg(log)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("run present_card.py");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("CARD_INSERTED"),
+            "present_card.py did not insert the card (got {line:?})"
+        );
+        wait_for_reader(true);
+        Card { child }
+    }
+}
+
+impl Drop for Card {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        wait_for_reader(false);
+    }
+}
+
+fn encoding_options() -> IssueOptions {
+    let mut o = IssueOptions::printer(&queue());
+    o.encode = true;
+    o.reader = Some(READER.into());
+    o
+}
+
+fn block(memory: &[u8], n: usize) -> &[u8] {
+    &memory[n * 16..(n + 1) * 16]
+}
+
+#[test]
+#[serial]
+fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
+    let _printer = require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 1);
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &encoding_options())
+        .unwrap();
+    let _reader = common::device_lock("virtual-reader");
+    let dir = tempfile::tempdir().unwrap();
+    let memory = dir.path().join("card.bin");
+    let log = dir.path().join("apdus.log");
+    let card = Card::present("04A1B2C3D4E5F6", &memory, &log);
+    let p = t
+        .desk
+        .produce_temp_card(
+            &admin,
+            order.id,
+            ids[0],
+            &cups(),
+            Some(&carddesk::devices::encoder::PcscEncoder::new()),
+        )
+        .unwrap();
+    drop(card);
+    assert!(p.ok(), "{:?}", p.card.error);
+    assert!(p.card.encoded);
+
+    let mem = std::fs::read(&memory).unwrap();
+    assert_eq!(mem.len(), 1024);
+    let cred = carddesk::store::credentials::get(t.desk.conn(), p.card.credential_id)
+        .unwrap()
+        .unwrap();
+    let record =
+        carddesk::devices::encoder::credential_record(&cred.value, p.card.card_number as u64)
+            .unwrap();
+    assert_eq!(block(&mem, 4), record);
+    assert_eq!(&block(&mem, 4)[..2], b"CD");
+    let uid = hex::decode("04A1B2C3D4E5F6").unwrap();
+    assert_eq!(
+        block(&mem, 5),
+        carddesk::devices::encoder::record_checksum(&uid, &record)
+    );
+    // The keys are the site's, not the transport key.
+    let site_key: String = carddesk::store::settings::get(t.desk.conn(), "temp_card.site_key")
+        .unwrap()
+        .unwrap();
+    let trailer = block(&mem, 7);
+    assert_eq!(hex::encode_upper(&trailer[0..6]), site_key[..12]);
+    assert_eq!(hex::encode_upper(&trailer[10..16]), site_key[12..]);
+    assert_ne!(&trailer[0..6], &[0xFF; 6]);
+    assert_ne!(&trailer[10..16], &[0xFF; 6]);
+    // Other sectors are untouched (still transport configuration).
+    assert_eq!(&block(&mem, 11)[0..6], &[0xFF; 6]);
+
+    // The app used the PC/SC Part 3 storage commands and verified by reading.
+    let log = std::fs::read_to_string(&log).unwrap();
+    for prefix in ["FF820000", "FF860000", "FFD60004", "FFD60007", "FFB00004"] {
+        assert!(
+            log.lines().any(|l| l.starts_with(prefix)),
+            "no {prefix} in the APDU log:\n{log}"
+        );
+    }
+    // The read-back of block 4 answered with the record.
+    let readback = log.lines().rfind(|l| l.starts_with("FFB0000410 ")).unwrap();
+    assert!(
+        readback.ends_with(&format!("{}9000", hex::encode_upper(record))),
+        "{readback}"
+    );
+}
+
+#[test]
+#[serial]
+fn a_card_the_encoder_cannot_open_fails_and_is_repeated_on_a_fresh_card() {
+    let _printer = require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 1);
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &encoding_options())
+        .unwrap();
+    let _reader = common::device_lock("virtual-reader");
+    let dir = tempfile::tempdir().unwrap();
+    // A card whose sector 1 uses someone else's keys.
+    let foreign = dir.path().join("foreign.bin");
+    let log = dir.path().join("apdus.log");
+    drop(Card::present("04112233445566", &foreign, &log));
+    let mut mem = std::fs::read(&foreign).unwrap();
+    mem[7 * 16..7 * 16 + 6].copy_from_slice(&[0x12; 6]);
+    mem[7 * 16 + 10..8 * 16].copy_from_slice(&[0x34; 6]);
+    std::fs::write(&foreign, &mem).unwrap();
+    let encoder = carddesk::devices::encoder::PcscEncoder::new();
+
+    let card = Card::present("04112233445566", &foreign, &log);
+    let p = t
+        .desk
+        .produce_temp_card(&admin, order.id, ids[0], &cups(), Some(&encoder))
+        .unwrap();
+    drop(card);
+    assert_eq!(p.card.state, TempCardState::Failed);
+    let error = p.card.error.unwrap();
+    assert!(error.starts_with("encoding failed: encoder"), "{error}");
+    assert!(
+        error.contains("authenticate failed (status 6300)"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&foreign).unwrap(), mem, "nothing written");
+
+    let fresh = dir.path().join("fresh.bin");
+    let card = Card::present("04998877665544", &fresh, &log);
+    let again = t
+        .desk
+        .repeat_temp_production(
+            &admin,
+            order.id,
+            &[ids[0]],
+            &cups(),
+            Some(&encoder),
+            &mut |_| {},
+        )
+        .unwrap();
+    drop(card);
+    assert!(again[0].ok(), "{:?}", again[0].card.error);
+    assert_eq!(&std::fs::read(&fresh).unwrap()[64..66], b"CD");
 }

@@ -51,3 +51,278 @@ pub enum EncodeError {
 pub trait CardEncoder: Send + Sync {
     fn encode(&self, request: &EncodeRequest) -> Result<Encoded, EncodeError>;
 }
+
+/// Sector 1 of a MIFARE Classic 1K holds the credential: block 4 the
+/// record, block 5 its checksum, block 7 the sector trailer.
+pub const RECORD_BLOCK: u8 = 4;
+pub const CHECKSUM_BLOCK: u8 = 5;
+pub const TRAILER_BLOCK: u8 = 7;
+/// The factory key every new card ships with.
+pub const TRANSPORT_KEY: [u8; 6] = [0xFF; 6];
+/// Access bits 7F 07 88 (+ GPB 69): data blocks read/write with key A or
+/// B; the trailer's keys and access bits are written with key B only.
+pub const ACCESS_BITS: [u8; 4] = [0x7F, 0x07, 0x88, 0x69];
+const MAGIC: [u8; 2] = *b"CD";
+const RECORD_VERSION: u8 = 1;
+
+/// Block 4: "CD", version, bit count, the PACS bits left-aligned in 8
+/// bytes, the card number (big-endian u32).
+pub fn credential_record(pacs_bits: &str, card_number: u64) -> Result<[u8; 16], String> {
+    let n = pacs_bits.len();
+    if n == 0 || n > 64 || !pacs_bits.bytes().all(|b| b == b'0' || b == b'1') {
+        return Err(format!(
+            "PACS bits {pacs_bits:?} must be 1 to 64 characters of 0 and 1"
+        ));
+    }
+    let number = u32::try_from(card_number)
+        .map_err(|_| format!("card number {card_number} does not fit 32 bits"))?;
+    let bits = u64::from_str_radix(pacs_bits, 2).expect("checked binary") << (64 - n);
+    let mut b = [0u8; 16];
+    b[0..2].copy_from_slice(&MAGIC);
+    b[2] = RECORD_VERSION;
+    b[3] = n as u8;
+    b[4..12].copy_from_slice(&bits.to_be_bytes());
+    b[12..16].copy_from_slice(&number.to_be_bytes());
+    Ok(b)
+}
+
+/// Block 5: the first 16 bytes of SHA-256 over the card's UID and block 4,
+/// so a record copied to another card does not verify.
+pub fn record_checksum(uid: &[u8], record: &[u8; 16]) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(uid);
+    h.update(record);
+    let d = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
+/// The sector trailer: key A, access bits, key B.
+pub fn sector_trailer(key_a: &[u8; 6], key_b: &[u8; 6]) -> [u8; 16] {
+    let mut t = [0u8; 16];
+    t[0..6].copy_from_slice(key_a);
+    t[6..10].copy_from_slice(&ACCESS_BITS);
+    t[10..16].copy_from_slice(key_b);
+    t
+}
+
+/// The encoder as a PC/SC reader with MIFARE Classic support (PC/SC Part 3
+/// storage-card commands: Load Key FF 82, General Authenticate FF 86,
+/// Update Binary FF D6, Read Binary FF B0).
+#[derive(Debug, Default)]
+pub struct PcscEncoder;
+
+impl PcscEncoder {
+    pub fn new() -> PcscEncoder {
+        PcscEncoder
+    }
+}
+
+struct Session<'a> {
+    card: pcsc::Card,
+    reader: &'a str,
+}
+
+impl Session<'_> {
+    fn apdu(&self, step: &str, cmd: &[u8]) -> Result<Vec<u8>, EncodeError> {
+        let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE];
+        let r = self
+            .card
+            .transmit(cmd, &mut buf)
+            .map_err(|e| EncodeError::Command {
+                reader: self.reader.into(),
+                step: step.into(),
+                status: e.to_string(),
+            })?;
+        match r {
+            [data @ .., 0x90, 0x00] => Ok(data.to_vec()),
+            [.., a, b] => Err(EncodeError::Command {
+                reader: self.reader.into(),
+                step: step.into(),
+                status: format!("status {a:02X}{b:02X}"),
+            }),
+            _ => Err(EncodeError::Command {
+                reader: self.reader.into(),
+                step: step.into(),
+                status: "empty answer".into(),
+            }),
+        }
+    }
+
+    /// Loads `key` into slot 0 and authenticates `block`'s sector with it.
+    fn authenticate(&self, block: u8, key_type: u8, key: &[u8; 6]) -> Result<(), EncodeError> {
+        let mut load = vec![0xFF, 0x82, 0x00, 0x00, 0x06];
+        load.extend_from_slice(key);
+        self.apdu("load key", &load)?;
+        self.apdu(
+            "authenticate",
+            &[
+                0xFF, 0x86, 0x00, 0x00, 0x05, 0x01, 0x00, block, key_type, 0x00,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn write(&self, block: u8, data: &[u8; 16]) -> Result<(), EncodeError> {
+        let mut cmd = vec![0xFF, 0xD6, 0x00, block, 0x10];
+        cmd.extend_from_slice(data);
+        self.apdu(&format!("update binary block {block}"), &cmd)
+            .map(drop)
+    }
+
+    fn read(&self, block: u8) -> Result<Vec<u8>, EncodeError> {
+        self.apdu(
+            &format!("read binary block {block}"),
+            &[0xFF, 0xB0, 0x00, block, 0x10],
+        )
+    }
+}
+
+const KEY_A: u8 = 0x60;
+const KEY_B: u8 = 0x61;
+
+impl CardEncoder for PcscEncoder {
+    fn encode(&self, req: &EncodeRequest) -> Result<Encoded, EncodeError> {
+        if req.key_a == TRANSPORT_KEY || req.key_b == TRANSPORT_KEY {
+            return Err(EncodeError::Command {
+                reader: req.reader.clone(),
+                step: "choose keys".into(),
+                status: "the site key must not be the transport key FFFFFFFFFFFF".into(),
+            });
+        }
+        let record = credential_record(&req.pacs_bits, req.card_number).map_err(|status| {
+            EncodeError::Command {
+                reader: req.reader.clone(),
+                step: "build record".into(),
+                status,
+            }
+        })?;
+        let no_reader = |e: pcsc::Error| EncodeError::NoReader {
+            reader: req.reader.clone(),
+            reason: e.to_string(),
+        };
+        let ctx = pcsc::Context::establish(pcsc::Scope::User).map_err(no_reader)?;
+        let name =
+            std::ffi::CString::new(req.reader.as_str()).map_err(|_| EncodeError::NoReader {
+                reader: req.reader.clone(),
+                reason: "the name contains a NUL byte".into(),
+            })?;
+        let card = match ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY) {
+            Ok(c) => c,
+            Err(pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard) => {
+                return Err(EncodeError::NoCard {
+                    reader: req.reader.clone(),
+                })
+            }
+            Err(e) => return Err(no_reader(e)),
+        };
+        let s = Session {
+            card,
+            reader: &req.reader,
+        };
+        let uid = s.apdu("get UID", &[0xFF, 0xCA, 0x00, 0x00, 0x00])?;
+        let checksum = record_checksum(&uid, &record);
+        // A card produced before (repeat production) already has the site
+        // key; a new one still has the transport key.
+        if s.authenticate(RECORD_BLOCK, KEY_B, &req.key_b).is_err() {
+            s.authenticate(RECORD_BLOCK, KEY_A, &TRANSPORT_KEY)?;
+        }
+        s.write(RECORD_BLOCK, &record)?;
+        s.write(CHECKSUM_BLOCK, &checksum)?;
+        s.write(TRAILER_BLOCK, &sector_trailer(&req.key_a, &req.key_b))?;
+        // Verify with the new keys: key B must open the sector and the data
+        // must read back as written; the transport key must no longer work.
+        let verify = |block: u8, wrote: &[u8], read: &[u8]| {
+            if wrote == read {
+                Ok(())
+            } else {
+                Err(EncodeError::Verify {
+                    reader: req.reader.clone(),
+                    block,
+                    wrote: hex::encode_upper(wrote),
+                    read: hex::encode_upper(read),
+                })
+            }
+        };
+        if s.authenticate(RECORD_BLOCK, KEY_A, &TRANSPORT_KEY).is_ok() {
+            return Err(EncodeError::Verify {
+                reader: req.reader.clone(),
+                block: TRAILER_BLOCK,
+                wrote: "site key A".into(),
+                read: "transport key still accepted".into(),
+            });
+        }
+        s.authenticate(RECORD_BLOCK, KEY_A, &req.key_a)?;
+        verify(RECORD_BLOCK, &record, &s.read(RECORD_BLOCK)?)?;
+        s.authenticate(RECORD_BLOCK, KEY_B, &req.key_b)?;
+        verify(CHECKSUM_BLOCK, &checksum, &s.read(CHECKSUM_BLOCK)?)?;
+        let trailer = s.read(TRAILER_BLOCK)?;
+        verify(
+            TRAILER_BLOCK,
+            &sector_trailer(&[0; 6], &req.key_b)[6..],
+            trailer.get(6..).unwrap_or_default(),
+        )?;
+        let _ = s.card.disconnect(pcsc::Disposition::LeaveCard);
+        Ok(Encoded {
+            uid: Some(hex::encode_upper(uid)),
+        })
+    }
+}
+
+/// The `--demo` encoder: accepts every card.
+#[derive(Debug, Default)]
+pub struct SimulatedEncoder;
+
+impl CardEncoder for SimulatedEncoder {
+    fn encode(&self, request: &EncodeRequest) -> Result<Encoded, EncodeError> {
+        credential_record(&request.pacs_bits, request.card_number).map_err(|status| {
+            EncodeError::Command {
+                reader: request.reader.clone(),
+                step: "build record".into(),
+                status,
+            }
+        })?;
+        Ok(Encoded { uid: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_layout() {
+        let bits = "10000000100000000000000001"; // 26 bits
+        let r = credential_record(bits, 1000).unwrap();
+        assert_eq!(&r[0..4], &[b'C', b'D', 1, 26]);
+        assert_eq!(&r[4..8], &[0x80, 0x80, 0x00, 0x40]);
+        assert_eq!(&r[8..12], &[0, 0, 0, 0]);
+        assert_eq!(&r[12..16], &1000u32.to_be_bytes());
+        assert!(credential_record("012", 1).is_err());
+        assert!(credential_record("", 1).is_err());
+        assert!(credential_record("1", u64::from(u32::MAX) + 1).is_err());
+    }
+
+    #[test]
+    fn checksum_binds_the_uid() {
+        let r = credential_record("1", 1).unwrap();
+        assert_ne!(
+            record_checksum(&[1, 2, 3, 4], &r),
+            record_checksum(&[1, 2, 3, 5], &r)
+        );
+    }
+
+    #[test]
+    fn trailer_has_the_keys_and_consistent_access_bits() {
+        let t = sector_trailer(&[1; 6], &[2; 6]);
+        assert_eq!(&t[0..6], &[1; 6]);
+        assert_eq!(&t[10..16], &[2; 6]);
+        // byte 6 = ~C2|~C1, byte 7 = C1|~C3, byte 8 = C3|C2 (nibbles).
+        let (b6, b7, b8) = (t[6], t[7], t[8]);
+        assert_eq!(!b6 & 0x0F, b7 >> 4);
+        assert_eq!(!b6 >> 4, b8 & 0x0F);
+        assert_eq!(!b7 & 0x0F, b8 >> 4);
+    }
+}

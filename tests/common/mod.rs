@@ -118,3 +118,30 @@ pub fn manual(format: &str, fields: &[(&str, &str)]) -> carddesk::desk::ConnectC
             .collect(),
     }
 }
+
+/// An exclusive lock on one shared test device ("card-printer",
+/// "virtual-reader"), held until dropped. It is a file lock (flock) in the
+/// temp folder, so it serialises tests across test binaries and processes,
+/// not just threads. Take the printer before the reader when both are needed.
+pub struct DeviceLock(#[allow(dead_code)] std::fs::File);
+
+pub fn device_lock(name: &str) -> DeviceLock {
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join(format!("carddesk-test-{name}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    // SAFETY: flock on a descriptor we own; released when the file closes.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(
+        rc,
+        0,
+        "flock {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+    DeviceLock(file)
+}
