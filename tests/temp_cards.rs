@@ -753,3 +753,141 @@ fn a_card_the_encoder_cannot_open_fails_and_is_repeated_on_a_fresh_card() {
     assert!(again[0].ok(), "{:?}", again[0].card.error);
     assert_eq!(&std::fs::read(&fresh).unwrap()[64..66], b"CD");
 }
+
+fn carddesk(t: &TestDesk, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_carddesk"))
+        .arg("--db")
+        .arg(t.db_path())
+        .args(args)
+        .current_dir(dir)
+        .env("CARDDESK_OPERATOR", "admin")
+        .env("CARDDESK_PASSWORD", common::PASSWORD)
+        .env_remove("CARDDESK_DB")
+        .env_remove("CARDDESK_PRINTER")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[serial]
+fn cli_requests_issues_repeats_completes_assigns_and_returns() {
+    let _printer = require_cups();
+    let t = TestDesk::new();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, out, err) = carddesk(
+        &t,
+        d,
+        &["temp", "request", "--count", "3", "--note", "fair"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(out.starts_with("1\t#1000\tH10301\n"), "{out}");
+
+    let (code, out, _) = carddesk(&t, d, &["temp", "list", "--state", "requested", "--json"]);
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    assert_eq!(list[0]["state"], "requested");
+    assert_eq!(list[0]["note"], "fair");
+
+    // Certificates without encoding: refused, nothing issued.
+    let (code, _, err) = carddesk(
+        &t,
+        d,
+        &[
+            "temp",
+            "issue",
+            "1",
+            "2",
+            "3",
+            "--printer",
+            &queue(),
+            "--cert",
+            "authentication",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "error: certificates: certificates can only be issued when the cards are encoded"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = carddesk(
+        &t,
+        d,
+        &[
+            "temp",
+            "issue",
+            "1",
+            "--printer",
+            &queue(),
+            "--pin-length",
+            "9",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "error: PIN length: PIN length 9 is not allowed (4 to 8 digits, default 6)\n"
+    );
+
+    // The printer fails everything: the order stays open with failed cards.
+    let clear = ClearFault;
+    printer_fault("fail");
+    let (code, out, err) = carddesk(&t, d, &["temp", "issue", "1", "2", "--printer", &queue()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("order 1\ncard 1\t#1000\tfailed\tprinting failed: "),
+        "{out}"
+    );
+    assert_eq!(
+        err,
+        "error: 2 of 2 card(s) failed; fix the cause, then `carddesk temp repeat 1`\n"
+    );
+    drop(clear);
+    let (code, out, err) = carddesk(&t, d, &["temp", "repeat", "1", "--pin-length", "4"]);
+    assert_eq!(code, 2, "unknown option is a usage error: {out}{err}");
+    let (code, out, err) = carddesk(&t, d, &["temp", "repeat", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "card 1\t#1000\tunassigned\tPIN letter ./pin-letter-card-1.pdf\ncard 2\t#1001\tunassigned\tPIN letter ./pin-letter-card-2.pdf\n"
+        )
+    );
+    assert!(std::fs::read(d.join("pin-letter-card-1.pdf"))
+        .unwrap()
+        .starts_with(b"%PDF"));
+    let (code, out, _) = carddesk(&t, d, &["temp", "complete", "1"]);
+    assert_eq!((code, out.as_str()), (0, "order 1 completed\n"));
+
+    // Card 3 is still requested and can go into a new order, then be cancelled.
+    let (code, _, err) = carddesk(&t, d, &["temp", "cancel", "1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("order 1 is already completed"), "{err}");
+
+    let (code, out, err) = carddesk(
+        &t,
+        d,
+        &["cardholder", "add", "--first", "Ann", "--last", "Visitor"],
+    );
+    if code != 0 {
+        panic!("cardholder add failed: {out}{err}");
+    }
+    let holder = out.trim().to_string();
+    let (code, out, err) = carddesk(&t, d, &["temp", "assign", "2", "--cardholder", &holder]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "card 2 assigned to Ann Visitor\n");
+    let (code, out, _) = carddesk(&t, d, &["temp", "return", "2"]);
+    assert_eq!((code, out.as_str()), (0, "card 2 unassigned\n"));
+    let (code, out, _) = carddesk(&t, d, &["temp", "reveal-puk", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim().len(), 8);
+}

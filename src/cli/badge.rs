@@ -56,7 +56,7 @@ pub struct PrintArgs {
     pub timeout: u64,
 }
 
-fn printer(cli: &Cli, timeout: u64) -> Box<dyn CardPrinter> {
+pub(super) fn printer(cli: &Cli, timeout: u64) -> Box<dyn CardPrinter> {
     if cli.demo {
         Box::new(SimulatedPrinter::default())
     } else {
@@ -64,7 +64,7 @@ fn printer(cli: &Cli, timeout: u64) -> Box<dyn CardPrinter> {
     }
 }
 
-fn write(path: &PathBuf, bytes: &[u8]) -> Result {
+pub(super) fn write(path: &PathBuf, bytes: &[u8]) -> Result {
     std::fs::write(path, bytes).map_err(|source| CliError::File {
         path: path.display().to_string(),
         source,

@@ -240,6 +240,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Mail(cmd) => super::mail::run(&mut desk, &cli, cmd)?,
         Command::Badge(cmd) => super::badge::badge(&mut desk, &cli, cmd)?,
         Command::Printer(cmd) => super::badge::printer_cmd(&cli, cmd)?,
+        Command::Temp(cmd) => super::temp::run(&mut desk, &cli, cmd)?,
         Command::Credential(CredentialCmd::List {
             state,
             search,

@@ -5,6 +5,7 @@ mod badge;
 mod commands;
 mod mail;
 mod reader;
+mod temp;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -82,6 +83,9 @@ pub enum Command {
     /// Card printers.
     #[command(subcommand)]
     Printer(badge::PrinterCmd),
+    /// Temporary cards: request, issue (batch orders), assign, return.
+    #[command(subcommand)]
+    Temp(temp::TempCmd),
 }
 
 #[derive(Debug, Subcommand)]

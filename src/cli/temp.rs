@@ -1,0 +1,272 @@
+//! `carddesk temp …`: temporary cards and their batch orders.
+
+use super::badge::{printer, write};
+use super::commands::{login, CliError};
+use super::Cli;
+use crate::desk::{Desk, IssueOptions, Produced, TempCardRequest};
+use crate::devices::encoder::{CardEncoder, PcscEncoder, SimulatedEncoder};
+use crate::domain::temp_card::{DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH};
+use crate::domain::TempCardState;
+use crate::store::temp_cards::TempCardFilter;
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+
+type Result<T = ()> = std::result::Result<T, CliError>;
+
+#[derive(Debug, Subcommand)]
+pub enum TempCmd {
+    /// Request N temporary cards (state requested).
+    Request {
+        #[arg(long)]
+        count: u32,
+        /// Card format (default: setting temp_card.format, else H10301).
+        #[arg(long)]
+        format: Option<String>,
+        /// Badge template (default: setting temp_card.template, else Visitor).
+        #[arg(long)]
+        template: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List temporary cards.
+    List {
+        /// requested, unassigned, assigned, failed, aborted, expired or locked
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue multiple temporary cards: a batch order with the given
+    /// requested cards, produced at once (printed, and encoded with
+    /// --encode). Prints the order id and each card's result; PIN letters
+    /// are written to --pin-letters.
+    Issue {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// Printer (CUPS queue) for the badges; see `carddesk printer list`.
+        #[arg(long, env = "CARDDESK_PRINTER", default_value = "CardPrinter")]
+        printer: String,
+        #[command(flatten)]
+        production: Production,
+        /// Encode each card with the encoder (a PC/SC reader).
+        #[arg(long, requires = "reader")]
+        encode: bool,
+        /// The encoder's PC/SC reader name (see `carddesk reader list`).
+        #[arg(long)]
+        reader: Option<String>,
+        #[arg(long, default_value_t = DEFAULT_PIN_LENGTH)]
+        pin_length: u8,
+        #[arg(long, default_value_t = DEFAULT_PUK_LENGTH)]
+        puk_length: u8,
+        /// Certificate profile to issue per card (repeatable; needs --encode).
+        #[arg(long = "cert")]
+        certs: Vec<String>,
+    },
+    /// Repeat production for cards of an open order (default: its failed
+    /// cards), on the order's printer.
+    Repeat {
+        order: i64,
+        ids: Vec<i64>,
+        #[command(flatten)]
+        production: Production,
+    },
+    /// Complete an open order (cards not produced go back to requested).
+    Complete { order: i64 },
+    /// Cancel an open order (cards not produced go back to requested).
+    Cancel { order: i64 },
+    /// Assign an unassigned temporary card to a cardholder.
+    Assign {
+        card: i64,
+        #[arg(long)]
+        cardholder: i64,
+    },
+    /// Take a temporary card back into stock.
+    Return { card: i64 },
+    /// Show a card's PUK (needs the reveal_puk privilege; audited).
+    RevealPuk { card: i64 },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Production {
+    /// Folder for the PIN letters (pin-letter-card-ID.pdf).
+    #[arg(long, default_value = ".")]
+    pub pin_letters: PathBuf,
+    /// Seconds to wait for the printer per card before cancelling the job.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+}
+
+fn encoder(cli: &Cli) -> Box<dyn CardEncoder> {
+    if cli.demo {
+        Box::new(SimulatedEncoder)
+    } else {
+        Box::new(PcscEncoder::new())
+    }
+}
+
+/// Prints each card's result and writes the PIN letters; an error when a
+/// card failed (the order stays open for `temp repeat`).
+fn report(order: i64, produced: &[Produced], letters: &Path) -> Result {
+    let mut failed = 0;
+    for p in produced {
+        match &p.pin_letter {
+            Some(letter) => {
+                let path = letters.join(format!("pin-letter-card-{}.pdf", p.card.id));
+                write(&path, &letter.pdf)?;
+                println!(
+                    "card {}\t#{}\t{}\tPIN letter {}",
+                    p.card.id,
+                    p.card.card_number,
+                    p.card.state,
+                    path.display()
+                );
+            }
+            None => {
+                failed += 1;
+                println!(
+                    "card {}\t#{}\t{}\t{}",
+                    p.card.id,
+                    p.card.card_number,
+                    p.card.state,
+                    p.card.error.as_deref().unwrap_or_default()
+                );
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(CliError::Message(format!(
+            "{failed} of {} card(s) failed; fix the cause, then `carddesk temp repeat {order}`",
+            produced.len()
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
+    if let TempCmd::List { state, json } = cmd {
+        let state = state
+            .as_deref()
+            .map(str::parse::<TempCardState>)
+            .transpose()
+            .map_err(CliError::Message)?;
+        let cards = desk.temp_cards(&TempCardFilter {
+            state,
+            ..Default::default()
+        })?;
+        if *json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&cards).expect("serialise")
+            );
+        } else {
+            for c in cards {
+                println!(
+                    "{}\t{}\t#{}\t{}\t{}\t{}",
+                    c.id,
+                    c.state,
+                    c.card_number,
+                    c.format,
+                    c.holder_name.unwrap_or_default(),
+                    c.valid_until.unwrap_or_default()
+                );
+            }
+        }
+        return Ok(());
+    }
+    let s = login(desk, cli)?;
+    match cmd {
+        TempCmd::List { .. } => unreachable!("handled above"),
+        TempCmd::Request {
+            count,
+            format,
+            template,
+            note,
+        } => {
+            let cards = desk.request_temp_cards(
+                &s,
+                &TempCardRequest {
+                    count: *count,
+                    format: format.clone(),
+                    template: template.clone(),
+                    note: note.clone(),
+                },
+            )?;
+            for c in cards {
+                println!("{}\t#{}\t{}", c.id, c.card_number, c.format);
+            }
+        }
+        TempCmd::Issue {
+            ids,
+            printer: queue,
+            production,
+            encode,
+            reader,
+            pin_length,
+            puk_length,
+            certs,
+        } => {
+            let options = IssueOptions {
+                printer: queue.clone(),
+                encode: *encode,
+                reader: reader.clone(),
+                pin_length: *pin_length,
+                puk_length: *puk_length,
+                cert_profiles: certs.clone(),
+            };
+            let order = desk.issue_temp_cards(&s, ids, &options)?;
+            println!("order {}", order.id);
+            let p = printer(cli, production.timeout);
+            let e = encoder(cli);
+            let produced = desk.produce_temp_order(
+                &s,
+                order.id,
+                p.as_ref(),
+                order.encode.then_some(e.as_ref()),
+                &mut |_| {},
+            )?;
+            report(order.id, &produced, &production.pin_letters)?;
+        }
+        TempCmd::Repeat {
+            order,
+            ids,
+            production,
+        } => {
+            let o = desk.temp_order(*order)?;
+            let p = printer(cli, production.timeout);
+            let e = encoder(cli);
+            let produced = desk.repeat_temp_production(
+                &s,
+                *order,
+                ids,
+                p.as_ref(),
+                o.encode.then_some(e.as_ref()),
+                &mut |_| {},
+            )?;
+            report(*order, &produced, &production.pin_letters)?;
+        }
+        TempCmd::Complete { order } => {
+            let o = desk.complete_temp_order(&s, *order)?;
+            println!("order {} {}", o.id, o.status);
+        }
+        TempCmd::Cancel { order } => {
+            let o = desk.cancel_temp_order(&s, *order)?;
+            println!("order {} {}", o.id, o.status);
+        }
+        TempCmd::Assign { card, cardholder } => {
+            let c = desk.assign_temp_card(&s, *card, *cardholder)?;
+            println!(
+                "card {} assigned to {}",
+                c.id,
+                c.holder_name.unwrap_or_default()
+            );
+        }
+        TempCmd::Return { card } => {
+            let c = desk.return_temp_card(&s, *card)?;
+            println!("card {} {}", c.id, c.state);
+        }
+        TempCmd::RevealPuk { card } => {
+            println!("{}", desk.reveal_temp_puk(&s, *card)?);
+        }
+    }
+    Ok(())
+}
