@@ -11,6 +11,7 @@ use super::widgets::{message, tray_badge};
 use super::worker::{DeskWorker, Outcome, Reply, Snapshot, Tag};
 use super::{audit_view::AuditView, settings::SettingsView, Env};
 use crate::desk::Session;
+use crate::devices::reader::{ReaderEvent, ReaderWorker, SimulatedCards};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -62,6 +63,10 @@ pub struct Options {
     pub startup: Startup,
     /// Sends the outbox; kicked when a request is answered.
     pub mail: Option<crate::devices::mailer::MailWorker>,
+    /// Card readers (PC/SC, or simulated in demo mode).
+    pub reader: Option<ReaderWorker>,
+    /// Demo mode: lets the operator present a simulated card.
+    pub simulated_cards: Option<SimulatedCards>,
 }
 
 pub struct DeskApp {
@@ -83,6 +88,9 @@ pub struct DeskApp {
     readers: Vec<String>,
     demo: bool,
     mail: Option<crate::devices::mailer::MailWorker>,
+    reader: Option<ReaderWorker>,
+    simulated_cards: Option<SimulatedCards>,
+    reader_error: Option<String>,
     startup: Startup,
 }
 
@@ -110,9 +118,16 @@ impl DeskApp {
             audit: AuditView::default(),
             settings: SettingsView,
             status: None,
-            readers: Vec::new(),
             demo: options.demo,
             mail: options.mail,
+            readers: options
+                .reader
+                .as_ref()
+                .map(|r| r.readers())
+                .unwrap_or_default(),
+            reader: options.reader,
+            simulated_cards: options.simulated_cards,
+            reader_error: None,
             startup: options.startup,
         }
     }
@@ -219,6 +234,34 @@ impl DeskApp {
         }
     }
 
+    /// Applies reader events: the reader list, cards presented, outages.
+    fn poll_reader(&mut self) {
+        let events: Vec<ReaderEvent> = match &self.reader {
+            Some(r) => std::iter::from_fn(|| r.try_recv()).collect(),
+            None => return,
+        };
+        for event in events {
+            match event {
+                ReaderEvent::ReadersChanged(list) => {
+                    self.readers = list;
+                    self.reader_error = None;
+                }
+                ReaderEvent::CardPresented(card) => {
+                    self.reader_error = None;
+                    self.on_card_presented(&card.reader, &card.uid);
+                }
+                ReaderEvent::CardRemoved { .. } => {}
+                ReaderEvent::ReaderError { reader, message } => {
+                    tracing::warn!("reader {reader:?}: {message}");
+                    self.reader_error = Some(match reader {
+                        Some(r) => format!("{r}: {message}"),
+                        None => message,
+                    });
+                }
+            }
+        }
+    }
+
     /// A card was presented at a reader.
     pub fn on_card_presented(&mut self, reader: &str, uid: &str) {
         let Some(session) = &self.session else { return };
@@ -228,6 +271,8 @@ impl DeskApp {
             worker: &self.worker,
             cred_index: &self.cred_index,
             readers: &self.readers,
+            reader_error: self.reader_error.as_deref(),
+            simulated_cards: self.simulated_cards.as_ref(),
         };
         if let Some(d) = self.requests.connect_dialog() {
             d.on_card(reader, uid, &env);
@@ -286,6 +331,8 @@ impl DeskApp {
             worker: &self.worker,
             cred_index: &self.cred_index,
             readers: &self.readers,
+            reader_error: self.reader_error.as_deref(),
+            simulated_cards: self.simulated_cards.as_ref(),
         };
         egui::CentralPanel::default().show(ui, |ui| {
             message(ui, &self.status);
@@ -338,6 +385,7 @@ impl DeskApp {
 impl eframe::App for DeskApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_worker();
+        self.poll_reader();
         self.run_startup();
         if let Some(mail) = &self.mail {
             for event in mail.events() {

@@ -20,6 +20,7 @@ pub use worker::DeskWorker;
 
 use crate::desk::{Desk, Session};
 use crate::devices::mailer::{MailTransport, MailWorker, SimulatedMailer, SmtpMailer};
+use crate::devices::reader::{ReaderWorker, SimulatedCards};
 use crate::store::credentials::Credential;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,9 @@ pub struct Env<'a> {
     pub worker: &'a DeskWorker,
     cred_index: &'a HashMap<i64, usize>,
     pub readers: &'a [String],
+    /// The last reader problem (pcscd down, unreadable card), if any.
+    pub reader_error: Option<&'a str>,
+    pub simulated_cards: Option<&'a SimulatedCards>,
 }
 
 impl Env<'_> {
@@ -90,9 +94,17 @@ pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String
                 Arc::new(SmtpMailer)
             };
             let mail = MailWorker::spawn(db.clone(), transport, notify.clone());
+            let (reader, simulated_cards) = if demo {
+                let (worker, cards) = ReaderWorker::spawn_simulated(notify.clone());
+                (worker, Some(cards))
+            } else {
+                (ReaderWorker::spawn_pcsc(notify.clone()), None)
+            };
             let worker = DeskWorker::spawn(db, notify)?;
             let app_options = Options {
                 mail: Some(mail),
+                reader: Some(reader),
+                simulated_cards,
                 startup,
                 demo,
                 login_hint: demo
