@@ -92,6 +92,8 @@ pub struct DeskApp {
     simulated_cards: Option<SimulatedCards>,
     reader_error: Option<String>,
     startup: Startup,
+    #[cfg(feature = "tray")]
+    tray: Option<super::tray::Tray>,
 }
 
 impl DeskApp {
@@ -129,6 +131,33 @@ impl DeskApp {
             simulated_cards: options.simulated_cards,
             reader_error: None,
             startup: options.startup,
+            #[cfg(feature = "tray")]
+            tray: None,
+        }
+    }
+
+    #[cfg(feature = "tray")]
+    pub fn set_tray(&mut self, tray: super::tray::Tray) {
+        self.tray = Some(tray);
+    }
+
+    /// Keeps the OS tray badge current and answers its clicks by raising
+    /// the window on the Card requests dialog.
+    #[cfg(feature = "tray")]
+    fn tray_logic(&mut self, ctx: &egui::Context) {
+        let pending = self.snapshot.pending.len();
+        let Some(tray) = &mut self.tray else { return };
+        tray.set_pending(
+            pending,
+            &format!("{}: {pending}", t("Pending card requests")),
+        );
+        if tray.clicked() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            if self.session.is_some() {
+                self.open_card_requests();
+            }
         }
     }
 
@@ -383,8 +412,11 @@ impl DeskApp {
 }
 
 impl eframe::App for DeskApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_worker();
+        #[cfg(feature = "tray")]
+        self.tray_logic(ctx);
+        let _ = ctx;
         self.poll_reader();
         self.run_startup();
         if let Some(mail) = &self.mail {

@@ -12,6 +12,7 @@ mod login;
 mod request_forms;
 mod selection;
 mod settings;
+pub mod tray;
 mod widgets;
 pub mod worker;
 
@@ -110,7 +111,18 @@ pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String
                 login_hint: demo
                     .then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
             };
-            Ok(Box::new(DeskApp::new(worker, app_options)))
+            #[allow(unused_mut)]
+            let mut app = DeskApp::new(worker, app_options);
+            #[cfg(feature = "tray")]
+            {
+                let ctx = cc.egui_ctx.clone();
+                let wake: crate::devices::Notify = Arc::new(move || ctx.request_repaint());
+                match tray::Tray::install(wake, i18n::t("Card requests")) {
+                    Ok(t) => app.set_tray(t),
+                    Err(e) => tracing::info!("no system tray ({e}); running without the tray icon"),
+                }
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| format!("cannot open the desk window: {e}"))
