@@ -329,3 +329,35 @@ fn operator_without_deny_privilege_sees_why() {
         .accesskit_node()
         .is_disabled());
 }
+
+#[test]
+fn mail_server_is_configured_in_settings_and_a_bad_port_is_refused() {
+    let t = TestDesk::new();
+    let mut h = open_app(&t);
+    log_in(&mut h);
+    h.get_by_label("Settings").click();
+    wait_for(&mut h, "Save mail settings");
+    for (field, value) in [
+        ("Host", "smtp.site.example"),
+        ("From address", "desk@site.example"),
+    ] {
+        h.get_by_label(field).click();
+        h.get_by_label(field).type_text(value);
+    }
+    h.get_by_label("Port").click();
+    h.get_by_label("Port").type_text("x");
+    h.get_by_label("Save mail settings").click();
+    wait_for(&mut h, "port: 587x is not a port number (1–65535)");
+    h.get_by_label("Port").click();
+    h.key_press(egui::Key::Backspace);
+    h.get_by_label("Save mail settings").click();
+    wait_for(&mut h, "Mail settings saved.");
+    let stored = Desk::open(&t.db_path())
+        .unwrap()
+        .mail_settings()
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.host, "smtp.site.example");
+    assert_eq!(stored.port, 587);
+    assert_eq!(stored.from, "desk@site.example");
+}

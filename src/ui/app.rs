@@ -118,7 +118,7 @@ impl DeskApp {
             cardholders: CardholderList::default(),
             credentials: CredentialList::default(),
             audit: AuditView::default(),
-            settings: SettingsView,
+            settings: SettingsView::default(),
             status: None,
             demo: options.demo,
             mail: options.mail,
@@ -251,6 +251,14 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
+            Tag::Mail => {
+                if result.is_ok() {
+                    if let Some(mail) = &self.mail {
+                        mail.kick();
+                    }
+                }
+                self.settings.on_reply(result);
+            }
             _ => {
                 // An answered request may have queued mail: send it now.
                 if matches!(tag, Tag::Close | Tag::Deny) && result.is_ok() {
@@ -395,7 +403,7 @@ impl DeskApp {
                 }
                 Screen::Credentials => self.credentials.ui(ui, &env),
                 Screen::AuditTrail => self.audit.ui(ui, &env),
-                Screen::Settings => self.settings.ui(ui),
+                Screen::Settings => self.settings.ui(ui, &env),
             }
         });
         if self.requests_open {

@@ -6,7 +6,9 @@
 
 use crate::desk::{Assigned, Desk, DeskError, Session};
 use crate::devices::Notify;
+use crate::domain::mail::SmtpSettings;
 use crate::domain::{CardFormat, RequestStatus};
+use crate::store::outbox::{OutboxCounts, OutboxMessage};
 use crate::store::{
     self, audit::AuditEvent, cardholders::Cardholder, credentials::Credential,
     requests::CardRequest, sites::Site,
@@ -30,14 +32,10 @@ pub struct Snapshot {
     pub formats: Arc<Vec<CardFormat>>,
     pub templates: Arc<Vec<String>>,
     pub outbox: OutboxCounts,
+    /// The most recent outbox messages, newest first.
+    pub mail: Arc<Vec<OutboxMessage>>,
+    pub smtp: Option<SmtpSettings>,
     pub has_operators: bool,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OutboxCounts {
-    pub pending: i64,
-    pub sent: i64,
-    pub failed: i64,
 }
 
 /// Which screen asked, so the reply goes back to it.
@@ -52,6 +50,7 @@ pub enum Tag {
     Close,
     Print,
     VerifyAudit,
+    Mail,
 }
 
 pub enum Outcome {
@@ -81,19 +80,11 @@ pub struct DeskWorker {
 
 fn load(desk: &Desk) -> Result<Snapshot, DeskError> {
     let c = desk.conn();
-    let outbox = c.query_row(
-        "SELECT count(*) FILTER (WHERE status IN ('pending','sending')),
-                count(*) FILTER (WHERE status = 'sent'),
-                count(*) FILTER (WHERE status = 'failed') FROM outbox",
-        [],
-        |r| {
-            Ok(OutboxCounts {
-                pending: r.get(0)?,
-                sent: r.get(1)?,
-                failed: r.get(2)?,
-            })
-        },
-    )?;
+    let outbox = store::outbox::counts(c)?;
+    let mut mail: Vec<OutboxMessage> = store::outbox::list(c)?;
+    // Newest first; the desk needs the recent ones, not years of history.
+    mail.reverse();
+    mail.truncate(200);
     Ok(Snapshot {
         pending: Arc::new(store::requests::list(c, Some(RequestStatus::Pending))?),
         cardholders: Arc::new(store::cardholders::list(c, "", usize::MAX >> 1, 0)?),
@@ -103,6 +94,8 @@ fn load(desk: &Desk) -> Result<Snapshot, DeskError> {
         formats: Arc::new(store::formats::list(c)?),
         templates: Arc::new(vec!["Standard".to_string()]),
         outbox,
+        mail: Arc::new(mail),
+        smtp: desk.mail_settings()?,
         has_operators: desk.has_operators()?,
     })
 }
