@@ -28,6 +28,8 @@ PACKAGES=(
   python3 python3-aiosmtpd
   # checking printed badges (pdftotext/pdftoppm, zbarimg, convert)
   poppler-utils zbar-tools imagemagick
+  # benches/badge_render.rs renders the same badges with glabels-3-batch
+  glabels
   # GUI runtime (egui/eframe over X11/GL) and a headless X server for tests
   xvfb xauth libxkbcommon-x11-0 libgl1-mesa-dri libegl1 libx11-6 libxcursor1
   libxrandr2 libxi6 mesa-vulkan-drivers fonts-dejavu-core

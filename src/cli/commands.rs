@@ -238,6 +238,8 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Request(cmd) => request_cmd(&mut desk, &cli, cmd)?,
         Command::Mail(cmd) => super::mail::run(&mut desk, &cli, cmd)?,
+        Command::Badge(cmd) => super::badge::badge(&mut desk, &cli, cmd)?,
+        Command::Printer(cmd) => super::badge::printer_cmd(&cli, cmd)?,
         Command::Credential(CredentialCmd::List {
             state,
             search,
@@ -418,6 +420,7 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
             let s = login(desk, cli)?;
             desk.close_request(&s, *id)?;
         }
+        RequestCmd::Print(args) => super::badge::print(desk, cli, args)?,
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The command line: the contract scripts and tests rely on. It parses, asks
 //! the desk, and prints; every rule lives in `desk`/`domain`.
 
+mod badge;
 mod commands;
 mod mail;
 mod reader;
@@ -75,6 +76,12 @@ pub enum Command {
     /// E-mail: server settings, test message, outbox status, sending, retry.
     #[command(subcommand)]
     Mail(mail::MailCmd),
+    /// Badge templates and rendering.
+    #[command(subcommand)]
+    Badge(badge::BadgeCmd),
+    /// Card printers.
+    #[command(subcommand)]
+    Printer(badge::PrinterCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +218,8 @@ pub enum RequestCmd {
     Enrol(reader::EnrolArgs),
     /// Complete the request (a card must be connected).
     Close { id: i64 },
+    /// Print the request's badge and wait for the printer's verdict.
+    Print(badge::PrintArgs),
 }
 
 #[derive(Debug, Subcommand)]

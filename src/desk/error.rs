@@ -45,6 +45,17 @@ pub enum DeskError {
         id: i64,
         state: CredentialState,
     },
+    #[error(
+        "card request {0} has no card connected yet; connect a card before printing its badge"
+    )]
+    NoCardToPrint(i64),
+    #[error("print job {id} is {status}; only failed jobs can be repeated")]
+    NotRepeatable {
+        id: i64,
+        status: crate::store::print_jobs::PrintStatus,
+    },
+    #[error(transparent)]
+    Badge(#[from] crate::badge::BadgeError),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("audit trail broken at event {id}: {reason}")]

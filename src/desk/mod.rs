@@ -4,6 +4,7 @@
 //! else changes data.
 
 mod auth;
+mod badges;
 mod cardholders;
 mod credentials;
 mod demo;
@@ -15,6 +16,7 @@ mod notification;
 mod requests;
 
 pub use auth::{NewOperatorInput, Session};
+pub use badges::PreparedPrint;
 pub use cardholders::{read_photo, CardholderInput};
 pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;

@@ -46,6 +46,7 @@ pub(super) fn check_request_fields(
     if f.badge_template.trim().is_empty() {
         return Err(DeskError::invalid("badge template", "must be chosen"));
     }
+    super::badges::check_template_exists(conn, &f.badge_template)?;
     if let Some(site) = f.ship_to_site_id {
         if !store::sites::list(conn)?.iter().any(|x| x.id == site) {
             return Err(DeskError::NotFound {

@@ -1,1 +1,667 @@
-//! Card printer adapter: CUPS (issue 4).
+//! The card printer: a CUPS queue (`lp`, `lpstat`, `ipptool`, `cancel`)
+//! behind the [`CardPrinter`] trait, a [`SimulatedPrinter`] for `--demo`,
+//! and a [`PrintWorker`] thread so the UI never waits on a printer.
+//!
+//! A job counts as printed only when CUPS reports it `completed`. Stopped
+//! or rejecting queues are refused before anything is sent; a job that is
+//! aborted or cancelled, or still waiting when the timeout runs out, fails
+//! (a waiting job is cancelled first so it cannot print later unrecorded).
+
+use super::Notify;
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueState {
+    Idle,
+    Printing,
+    /// Disabled: jobs are accepted but wait.
+    Stopped,
+}
+
+/// A printer queue as the print system reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queue {
+    pub name: String,
+    pub state: QueueState,
+    pub accepting: bool,
+    /// Why it is stopped or rejecting, as the administrator wrote it.
+    pub reason: Option<String>,
+}
+
+impl Queue {
+    /// A one-line status for lists: "idle", "stopped (paper jam)", …
+    pub fn status(&self) -> String {
+        let mut s = match self.state {
+            QueueState::Idle => "idle".to_string(),
+            QueueState::Printing => "printing".to_string(),
+            QueueState::Stopped => "stopped".to_string(),
+        };
+        if !self.accepting {
+            s.push_str(", not accepting jobs");
+        }
+        if let Some(r) = &self.reason {
+            s.push_str(&format!(" ({r})"));
+        }
+        s
+    }
+}
+
+/// What to print: a badge PDF and the card size its pages have.
+#[derive(Debug, Clone)]
+pub struct PrintDocument {
+    pub title: String,
+    pub pdf: Vec<u8>,
+    /// Page width and height in millimetres (sets the CUPS media).
+    pub page_mm: (f32, f32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PrintError {
+    #[error("printer {queue:?} does not exist (printers: {known})")]
+    UnknownQueue { queue: String, known: String },
+    #[error("printer {queue} is stopped ({reason}); clear the fault and resume the printer, then repeat the job")]
+    Stopped { queue: String, reason: String },
+    #[error("printer {queue} is not accepting jobs ({reason}); bring it back online, then repeat the job")]
+    Rejecting { queue: String, reason: String },
+    #[error("printer {queue} refused the job: {message}")]
+    Refused { queue: String, message: String },
+    #[error("print job {job} on {queue} was {state} by the printer{detail}; check the printer, then repeat the job")]
+    Failed {
+        queue: String,
+        job: String,
+        state: String,
+        detail: String,
+    },
+    #[error("print job {job} on {queue} did not finish within {seconds} s ({detail}); it was cancelled — repeat it when the printer is ready")]
+    TimedOut {
+        queue: String,
+        job: String,
+        seconds: u64,
+        detail: String,
+    },
+    #[error("cannot talk to the print system (CUPS): {0}")]
+    System(String),
+}
+
+impl PrintError {
+    /// The printer's job id, when the job was submitted before it failed.
+    pub fn job(&self) -> Option<&str> {
+        match self {
+            PrintError::Failed { job, .. } | PrintError::TimedOut { job, .. } => Some(job),
+            _ => None,
+        }
+    }
+}
+
+/// A card printer: lists its queues, takes a job, and follows it to the end.
+pub trait CardPrinter: Send + Sync {
+    fn queues(&self) -> Result<Vec<Queue>, PrintError>;
+    /// Sends the document; returns the printer's job id.
+    fn submit(&self, queue: &str, doc: &PrintDocument) -> Result<String, PrintError>;
+    /// Blocks until the job is completed (`Ok`) or has failed.
+    fn wait(&self, queue: &str, job: &str) -> Result<(), PrintError>;
+
+    /// Submit and wait: `Ok(job id)` only when the job completed.
+    fn print(&self, queue: &str, doc: &PrintDocument) -> Result<String, PrintError> {
+        let job = self.submit(queue, doc)?;
+        self.wait(queue, &job)?;
+        Ok(job)
+    }
+}
+
+/// CUPS through its command-line clients (`lp`, `lpstat`, `cancel` from
+/// cups-client; `ipptool` from cups-ipp-utils).
+#[derive(Debug)]
+pub struct CupsPrinter {
+    timeout: Duration,
+    poll: Duration,
+    server: String,
+    test_file: PathBuf,
+}
+
+const GET_JOB_TEST: &str = r#"{
+  OPERATION Get-Job-Attributes
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR integer job-id $jobid
+  ATTR keyword requested-attributes job-state,job-state-reasons,job-printer-state-message
+  STATUS successful-ok
+  DISPLAY job-state
+  DISPLAY job-state-reasons
+  DISPLAY job-printer-state-message
+}
+"#;
+
+impl Default for CupsPrinter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CupsPrinter {
+    /// Waits up to two minutes for a job; the server is `$CUPS_SERVER` or
+    /// localhost.
+    pub fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let server = std::env::var("CUPS_SERVER")
+            .ok()
+            .filter(|s| !s.is_empty() && !s.starts_with('/'))
+            .unwrap_or_else(|| "localhost".into());
+        let test_file = std::env::temp_dir().join(format!(
+            "carddesk-get-job-{}-{}.test",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        CupsPrinter {
+            timeout: Duration::from_secs(120),
+            poll: Duration::from_millis(250),
+            server,
+            test_file,
+        }
+    }
+
+    /// How long [`CardPrinter::wait`] lets a job sit before cancelling it.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Result<std::process::Output, PrintError> {
+        Command::new(program)
+            .args(args)
+            .env("LC_ALL", "C")
+            .output()
+            .map_err(|e| {
+                let package = if program == "ipptool" {
+                    "cups-ipp-utils"
+                } else {
+                    "cups-client"
+                };
+                PrintError::System(format!(
+                    "cannot run {program}: {e} (is {package} installed?)"
+                ))
+            })
+    }
+
+    fn queue(&self, name: &str) -> Result<Queue, PrintError> {
+        let queues = self.queues()?;
+        queues
+            .iter()
+            .find(|q| q.name == name)
+            .cloned()
+            .ok_or_else(|| PrintError::UnknownQueue {
+                queue: name.to_string(),
+                known: if queues.is_empty() {
+                    "none installed".into()
+                } else {
+                    queues
+                        .iter()
+                        .map(|q| q.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
+    }
+
+    /// (job-state, reasons, printer message) from IPP Get-Job-Attributes.
+    fn job_state(&self, queue: &str, job: &str) -> Result<(String, String, String), PrintError> {
+        if !self.test_file.exists() {
+            std::fs::write(&self.test_file, GET_JOB_TEST).map_err(|e| {
+                PrintError::System(format!("cannot write {}: {e}", self.test_file.display()))
+            })?;
+        }
+        let uri = format!("ipp://{}/printers/{queue}", self.server);
+        let out = self.run(
+            "ipptool",
+            &[
+                "-c",
+                "-d",
+                &format!("jobid={job}"),
+                &uri,
+                &self.test_file.to_string_lossy(),
+            ],
+        )?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut rows = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let row = rows.records().next().and_then(Result::ok).ok_or_else(|| {
+            PrintError::System(format!(
+                "no state for job {job} on {queue}: {}{}",
+                text.trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        })?;
+        let field = |i: usize| row.get(i).unwrap_or("").trim().to_string();
+        Ok((field(0), field(1), field(2)))
+    }
+
+    fn cancel(&self, queue: &str, job: &str) {
+        if let Err(e) = self.run("cancel", &[&format!("{queue}-{job}")]) {
+            tracing::warn!("cannot cancel job {job} on {queue}: {e}");
+        }
+    }
+}
+
+/// Parses `lpstat -p` and `lpstat -a` output (LC_ALL=C).
+fn parse_lpstat(printers: &str, accepting: &str) -> Vec<Queue> {
+    let mut queues: Vec<Queue> = Vec::new();
+    let mut lines = printers.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(rest) = line.strip_prefix("printer ") else {
+            continue;
+        };
+        let name = rest.split_whitespace().next().unwrap_or("").to_string();
+        let rest = &rest[name.len()..];
+        let state = if rest.starts_with(" disabled") {
+            QueueState::Stopped
+        } else if rest.starts_with(" now printing") {
+            QueueState::Printing
+        } else {
+            QueueState::Idle
+        };
+        let mut reason = None;
+        while let Some(next) = lines.peek() {
+            if !next.starts_with('\t') && !next.starts_with(' ') {
+                break;
+            }
+            let r = next.trim();
+            if !r.is_empty() && r != "reason unknown" && !r.starts_with("Description:") {
+                reason.get_or_insert_with(|| r.to_string());
+            }
+            lines.next();
+        }
+        queues.push(Queue {
+            name,
+            state,
+            accepting: true,
+            reason: if state == QueueState::Stopped {
+                reason
+            } else {
+                None
+            },
+        });
+    }
+    let mut lines = accepting.lines().peekable();
+    while let Some(line) = lines.next() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        if line.starts_with(char::is_whitespace) || name.is_empty() {
+            continue;
+        }
+        let rejecting = line[name.len()..].starts_with(" not accepting");
+        let mut reason = None;
+        while let Some(next) = lines.peek() {
+            if !next.starts_with(char::is_whitespace) {
+                break;
+            }
+            reason.get_or_insert_with(|| next.trim().to_string());
+            lines.next();
+        }
+        if let Some(q) = queues.iter_mut().find(|q| q.name == name) {
+            if rejecting {
+                q.accepting = false;
+                q.reason = reason.or(q.reason.take());
+            }
+        }
+    }
+    queues
+}
+
+impl CardPrinter for CupsPrinter {
+    fn queues(&self) -> Result<Vec<Queue>, PrintError> {
+        let p = self.run("lpstat", &["-p"])?;
+        let printers = String::from_utf8_lossy(&p.stdout).to_string();
+        let err = String::from_utf8_lossy(&p.stderr).to_string();
+        if !p.status.success() {
+            if err.contains("No destinations added") {
+                return Ok(Vec::new());
+            }
+            return Err(PrintError::System(format!(
+                "lpstat: {} (is cupsd running?)",
+                err.trim().trim_start_matches("lpstat: ")
+            )));
+        }
+        let a = self.run("lpstat", &["-a"])?;
+        Ok(parse_lpstat(&printers, &String::from_utf8_lossy(&a.stdout)))
+    }
+
+    fn submit(&self, queue: &str, doc: &PrintDocument) -> Result<String, PrintError> {
+        let q = self.queue(queue)?;
+        let reason = || q.reason.clone().unwrap_or_else(|| "no reason given".into());
+        if q.state == QueueState::Stopped {
+            return Err(PrintError::Stopped {
+                queue: queue.into(),
+                reason: reason(),
+            });
+        }
+        if !q.accepting {
+            return Err(PrintError::Rejecting {
+                queue: queue.into(),
+                reason: reason(),
+            });
+        }
+        let media = format!("media=Custom.{}x{}mm", doc.page_mm.0, doc.page_mm.1);
+        let mut child = Command::new("lp")
+            .args(["-d", queue, "-t", &doc.title, "-o", &media])
+            .env("LC_ALL", "C")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                PrintError::System(format!("cannot run lp: {e} (is cups-client installed?)"))
+            })?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let written = stdin.write_all(&doc.pdf);
+        drop(stdin);
+        let out = child
+            .wait_with_output()
+            .map_err(|e| PrintError::System(format!("lp: {e}")))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || written.is_err() {
+            let message = String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .trim_start_matches("lp: ")
+                .to_string();
+            return Err(PrintError::Refused {
+                queue: queue.into(),
+                message: if message.is_empty() {
+                    format!("lp exited with {}", out.status)
+                } else {
+                    message
+                },
+            });
+        }
+        // "request id is CardPrinter-12 (1 file(s))"
+        stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{queue}-")))
+            .filter(|id| id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                PrintError::System(format!("unexpected answer from lp: {}", stdout.trim()))
+            })
+    }
+
+    fn wait(&self, queue: &str, job: &str) -> Result<(), PrintError> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let (state, reasons, message) = self.job_state(queue, job)?;
+            match state.as_str() {
+                "completed" => return Ok(()),
+                "canceled" | "aborted" => {
+                    let mut detail = String::new();
+                    if !message.is_empty() {
+                        detail = format!(": {message}");
+                    } else if !reasons.is_empty()
+                        && !matches!(reasons.as_str(), "none" | "processing-to-stop-point")
+                    {
+                        detail = format!(" ({reasons})");
+                    }
+                    return Err(PrintError::Failed {
+                        queue: queue.into(),
+                        job: job.into(),
+                        state,
+                        detail,
+                    });
+                }
+                _ => {}
+            }
+            if Instant::now() >= deadline {
+                self.cancel(queue, job);
+                let mut detail = format!("job still {state}");
+                if let Ok(q) = self.queue(queue) {
+                    if q.state == QueueState::Stopped || !q.accepting {
+                        detail.push_str(&format!("; printer {queue} is {}", q.status()));
+                    }
+                }
+                return Err(PrintError::TimedOut {
+                    queue: queue.into(),
+                    job: job.into(),
+                    seconds: self.timeout.as_secs().max(1),
+                    detail,
+                });
+            }
+            std::thread::sleep(
+                self.poll
+                    .min(deadline.saturating_duration_since(Instant::now())),
+            );
+        }
+    }
+}
+
+impl Drop for CupsPrinter {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.test_file);
+    }
+}
+
+/// A printer that needs no hardware, for `--demo`: every job takes
+/// `delay` and completes, unless a failure was queued with `fail_next`.
+pub struct SimulatedPrinter {
+    delay: Duration,
+    next_job: AtomicU64,
+    fail_next: Mutex<Option<String>>,
+    /// The last document printed, for the curious.
+    pub last: Mutex<Option<PrintDocument>>,
+}
+
+impl Default for SimulatedPrinter {
+    fn default() -> Self {
+        Self::new(Duration::from_millis(800))
+    }
+}
+
+impl SimulatedPrinter {
+    pub const QUEUE: &'static str = "Simulated card printer";
+
+    pub fn new(delay: Duration) -> Self {
+        SimulatedPrinter {
+            delay,
+            next_job: AtomicU64::new(1),
+            fail_next: Mutex::new(None),
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The next job fails with this message (e.g. "ribbon empty").
+    pub fn fail_next(&self, message: &str) {
+        *self.fail_next.lock().expect("not poisoned") = Some(message.to_string());
+    }
+}
+
+impl CardPrinter for SimulatedPrinter {
+    fn queues(&self) -> Result<Vec<Queue>, PrintError> {
+        Ok(vec![Queue {
+            name: Self::QUEUE.into(),
+            state: QueueState::Idle,
+            accepting: true,
+            reason: None,
+        }])
+    }
+
+    fn submit(&self, queue: &str, doc: &PrintDocument) -> Result<String, PrintError> {
+        if queue != Self::QUEUE {
+            return Err(PrintError::UnknownQueue {
+                queue: queue.into(),
+                known: Self::QUEUE.into(),
+            });
+        }
+        *self.last.lock().expect("not poisoned") = Some(doc.clone());
+        Ok(self.next_job.fetch_add(1, Ordering::Relaxed).to_string())
+    }
+
+    fn wait(&self, queue: &str, job: &str) -> Result<(), PrintError> {
+        std::thread::sleep(self.delay);
+        match self.fail_next.lock().expect("not poisoned").take() {
+            None => Ok(()),
+            Some(message) => Err(PrintError::Failed {
+                queue: queue.into(),
+                job: job.into(),
+                state: "aborted".into(),
+                detail: format!(": {message}"),
+            }),
+        }
+    }
+}
+
+/// A job for the [`PrintWorker`]: `job_id` is the desk's print-job row.
+#[derive(Debug, Clone)]
+pub struct PrintCommand {
+    pub job_id: i64,
+    pub queue: String,
+    pub document: PrintDocument,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrintEvent {
+    /// The printer took the job.
+    Submitted { job_id: i64, printer_job: String },
+    /// The verdict: record it with `Desk::finish_print_job`.
+    Finished {
+        job_id: i64,
+        printer_job: Option<String>,
+        result: Result<(), PrintError>,
+    },
+}
+
+/// Runs print jobs one after another on its own thread: commands in,
+/// events out, `notify` after each event.
+pub struct PrintWorker {
+    commands: Sender<PrintCommand>,
+    events: Receiver<PrintEvent>,
+}
+
+impl PrintWorker {
+    pub fn spawn(printer: Arc<dyn CardPrinter>, notify: Notify) -> PrintWorker {
+        let (commands, inbox) = mpsc::channel::<PrintCommand>();
+        let (outbox, events) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("printer".into())
+            .spawn(move || {
+                for cmd in inbox {
+                    let send = |e: PrintEvent| {
+                        let ok = outbox.send(e).is_ok();
+                        notify();
+                        ok
+                    };
+                    let (printer_job, result) = match printer.submit(&cmd.queue, &cmd.document) {
+                        Err(e) => (None, Err(e)),
+                        Ok(job) => {
+                            if !send(PrintEvent::Submitted {
+                                job_id: cmd.job_id,
+                                printer_job: job.clone(),
+                            }) {
+                                return;
+                            }
+                            let result = printer.wait(&cmd.queue, &job);
+                            (Some(job), result)
+                        }
+                    };
+                    if !send(PrintEvent::Finished {
+                        job_id: cmd.job_id,
+                        printer_job,
+                        result,
+                    }) {
+                        return;
+                    }
+                }
+            })
+            .expect("spawn the printer thread");
+        PrintWorker { commands, events }
+    }
+
+    /// Queues a job; its events follow.
+    pub fn print(&self, command: PrintCommand) {
+        // The thread only ends when this worker is dropped.
+        let _ = self.commands.send(command);
+    }
+
+    /// The next event, if one arrived (never blocks).
+    pub fn try_recv(&self) -> Option<PrintEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// Waits for the next event (for the command line and tests).
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<PrintEvent> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lpstat_states_and_reasons() {
+        let p = "printer CardPrinter disabled since Sun Nov 22 08:06:02 2026 -\n\tharness: jam\n\
+                 printer Office is idle.  enabled since Sun Nov 22 08:06:03 2026\n\
+                 printer Big now printing Big-4.  enabled since Sun Nov 22 08:06:03 2026\n";
+        let a = "CardPrinter accepting requests since Sun Nov 22 08:06:02 2026\n\
+                 Office not accepting requests since Sun Nov 22 08:06:02 2026 -\n\tharness: offline\n\
+                 Big accepting requests since Sun Nov 22 08:06:02 2026\n";
+        let q = parse_lpstat(p, a);
+        assert_eq!(q.len(), 3);
+        assert_eq!(q[0].state, QueueState::Stopped);
+        assert_eq!(q[0].reason.as_deref(), Some("harness: jam"));
+        assert!(q[0].accepting);
+        assert_eq!(q[1].state, QueueState::Idle);
+        assert!(!q[1].accepting);
+        assert_eq!(q[1].status(), "idle, not accepting jobs (harness: offline)");
+        assert_eq!(q[2].state, QueueState::Printing);
+    }
+
+    #[test]
+    fn simulated_printer_and_worker_report_each_step() {
+        let printer = Arc::new(SimulatedPrinter::new(Duration::from_millis(1)));
+        let count = Arc::new(AtomicU64::new(0));
+        let c = count.clone();
+        let worker = PrintWorker::spawn(
+            printer.clone(),
+            Arc::new(move || {
+                c.fetch_add(1, Ordering::Relaxed);
+            }),
+        );
+        let doc = PrintDocument {
+            title: "badge".into(),
+            pdf: b"%PDF-1.7".to_vec(),
+            page_mm: (85.6, 53.98),
+        };
+        printer.fail_next("ribbon empty");
+        for job_id in [1, 2] {
+            worker.print(PrintCommand {
+                job_id,
+                queue: SimulatedPrinter::QUEUE.into(),
+                document: doc.clone(),
+            });
+        }
+        let events: Vec<PrintEvent> = (0..4)
+            .map(|_| worker.recv_timeout(Duration::from_secs(10)).unwrap())
+            .collect();
+        assert!(
+            matches!(&events[1], PrintEvent::Finished { job_id: 1, result: Err(e), .. }
+            if e.to_string().contains("ribbon empty"))
+        );
+        assert_eq!(
+            events[3],
+            PrintEvent::Finished {
+                job_id: 2,
+                printer_job: Some("2".into()),
+                result: Ok(())
+            }
+        );
+        assert_eq!(count.load(Ordering::Relaxed), 4);
+    }
+}

@@ -3,11 +3,13 @@
 //! transaction); the desk layer decides what belongs in one transaction.
 
 pub mod audit;
+pub mod badge_templates;
 pub mod cardholders;
 pub mod credentials;
 pub mod formats;
 pub mod operators;
 pub mod outbox;
+pub mod print_jobs;
 pub mod requests;
 pub mod settings;
 pub mod sites;
@@ -22,6 +24,7 @@ use thiserror::Error;
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_mail.sql"),
+    include_str!("../../migrations/0003_badges.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -84,6 +87,7 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
             source,
         })?;
     formats::ensure_builtin(&conn)?;
+    badge_templates::ensure_builtin(&conn)?;
     Ok(conn)
 }
 

@@ -1,0 +1,460 @@
+//! Template + card data → positioned shapes, text and images (millimetres,
+//! origin top-left). Both the PDF writer and the preview draw this.
+
+use super::template::{Align, Color, Element, Side, Template};
+use super::{BadgeData, BadgeError, FONT_BOLD, FONT_REGULAR, LOGO_PNG, MM_PER_PT};
+use ab_glyph::{Font, FontRef};
+use image::{DynamicImage, RgbaImage};
+use std::sync::{Arc, LazyLock};
+
+/// Images are resampled to at most this resolution on the card.
+const MAX_DPI: f32 = 300.0;
+
+pub(crate) static FONTS: LazyLock<[FontRef<'static>; 2]> = LazyLock::new(|| {
+    [
+        FontRef::try_from_slice(FONT_REGULAR).expect("embedded DejaVu Sans parses"),
+        FontRef::try_from_slice(FONT_BOLD).expect("embedded DejaVu Sans Bold parses"),
+    ]
+});
+
+static DEFAULT_LOGO: LazyLock<Arc<RgbaImage>> = LazyLock::new(|| {
+    Arc::new(
+        image::load_from_memory(LOGO_PNG)
+            .expect("embedded logo decodes")
+            .to_rgba8(),
+    )
+});
+
+pub(crate) fn font(bold: bool) -> &'static FontRef<'static> {
+    &FONTS[usize::from(bold)]
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Prim {
+    Fill {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        color: Color,
+    },
+    /// Many small black-or-colour rectangles (barcode bars, QR modules).
+    Bars { rects: Vec<[f32; 4]>, color: Color },
+    Text {
+        x: f32,
+        baseline: f32,
+        /// Em size in points.
+        size: f32,
+        bold: bool,
+        color: Color,
+        text: String,
+    },
+    Image {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        image: Arc<RgbaImage>,
+    },
+    /// The cardholder's photo covering the box `(x, y, w, h)`, centred and
+    /// cropped to it. Decoded only by whoever needs pixels.
+    Photo {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        photo: Arc<Photo>,
+    },
+}
+
+/// A photo as stored (JPEG or PNG bytes) and its pixel size.
+#[derive(Debug)]
+pub(crate) struct Photo {
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// An RGB or greyscale JPEG a PDF can carry as it is.
+    pub plain_jpeg: bool,
+    pub grey: bool,
+    pub holder: String,
+}
+
+impl Photo {
+    /// Reads the header only: size and whether the JPEG can pass through.
+    fn inspect(bytes: &[u8], holder: &str) -> Result<Photo, BadgeError> {
+        use image::ImageDecoder;
+        let err = |e: image::ImageError| BadgeError::Photo {
+            holder: holder.to_string(),
+            reason: e.to_string(),
+        };
+        let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .expect("reading from memory cannot fail");
+        let format = reader.format();
+        let decoder = reader.into_decoder().map_err(err)?;
+        let (width, height) = decoder.dimensions();
+        let color = decoder.original_color_type();
+        let grey = color == image::ExtendedColorType::L8;
+        let plain_jpeg = format == Some(image::ImageFormat::Jpeg)
+            && (grey || color == image::ExtendedColorType::Rgb8);
+        Ok(Photo {
+            bytes: bytes.to_vec(),
+            width,
+            height,
+            plain_jpeg,
+            grey,
+            holder: holder.to_string(),
+        })
+    }
+
+    /// Where the whole image goes so that it covers the box, centred
+    /// (the parts outside the box are clipped or cropped).
+    pub fn cover_rect(&self, x: f32, y: f32, w: f32, h: f32) -> [f32; 4] {
+        let (iw, ih) = (self.width as f32, self.height as f32);
+        let scale = (w / iw).max(h / ih);
+        let (pw, ph) = (iw * scale, ih * scale);
+        [x + (w - pw) / 2.0, y + (h - ph) / 2.0, pw, ph]
+    }
+
+    /// Decoded, cropped to the box's aspect ratio and at most `MAX_DPI`.
+    pub fn pixels(&self, w_mm: f32, h_mm: f32) -> Result<RgbaImage, BadgeError> {
+        let img = image::load_from_memory(&self.bytes).map_err(|e| BadgeError::Photo {
+            holder: self.holder.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(cover(img, w_mm, h_mm))
+    }
+
+    /// True when embedding the file as it is costs no more than twice the
+    /// pixels a 300 dpi copy would have.
+    pub fn pass_through(&self, w_mm: f32, h_mm: f32) -> bool {
+        let wanted = (w_mm / 25.4 * MAX_DPI) * (h_mm / 25.4 * MAX_DPI);
+        self.plain_jpeg && (self.width as f32 * self.height as f32) <= 2.0 * wanted
+    }
+}
+
+pub(crate) struct Page {
+    pub w: f32,
+    pub h: f32,
+    pub background: Color,
+    pub prims: Vec<Prim>,
+}
+
+/// A template with its logo images decoded once for a whole batch.
+pub(crate) struct Prepared<'t> {
+    pub template: &'t Template,
+    logos: Vec<Vec<Option<Arc<RgbaImage>>>>,
+}
+
+impl<'t> Prepared<'t> {
+    pub fn new(template: &'t Template) -> Result<Self, BadgeError> {
+        template.validate()?;
+        let logos =
+            template
+                .sides()
+                .map(|(_, side)| {
+                    side.elements
+                        .iter()
+                        .map(|e| match e {
+                            Element::Logo { image: None, .. } => Ok(Some(DEFAULT_LOGO.clone())),
+                            Element::Logo {
+                                image: Some(b64), ..
+                            } => decode_base64_image(b64).map(|i| Some(Arc::new(i))).map_err(
+                                |reason| BadgeError::Template {
+                                    template: template.name.clone(),
+                                    reason,
+                                },
+                            ),
+                            _ => Ok(None),
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+        Ok(Prepared { template, logos })
+    }
+
+    /// One page per side of one card.
+    pub fn pages(&self, data: &BadgeData) -> Result<Vec<Page>, BadgeError> {
+        let (w, h) = self.template.size_mm();
+        let mut photo: Option<Arc<Photo>> = None;
+        self.template
+            .sides()
+            .zip(&self.logos)
+            .map(|((_, side), logos)| {
+                Ok(Page {
+                    w,
+                    h,
+                    background: side.background,
+                    prims: side_prims(side, logos, data, &mut photo)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn side_prims(
+    side: &Side,
+    logos: &[Option<Arc<RgbaImage>>],
+    data: &BadgeData,
+    photo: &mut Option<Arc<Photo>>,
+) -> Result<Vec<Prim>, BadgeError> {
+    let mut prims = Vec::with_capacity(side.elements.len());
+    for (e, logo) in side.elements.iter().zip(logos) {
+        match e {
+            &Element::Rect { x, y, w, h, color } => prims.push(Prim::Fill { x, y, w, h, color }),
+            Element::Text {
+                x,
+                y,
+                w,
+                size,
+                text,
+                bold,
+                align,
+                color,
+            } => {
+                let Some(text) = data.fill(text) else {
+                    continue;
+                };
+                let f = font(*bold);
+                let mut size = *size;
+                let width = text_width_mm(f, &text, size);
+                if width > *w {
+                    size *= w / width;
+                }
+                let width = text_width_mm(f, &text, size);
+                let dx = match align {
+                    Align::Left => 0.0,
+                    Align::Center => (w - width) / 2.0,
+                    Align::Right => w - width,
+                };
+                let ascent = f.ascent_unscaled() / units_per_em(f) * size * MM_PER_PT;
+                prims.push(Prim::Text {
+                    x: x + dx,
+                    baseline: y + ascent,
+                    size,
+                    bold: *bold,
+                    color: *color,
+                    text,
+                });
+            }
+            &Element::Photo { x, y, w, h } => {
+                let Some(bytes) = &data.photo else {
+                    continue;
+                };
+                if photo.is_none() {
+                    *photo = Some(Arc::new(Photo::inspect(bytes, data.get("full_name"))?));
+                }
+                let photo = photo.clone().expect("set above");
+                prims.push(Prim::Photo { x, y, w, h, photo });
+            }
+            &Element::Logo { x, y, w, h, .. } => {
+                let image = logo.clone().expect("prepared for every logo");
+                // Fit inside the box, centred, keeping the aspect ratio.
+                let aspect = image.width() as f32 / image.height() as f32;
+                let (fw, fh) = if w / h > aspect {
+                    (h * aspect, h)
+                } else {
+                    (w, w / aspect)
+                };
+                prims.push(Prim::Image {
+                    x: x + (w - fw) / 2.0,
+                    y: y + (h - fh) / 2.0,
+                    w: fw,
+                    h: fh,
+                    image,
+                });
+            }
+            Element::Qr { x, y, size, value } => {
+                let Some(value) = data.fill(value) else {
+                    continue;
+                };
+                prims.push(Prim::Bars {
+                    rects: qr_rects(&value, *x, *y, *size)?,
+                    color: Color::BLACK,
+                });
+            }
+            Element::Code128 { x, y, w, h, value } => {
+                let Some(value) = data.fill(value) else {
+                    continue;
+                };
+                prims.push(Prim::Bars {
+                    rects: code128_rects(&value, *x, *y, *w, *h)?,
+                    color: Color::BLACK,
+                });
+            }
+        }
+    }
+    Ok(prims)
+}
+
+pub(crate) fn units_per_em(f: &FontRef) -> f32 {
+    f.units_per_em().unwrap_or(2048.0)
+}
+
+/// Advance width of `text` (no kerning, as the PDF text operator draws it).
+pub(crate) fn text_width_mm(f: &FontRef, text: &str, size_pt: f32) -> f32 {
+    let units: f32 = text
+        .chars()
+        .map(|c| f.h_advance_unscaled(f.glyph_id(c)))
+        .sum();
+    units / units_per_em(f) * size_pt * MM_PER_PT
+}
+
+/// Crops the photo to the box's aspect ratio (centred) and scales it down to
+/// at most `MAX_DPI`.
+fn cover(img: DynamicImage, w_mm: f32, h_mm: f32) -> RgbaImage {
+    let (iw, ih) = (img.width() as f32, img.height() as f32);
+    let want = w_mm / h_mm;
+    let (cw, ch) = if iw / ih > want {
+        (ih * want, ih)
+    } else {
+        (iw, iw / want)
+    };
+    let cropped = img.crop_imm(
+        ((iw - cw) / 2.0) as u32,
+        ((ih - ch) / 2.0) as u32,
+        cw.max(1.0) as u32,
+        ch.max(1.0) as u32,
+    );
+    let max_w = (w_mm / 25.4 * MAX_DPI).round() as u32;
+    let max_h = (h_mm / 25.4 * MAX_DPI).round() as u32;
+    if cropped.width() > max_w || cropped.height() > max_h {
+        cropped.thumbnail_exact(max_w, max_h).to_rgba8()
+    } else {
+        cropped.to_rgba8()
+    }
+}
+
+pub(crate) fn decode_base64_image(b64: &str) -> Result<RgbaImage, String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|e| format!("logo image is not valid base64 ({e})"))?;
+    image::load_from_memory(&bytes)
+        .map(|i| i.to_rgba8())
+        .map_err(|e| format!("logo image must be a PNG or JPEG ({e})"))
+}
+
+/// Dark QR modules as rectangles (horizontal runs merged); `size` includes
+/// the 4-module quiet zone.
+fn qr_rects(value: &str, x: f32, y: f32, size: f32) -> Result<Vec<[f32; 4]>, BadgeError> {
+    let code = qrcode::QrCode::new(value.as_bytes()).map_err(|e| BadgeError::Barcode {
+        symbology: "QR code",
+        value: value.to_string(),
+        reason: e.to_string(),
+    })?;
+    let n = code.width();
+    let module = size / (n + 8) as f32;
+    let dark: Vec<bool> = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    let mut rects = Vec::new();
+    for row in 0..n {
+        let mut col = 0;
+        while col < n {
+            if dark[row * n + col] {
+                let start = col;
+                while col < n && dark[row * n + col] {
+                    col += 1;
+                }
+                rects.push([
+                    x + (start + 4) as f32 * module,
+                    y + (row + 4) as f32 * module,
+                    (col - start) as f32 * module,
+                    module,
+                ]);
+            } else {
+                col += 1;
+            }
+        }
+    }
+    Ok(rects)
+}
+
+/// Code 128 bars filling the box, with a 10-module quiet zone each side.
+/// Digit strings of even length use the dense set C, the rest set B.
+fn code128_rects(value: &str, x: f32, y: f32, w: f32, h: f32) -> Result<Vec<[f32; 4]>, BadgeError> {
+    let err = |reason: &str| BadgeError::Barcode {
+        symbology: "Code 128",
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let set = if value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_digit()) {
+        'Ć'
+    } else if value.bytes().all(|b| (32..=126).contains(&b)) {
+        'Ɓ'
+    } else {
+        return Err(err(
+            "only ASCII letters, digits, spaces and punctuation fit in a Code 128 barcode",
+        ));
+    };
+    let modules = barcoders::sym::code128::Code128::new(format!("{set}{value}"))
+        .map_err(|e| err(&e.to_string()))?
+        .encode();
+    let module = w / (modules.len() + 20) as f32;
+    let mut rects = Vec::new();
+    let mut i = 0;
+    while i < modules.len() {
+        if modules[i] == 1 {
+            let start = i;
+            while i < modules.len() && modules[i] == 1 {
+                i += 1;
+            }
+            rects.push([
+                x + (start + 10) as f32 * module,
+                y,
+                (i - start) as f32 * module,
+                h,
+            ]);
+        } else {
+            i += 1;
+        }
+    }
+    Ok(rects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_shrink_to_fit_their_box() {
+        let t = Template::builtin().remove(0);
+        let mut d = BadgeData::sample();
+        d.set(
+            "full_name",
+            "Maximiliaan Alexander Wilhelmina van den Bosch-Oudshoorn",
+        );
+        let pages = Prepared::new(&t).unwrap().pages(&d).unwrap();
+        let (size, text) = pages[0]
+            .prims
+            .iter()
+            .find_map(|p| match p {
+                Prim::Text { size, text, .. } if text.starts_with("Maxi") => Some((*size, text)),
+                _ => None,
+            })
+            .unwrap();
+        assert!(size < 12.0, "{size}");
+        assert!(text_width_mm(font(true), text, size) <= 53.0 + 1e-3);
+    }
+
+    #[test]
+    fn non_ascii_code128_is_refused_with_reason() {
+        let e = code128_rects("Zoë", 0.0, 0.0, 40.0, 8.0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Code 128 cannot encode \"Zoë\""), "{e}");
+    }
+
+    #[test]
+    fn qr_fills_its_square() {
+        let rects = qr_rects("12345", 10.0, 10.0, 29.0).unwrap();
+        // Version 1 = 21 modules + 8 quiet = 29 → 1 mm modules; finder at 4 mm.
+        assert!(rects.iter().any(|r| r[0] == 14.0 && r[1] == 14.0));
+        assert!(rects
+            .iter()
+            .all(|r| r[0] + r[2] <= 35.0 && r[1] + r[3] <= 35.0));
+    }
+}

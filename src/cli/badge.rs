@@ -1,0 +1,159 @@
+//! `carddesk badge …`, `carddesk printer …` and `carddesk request print`.
+
+use super::commands::{login, CliError};
+use super::Cli;
+use crate::badge::{self, Template};
+use crate::desk::{Desk, DeskError};
+use crate::devices::printer::{CardPrinter, CupsPrinter, SimulatedPrinter};
+use crate::store::print_jobs::PrintStatus;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::time::Duration;
+
+type Result<T = ()> = std::result::Result<T, CliError>;
+
+#[derive(Debug, Subcommand)]
+pub enum BadgeCmd {
+    /// Render a badge to a PDF file (one page per card side).
+    Render {
+        /// The card request whose badge to render (its template and card).
+        #[arg(
+            long,
+            conflicts_with = "cardholder",
+            required_unless_present = "cardholder"
+        )]
+        request: Option<i64>,
+        /// A cardholder (with their newest active card).
+        #[arg(long)]
+        cardholder: Option<i64>,
+        /// Template name (default: the request's, or Standard).
+        #[arg(long)]
+        template: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List the badge templates.
+    Templates,
+    /// Add or replace a template from its JSON definition.
+    SaveTemplate { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrinterCmd {
+    /// List the printers (CUPS queues) and their state.
+    List,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PrintArgs {
+    /// The card request whose badge to print.
+    pub id: i64,
+    /// Printer (CUPS queue) name; see `carddesk printer list`.
+    #[arg(long)]
+    pub printer: String,
+    /// Seconds to wait for the printer before cancelling the job.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+}
+
+fn printer(cli: &Cli, timeout: u64) -> Box<dyn CardPrinter> {
+    if cli.demo {
+        Box::new(SimulatedPrinter::default())
+    } else {
+        Box::new(CupsPrinter::new().with_timeout(Duration::from_secs(timeout.max(1))))
+    }
+}
+
+fn write(path: &PathBuf, bytes: &[u8]) -> Result {
+    std::fs::write(path, bytes).map_err(|source| CliError::File {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {
+    match cmd {
+        BadgeCmd::Render {
+            request,
+            cardholder,
+            template,
+            out,
+        } => {
+            let (data, default_template) = match (request, cardholder) {
+                (Some(r), _) => (
+                    desk.badge_data_for_request(*r)?,
+                    desk.request(*r)?.badge_template,
+                ),
+                (None, Some(c)) => (desk.badge_data_for_cardholder(*c)?, "Standard".into()),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let t = desk.badge_template(template.as_deref().unwrap_or(&default_template))?;
+            let pdf = badge::render_pdf(&t, &[data]).map_err(DeskError::from)?;
+            write(out, &pdf)?;
+            println!("{}", out.display());
+        }
+        BadgeCmd::Templates => {
+            for t in desk.badge_templates()? {
+                let sides = if t.back.is_some() {
+                    "front+back"
+                } else {
+                    "front"
+                };
+                println!("{}\t{}\t{sides}\t{}", t.name, t.orientation, t.description);
+            }
+        }
+        BadgeCmd::SaveTemplate { file } => {
+            let json = std::fs::read_to_string(file).map_err(|source| CliError::File {
+                path: file.display().to_string(),
+                source,
+            })?;
+            let t = Template::from_json(&json).map_err(DeskError::from)?;
+            let s = login(desk, cli)?;
+            desk.save_badge_template(&s, &t)?;
+            println!("{}", t.name);
+        }
+    }
+    Ok(())
+}
+
+pub fn printer_cmd(cli: &Cli, cmd: &PrinterCmd) -> Result {
+    match cmd {
+        PrinterCmd::List => {
+            let queues = printer(cli, 1)
+                .queues()
+                .map_err(|e| CliError::Message(e.to_string()))?;
+            if queues.is_empty() {
+                return Err(CliError::Message(
+                    "no printers are installed (add the card printer as a CUPS queue)".into(),
+                ));
+            }
+            for q in queues {
+                println!("{}\t{}", q.name, q.status());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints and waits for the printer's verdict; a failed job is an error.
+pub fn print(desk: &mut Desk, cli: &Cli, args: &PrintArgs) -> Result {
+    let s = login(desk, cli)?;
+    let p = printer(cli, args.timeout);
+    let job = desk.print_request_badge(&s, args.id, p.as_ref(), &args.printer)?;
+    match job.status {
+        PrintStatus::Printed => {
+            println!(
+                "print job {} printed on {} (printer job {})",
+                job.id,
+                job.printer,
+                job.cups_job_id.unwrap_or_default()
+            );
+            Ok(())
+        }
+        _ => Err(CliError::Message(format!(
+            "print job {} failed: {}",
+            job.id,
+            job.error.unwrap_or_default()
+        ))),
+    }
+}

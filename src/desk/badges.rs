@@ -1,0 +1,481 @@
+//! Badges: templates, what a card shows, and printing with a recorded
+//! print job. Printing is split in three so the UI can run the printer on
+//! its worker thread: `start_request_print` (records the job, renders the
+//! PDF), the printer, then `finish_print_job` (records the verdict). Each
+//! step that writes is one transaction with its audit record.
+
+use super::{snapshot, Desk, DeskError, DeskResult, Session};
+use crate::badge::{self, BadgeData, Template};
+use crate::devices::printer::{CardPrinter, PrintDocument, PrintError};
+use crate::domain::{CredentialState, Privilege, RequestStatus};
+use crate::store::{
+    self,
+    print_jobs::{NewPrintJob, PrintJob, PrintStatus},
+};
+use rusqlite::Connection;
+
+/// A print job recorded and its badge rendered, ready for the printer.
+#[derive(Debug, Clone)]
+pub struct PreparedPrint {
+    pub job: PrintJob,
+    pub document: PrintDocument,
+}
+
+fn template(conn: &Connection, name: &str) -> DeskResult<Template> {
+    store::badge_templates::get(conn, name)?.ok_or_else(|| {
+        let known = store::badge_templates::list(conn)
+            .map(|l| l.into_iter().map(|t| t.name).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default();
+        DeskError::invalid(
+            "badge template",
+            format!("{name:?} does not exist (templates: {known})"),
+        )
+    })
+}
+
+pub(super) fn check_template_exists(conn: &Connection, name: &str) -> DeskResult<()> {
+    template(conn, name).map(|_| ())
+}
+
+fn cardholder_data(conn: &Connection, cardholder_id: i64) -> DeskResult<BadgeData> {
+    let h = store::cardholders::get(conn, cardholder_id)?.ok_or(DeskError::NotFound {
+        what: "cardholder",
+        id: cardholder_id.to_string(),
+    })?;
+    let mut d = BadgeData::default();
+    d.set("first_name", &h.first_name)
+        .set("last_name", &h.last_name)
+        .set("full_name", h.full_name())
+        .set("department", h.department.clone().unwrap_or_default())
+        .set("email", h.email.clone().unwrap_or_default())
+        .set("cardholder_id", h.id.to_string())
+        .set("activation", h.activation.clone().unwrap_or_default())
+        .set("expiry", h.expiry.clone().unwrap_or_default())
+        .set(
+            "printed_on",
+            chrono::Local::now()
+                .date_naive()
+                .format("%Y-%m-%d")
+                .to_string(),
+        );
+    if let Some(site) = h.site_id {
+        if let Some(s) = store::sites::list(conn)?.into_iter().find(|s| s.id == site) {
+            d.set("site", s.name);
+        }
+    }
+    d.photo = store::cardholders::photo(conn, cardholder_id)?.map(|(bytes, _)| bytes);
+    Ok(d)
+}
+
+fn add_credential(conn: &Connection, d: &mut BadgeData, credential_id: i64) -> DeskResult<()> {
+    let c = store::credentials::get(conn, credential_id)?.ok_or(DeskError::NotFound {
+        what: "credential",
+        id: credential_id.to_string(),
+    })?;
+    let number = c
+        .fields
+        .get("card_number")
+        .or_else(|| c.fields.get("card"))
+        .map(|v| v.to_string().trim_matches('"').to_string())
+        .or_else(|| c.uid.clone())
+        .unwrap_or_else(|| c.value.clone());
+    d.set("card_number", number)
+        .set("credential", c.label())
+        .set("card_format", &c.format)
+        .set("uid", c.uid.clone().unwrap_or_default());
+    Ok(())
+}
+
+fn media(t: &Template) -> (f32, f32) {
+    t.size_mm()
+}
+
+impl Desk {
+    /// Every badge template, shipped ones first.
+    pub fn badge_templates(&self) -> DeskResult<Vec<Template>> {
+        Ok(store::badge_templates::list(&self.conn)?)
+    }
+
+    /// The templates' names, for pickers.
+    pub fn badge_template_names(&self) -> DeskResult<Vec<String>> {
+        Ok(self
+            .badge_templates()?
+            .into_iter()
+            .map(|t| t.name)
+            .collect())
+    }
+
+    /// A template by name (case-insensitive).
+    pub fn badge_template(&self, name: &str) -> DeskResult<Template> {
+        template(&self.conn, name)
+    }
+
+    /// Adds or replaces a badge template (validated first).
+    pub fn save_badge_template(&mut self, s: &Session, t: &Template) -> DeskResult<()> {
+        s.require(Privilege::ManageSettings, "edit badge templates")?;
+        t.validate()?;
+        let tx = self.conn.transaction()?;
+        let before = store::badge_templates::get(&tx, &t.name)?;
+        store::badge_templates::upsert(&tx, t)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "badge_template.save",
+            "badge_template",
+            None,
+            before.as_ref().map(snapshot).as_ref(),
+            Some(&snapshot(t)),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// What the request's badge shows: its cardholder and, once a card is
+    /// connected, the card.
+    pub fn badge_data_for_request(&self, request_id: i64) -> DeskResult<BadgeData> {
+        let r = self.request(request_id)?;
+        let mut d = cardholder_data(&self.conn, r.cardholder_id)?;
+        d.set("request_id", r.id.to_string());
+        if let Some(c) = r.credential_id {
+            add_credential(&self.conn, &mut d, c)?;
+        }
+        Ok(d)
+    }
+
+    /// What a cardholder's badge shows, with their newest active card.
+    pub fn badge_data_for_cardholder(&self, cardholder_id: i64) -> DeskResult<BadgeData> {
+        let mut d = cardholder_data(&self.conn, cardholder_id)?;
+        let credential: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM credential WHERE cardholder_id = ?1 AND state = 'active'
+                 ORDER BY id DESC LIMIT 1",
+                [cardholder_id],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(c) = credential {
+            add_credential(&self.conn, &mut d, c)?;
+        }
+        Ok(d)
+    }
+
+    /// What a card's badge shows: the card and, when it has one, its holder.
+    pub fn badge_data_for_credential(&self, credential_id: i64) -> DeskResult<BadgeData> {
+        let c = store::credentials::get(&self.conn, credential_id)?.ok_or(DeskError::NotFound {
+            what: "credential",
+            id: credential_id.to_string(),
+        })?;
+        let mut d = match c.cardholder_id {
+            Some(h) => cardholder_data(&self.conn, h)?,
+            None => BadgeData::default(),
+        };
+        add_credential(&self.conn, &mut d, credential_id)?;
+        Ok(d)
+    }
+
+    /// Print jobs of a card, newest first.
+    pub fn print_jobs_for_credential(&self, credential_id: i64) -> DeskResult<Vec<PrintJob>> {
+        Ok(store::print_jobs::for_credential(
+            &self.conn,
+            credential_id,
+        )?)
+    }
+
+    /// Step 1 for a card printed on its own (e.g. a temporary card, which has
+    /// no holder): records a print job and renders the badge with `template`.
+    /// Lost, stolen, expired or revoked cards are not printed.
+    pub fn start_card_print(
+        &mut self,
+        s: &Session,
+        credential_id: i64,
+        template_name: &str,
+        printer: &str,
+    ) -> DeskResult<PreparedPrint> {
+        s.require(Privilege::PrintCards, "print cards")?;
+        let printer = check_printer(printer)?;
+        let c = store::credentials::get(&self.conn, credential_id)?.ok_or(DeskError::NotFound {
+            what: "credential",
+            id: credential_id.to_string(),
+        })?;
+        if !matches!(
+            c.state,
+            CredentialState::Unassigned | CredentialState::Active
+        ) {
+            return Err(DeskError::invalid(
+                "card",
+                format!(
+                    "{} is {}; only unassigned or active cards are printed",
+                    c.label(),
+                    c.state
+                ),
+            ));
+        }
+        let t = template(&self.conn, template_name)?;
+        let pdf = badge::render_pdf(&t, &[self.badge_data_for_credential(credential_id)?])?;
+        let tx = self.conn.transaction()?;
+        let id = store::print_jobs::insert(
+            &tx,
+            &NewPrintJob {
+                request_id: None,
+                credential_id: Some(credential_id),
+                cardholder_id: c.cardholder_id,
+                template: &t.name,
+                printer,
+            },
+        )?;
+        let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "print.start",
+            "print_job",
+            Some(id),
+            None,
+            Some(&snapshot(&job)),
+        )?;
+        tx.commit()?;
+        Ok(PreparedPrint {
+            document: PrintDocument {
+                title: format!("badge-card-{credential_id}-job-{id}"),
+                pdf,
+                page_mm: media(&t),
+            },
+            job,
+        })
+    }
+
+    /// Prints a card's badge and waits for the printer's verdict (blocking).
+    pub fn print_card_badge(
+        &mut self,
+        s: &Session,
+        credential_id: i64,
+        template: &str,
+        printer: &dyn CardPrinter,
+        queue: &str,
+    ) -> DeskResult<PrintJob> {
+        let prepared = self.start_card_print(s, credential_id, template, queue)?;
+        self.run_print(s, prepared, printer)
+    }
+
+    /// The request's badge as a PDF, with the request's template.
+    pub fn render_request_badge(&self, request_id: i64) -> DeskResult<Vec<u8>> {
+        let r = self.request(request_id)?;
+        let t = template(&self.conn, &r.badge_template)?;
+        Ok(badge::render_pdf(
+            &t,
+            &[self.badge_data_for_request(request_id)?],
+        )?)
+    }
+
+    /// Print jobs of a request, newest first.
+    pub fn print_jobs_for_request(&self, request_id: i64) -> DeskResult<Vec<PrintJob>> {
+        Ok(store::print_jobs::for_request(&self.conn, request_id)?)
+    }
+
+    pub fn print_job(&self, job_id: i64) -> DeskResult<PrintJob> {
+        store::print_jobs::get(&self.conn, job_id)?.ok_or(DeskError::NotFound {
+            what: "print job",
+            id: job_id.to_string(),
+        })
+    }
+
+    /// Step 1 of printing a request's badge: checks, renders the PDF and
+    /// records a print job in state `printing`. The request must not be
+    /// denied and must have a card connected.
+    pub fn start_request_print(
+        &mut self,
+        s: &Session,
+        request_id: i64,
+        printer: &str,
+    ) -> DeskResult<PreparedPrint> {
+        s.require(Privilege::PrintCards, "print cards")?;
+        let printer = check_printer(printer)?;
+        let r = self.request(request_id)?;
+        if r.status == RequestStatus::Denied {
+            return Err(DeskError::NotPending {
+                id: r.id,
+                status: r.status,
+            });
+        }
+        let credential_id = r.credential_id.ok_or(DeskError::NoCardToPrint(r.id))?;
+        let t = template(&self.conn, &r.badge_template)?;
+        let pdf = badge::render_pdf(&t, &[self.badge_data_for_request(request_id)?])?;
+        let tx = self.conn.transaction()?;
+        let id = store::print_jobs::insert(
+            &tx,
+            &NewPrintJob {
+                request_id: Some(r.id),
+                credential_id: Some(credential_id),
+                cardholder_id: Some(r.cardholder_id),
+                template: &t.name,
+                printer,
+            },
+        )?;
+        let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "print.start",
+            "print_job",
+            Some(id),
+            None,
+            Some(&snapshot(&job)),
+        )?;
+        tx.commit()?;
+        Ok(PreparedPrint {
+            document: PrintDocument {
+                title: format!("badge-request-{}-job-{id}", r.id),
+                pdf,
+                page_mm: media(&t),
+            },
+            job,
+        })
+    }
+
+    /// Step 1 again for a failed job ("repeat production"): same card, same
+    /// template, on `printer` (or the job's printer). Re-renders the badge
+    /// from today's data.
+    pub fn repeat_print_job(
+        &mut self,
+        s: &Session,
+        job_id: i64,
+        printer: Option<&str>,
+    ) -> DeskResult<PreparedPrint> {
+        s.require(Privilege::PrintCards, "print cards")?;
+        let before = self.print_job(job_id)?;
+        if before.status != PrintStatus::Failed {
+            return Err(DeskError::NotRepeatable {
+                id: job_id,
+                status: before.status,
+            });
+        }
+        let printer = check_printer(printer.unwrap_or(&before.printer))?.to_string();
+        let t = template(&self.conn, &before.template)?;
+        let data = match (before.request_id, before.credential_id) {
+            (Some(r), _) => self.badge_data_for_request(r)?,
+            (None, Some(c)) => self.badge_data_for_credential(c)?,
+            (None, None) => unreachable!("the schema requires a request or a card"),
+        };
+        let pdf = badge::render_pdf(&t, &[data])?;
+        let tx = self.conn.transaction()?;
+        store::print_jobs::restart(&tx, job_id, &printer)?;
+        let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "print.repeat",
+            "print_job",
+            Some(job_id),
+            Some(&snapshot(&before)),
+            Some(&snapshot(&job)),
+        )?;
+        tx.commit()?;
+        let title = match job.request_id {
+            Some(r) => format!("badge-request-{r}-job-{job_id}-attempt-{}", job.attempts),
+            None => format!("badge-job-{job_id}-attempt-{}", job.attempts),
+        };
+        Ok(PreparedPrint {
+            document: PrintDocument {
+                title,
+                pdf,
+                page_mm: media(&t),
+            },
+            job,
+        })
+    }
+
+    /// Step 3: records the printer's verdict. `printed` only for `Ok`.
+    pub fn finish_print_job(
+        &mut self,
+        s: &Session,
+        job_id: i64,
+        printer_job: Option<&str>,
+        result: &Result<(), PrintError>,
+    ) -> DeskResult<PrintJob> {
+        s.require(Privilege::PrintCards, "print cards")?;
+        let before = self.print_job(job_id)?;
+        if before.status != PrintStatus::Printing {
+            return Err(DeskError::invalid(
+                "print job",
+                format!("job {job_id} is already {}", before.status),
+            ));
+        }
+        let error = result.as_ref().err().map(ToString::to_string);
+        let printer_job = printer_job.or(result.as_ref().err().and_then(PrintError::job));
+        if result.is_ok() && printer_job.is_none() {
+            return Err(DeskError::invalid(
+                "print job",
+                "a printed job needs the printer's job id",
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        store::print_jobs::finish(&tx, job_id, printer_job, error.as_deref())?;
+        let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            if result.is_ok() {
+                "print.printed"
+            } else {
+                "print.failed"
+            },
+            "print_job",
+            Some(job_id),
+            Some(&snapshot(&before)),
+            Some(&snapshot(&job)),
+        )?;
+        tx.commit()?;
+        Ok(job)
+    }
+
+    /// Prints the request's badge and waits for the printer's verdict
+    /// (blocks: for the command line; the UI uses the three steps with a
+    /// `PrintWorker`). Returns the recorded job, printed or failed.
+    pub fn print_request_badge(
+        &mut self,
+        s: &Session,
+        request_id: i64,
+        printer: &dyn CardPrinter,
+        queue: &str,
+    ) -> DeskResult<PrintJob> {
+        let prepared = self.start_request_print(s, request_id, queue)?;
+        self.run_print(s, prepared, printer)
+    }
+
+    /// Repeats a failed job and waits for the verdict (blocking).
+    pub fn repeat_print(
+        &mut self,
+        s: &Session,
+        job_id: i64,
+        printer: &dyn CardPrinter,
+        queue: Option<&str>,
+    ) -> DeskResult<PrintJob> {
+        let prepared = self.repeat_print_job(s, job_id, queue)?;
+        self.run_print(s, prepared, printer)
+    }
+
+    fn run_print(
+        &mut self,
+        s: &Session,
+        p: PreparedPrint,
+        printer: &dyn CardPrinter,
+    ) -> DeskResult<PrintJob> {
+        let (job, result) = match printer.submit(&p.job.printer, &p.document) {
+            Err(e) => (None, Err(e)),
+            Ok(job) => {
+                let r = printer.wait(&p.job.printer, &job);
+                (Some(job), r)
+            }
+        };
+        self.finish_print_job(s, p.job.id, job.as_deref(), &result)
+    }
+}
+
+fn check_printer(name: &str) -> DeskResult<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DeskError::invalid("printer", "choose a printer"));
+    }
+    Ok(name)
+}

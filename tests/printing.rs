@@ -1,0 +1,498 @@
+//! Printing badges on the real CUPS queue `CardPrinter` (cups-pdf backend,
+//! started by tests/support/start-cups.sh), including the faults an
+//! operator meets: a stopped queue, a queue that rejects jobs, a printer
+//! that fails the job, and a job stuck in a jammed queue. Every test here
+//! uses the one queue, so they run one at a time (`#[serial]`).
+
+mod common;
+
+use carddesk::desk::CardholderInput;
+use carddesk::devices::printer::{
+    CardPrinter, CupsPrinter, PrintCommand, PrintError, PrintEvent, PrintWorker,
+};
+use carddesk::store::print_jobs::PrintStatus;
+use common::{manual, TestDesk, PASSWORD};
+use serial_test::serial;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn harness_state() -> String {
+    std::env::var("HARNESS_STATE").unwrap_or_else(|_| "/tmp/carddesk-harness".into())
+}
+
+fn card_pdf_dir() -> PathBuf {
+    std::env::var("CARD_PDF_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(harness_state()).join("card-pdf"))
+}
+
+fn queue() -> String {
+    std::env::var("CARD_QUEUE").unwrap_or_else(|_| "CardPrinter".into())
+}
+
+fn script(name: &str) -> String {
+    format!("{}/tests/support/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Fails (does not skip) when CUPS or the queue is missing.
+fn require_cups() {
+    let out = Command::new("lpstat").args(["-p", &queue()]).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "CUPS queue {} is not available ({}); start it as root with tests/support/start-cups.sh",
+            queue(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!("lpstat cannot run ({e}); install cups-client and run tests/support/start-cups.sh"),
+    }
+}
+
+fn printer_fault(arg: &str) -> String {
+    let out = Command::new("bash")
+        .arg(script("printer-fault.sh"))
+        .args(arg.split_whitespace())
+        .env("HARNESS_STATE", harness_state())
+        .output()
+        .expect("run printer-fault.sh");
+    assert!(
+        out.status.success(),
+        "printer-fault.sh {arg} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Injects a fault and clears it again when dropped, even if the test fails.
+struct Fault;
+impl Fault {
+    fn inject(kind: &str) -> Fault {
+        printer_fault(kind);
+        Fault
+    }
+}
+impl Drop for Fault {
+    fn drop(&mut self) {
+        printer_fault("ok");
+    }
+}
+
+/// The cups-pdf output of a job: `<title…>-job_<ID>.pdf` (the title part
+/// may carry stray bytes, so match the suffix).
+fn output_of(job: &str) -> Option<PathBuf> {
+    let suffix = format!("-job_{job}.pdf");
+    // cups-pdf writes the file before CUPS marks the job completed; allow the
+    // directory listing a moment to catch up.
+    for _ in 0..50 {
+        if let Ok(dir) = std::fs::read_dir(card_pdf_dir()) {
+            if let Some(p) = dir
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(&suffix))
+            {
+                return Some(p);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+fn cups() -> CupsPrinter {
+    CupsPrinter::new().with_timeout(Duration::from_secs(60))
+}
+
+/// A request for Zoë with an H10301 card, ready to print.
+fn printable_request(t: &mut TestDesk) -> i64 {
+    let admin = t.admin.clone();
+    let input = CardholderInput {
+        first_name: "Zoë".into(),
+        last_name: "Ğüneş-Ødegård".into(),
+        ..Default::default()
+    };
+    let (_, request) = t
+        .desk
+        .create_cardholder(&admin, &input, Some(&common::request(false)))
+        .unwrap();
+    let request = request.unwrap();
+    t.desk
+        .connect_card(
+            &admin,
+            request,
+            &manual("H10301", &[("facility", "7"), ("card", "4242")]),
+        )
+        .unwrap();
+    request
+}
+
+fn audit_actions(t: &TestDesk) -> Vec<String> {
+    let mut stmt = t
+        .desk
+        .conn()
+        .prepare("SELECT action FROM audit_event WHERE entity = 'print_job' ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+#[serial]
+fn badge_prints_on_the_card_printer_at_card_size() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let request = printable_request(&mut t);
+    let admin = t.admin.clone();
+    let job = t
+        .desk
+        .print_request_badge(&admin, request, &cups(), &queue())
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Printed, "{:?}", job.error);
+    assert_eq!(job.attempts, 1);
+    assert_eq!(job.template, "Standard");
+    let cups_job = job.cups_job_id.clone().expect("CUPS job id recorded");
+    assert_eq!(printer_fault(&format!("state {cups_job}")), "completed");
+    let out = output_of(&cups_job).expect("cups-pdf wrote the badge");
+    let info = Command::new("pdfinfo").arg(&out).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("Page size:       242"), "{info}");
+    assert!(info.contains("x 153"), "{info}");
+    assert_eq!(t.desk.print_jobs_for_request(request).unwrap(), vec![job]);
+    assert_eq!(audit_actions(&t), ["print.start", "print.printed"]);
+}
+
+#[test]
+#[serial]
+fn offline_printer_fails_the_job_and_a_repeat_prints_it() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let request = printable_request(&mut t);
+    let admin = t.admin.clone();
+    let fault = Fault::inject("offline");
+    let job = t
+        .desk
+        .print_request_badge(&admin, request, &cups(), &queue())
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Failed);
+    assert_eq!(
+        job.error.as_deref(),
+        Some(
+            format!(
+                "printer {} is not accepting jobs (harness: offline); bring it back online, then repeat the job",
+                queue()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(job.cups_job_id, None);
+    assert_eq!(job.printed_at, None);
+
+    drop(fault);
+    let again = t.desk.repeat_print(&admin, job.id, &cups(), None).unwrap();
+    assert_eq!(again.id, job.id);
+    assert_eq!(again.status, PrintStatus::Printed, "{:?}", again.error);
+    assert_eq!(again.attempts, 2);
+    assert_eq!(again.error, None);
+    assert!(output_of(again.cups_job_id.as_deref().unwrap()).is_some());
+    assert_eq!(
+        audit_actions(&t),
+        [
+            "print.start",
+            "print.failed",
+            "print.repeat",
+            "print.printed"
+        ]
+    );
+    // A printed job is not repeated by accident.
+    let err = t
+        .desk
+        .repeat_print(&admin, job.id, &cups(), None)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "print job {} is printed; only failed jobs can be repeated",
+            job.id
+        )
+    );
+}
+
+#[test]
+#[serial]
+fn stopped_printer_fails_the_job_and_a_repeat_prints_it() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let request = printable_request(&mut t);
+    let admin = t.admin.clone();
+    let fault = Fault::inject("jam");
+    let job = t
+        .desk
+        .print_request_badge(&admin, request, &cups(), &queue())
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Failed);
+    assert_eq!(
+        job.error.as_deref(),
+        Some(
+            format!(
+                "printer {} is stopped (harness: jam); clear the fault and resume the printer, then repeat the job",
+                queue()
+            )
+            .as_str()
+        )
+    );
+    drop(fault);
+    let again = t.desk.repeat_print(&admin, job.id, &cups(), None).unwrap();
+    assert_eq!(again.status, PrintStatus::Printed, "{:?}", again.error);
+    assert!(output_of(again.cups_job_id.as_deref().unwrap()).is_some());
+}
+
+#[test]
+#[serial]
+fn job_the_printer_fails_is_marked_failed_and_a_repeat_prints_it() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let request = printable_request(&mut t);
+    let admin = t.admin.clone();
+    let fault = Fault::inject("fail");
+    let job = t
+        .desk
+        .print_request_badge(&admin, request, &cups(), &queue())
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Failed);
+    let cups_job = job.cups_job_id.clone().expect("the job reached CUPS");
+    assert_eq!(
+        job.error.as_deref(),
+        Some(
+            format!(
+                "print job {cups_job} on {} was canceled by the printer; check the printer, then repeat the job",
+                queue()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(printer_fault(&format!("state {cups_job}")), "canceled");
+    drop(fault);
+    assert!(output_of(&cups_job).is_none(), "a failed job left a badge");
+
+    let again = t.desk.repeat_print(&admin, job.id, &cups(), None).unwrap();
+    assert_eq!(again.status, PrintStatus::Printed, "{:?}", again.error);
+    assert_ne!(again.cups_job_id.as_deref(), Some(cups_job.as_str()));
+    assert!(output_of(again.cups_job_id.as_deref().unwrap()).is_some());
+}
+
+/// The queue stops after the desk checked it: the job sits pending, the
+/// bounded wait gives up, cancels it (so it cannot print later unrecorded)
+/// and the job is failed; once the printer is back a repeat prints.
+#[test]
+#[serial]
+fn job_stuck_in_a_jammed_queue_times_out_and_is_cancelled() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let request = printable_request(&mut t);
+    let admin = t.admin.clone();
+    let prepared = t
+        .desk
+        .start_request_print(&admin, request, &queue())
+        .unwrap();
+    let fault = Fault::inject("jam");
+    // Submit behind the adapter's back, as if the jam came a moment later.
+    let pdf = t.dir.path().join("late.pdf");
+    std::fs::write(&pdf, &prepared.document.pdf).unwrap();
+    let lp = Command::new("lp")
+        .args(["-d", &queue(), "-t", "late"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let lp_out = String::from_utf8_lossy(&lp.stdout);
+    let cups_job = lp_out
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{}-", queue())))
+        .expect("lp prints the request id")
+        .to_string();
+
+    let quick = CupsPrinter::new().with_timeout(Duration::from_secs(2));
+    let result = quick.wait(&queue(), &cups_job);
+    let err = result.clone().unwrap_err();
+    assert!(matches!(err, PrintError::TimedOut { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "print job {cups_job} on {q} did not finish within 2 s (job still pending; printer {q} is stopped (harness: jam)); it was cancelled — repeat it when the printer is ready",
+            q = queue()
+        )
+    );
+    assert_eq!(printer_fault(&format!("state {cups_job}")), "canceled");
+    let job = t
+        .desk
+        .finish_print_job(&admin, prepared.job.id, Some(&cups_job), &result)
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Failed);
+    assert_eq!(job.cups_job_id.as_deref(), Some(cups_job.as_str()));
+
+    drop(fault);
+    let again = t.desk.repeat_print(&admin, job.id, &cups(), None).unwrap();
+    assert_eq!(again.status, PrintStatus::Printed, "{:?}", again.error);
+    assert!(output_of(again.cups_job_id.as_deref().unwrap()).is_some());
+    assert!(output_of(&cups_job).is_none(), "the cancelled job printed");
+}
+
+#[test]
+#[serial]
+fn print_worker_reports_submitted_then_finished() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let request = printable_request(&mut t);
+    let admin = t.admin.clone();
+    let prepared = t
+        .desk
+        .start_request_print(&admin, request, &queue())
+        .unwrap();
+    let notified = Arc::new(AtomicUsize::new(0));
+    let n = notified.clone();
+    let worker = PrintWorker::spawn(
+        Arc::new(cups()),
+        Arc::new(move || {
+            n.fetch_add(1, Ordering::SeqCst);
+        }),
+    );
+    worker.print(PrintCommand {
+        job_id: prepared.job.id,
+        queue: queue(),
+        document: prepared.document.clone(),
+    });
+    let first = worker.recv_timeout(Duration::from_secs(60)).unwrap();
+    let PrintEvent::Submitted {
+        job_id,
+        printer_job,
+    } = first
+    else {
+        panic!("expected Submitted, got {first:?}");
+    };
+    assert_eq!(job_id, prepared.job.id);
+    let second = worker.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(
+        second,
+        PrintEvent::Finished {
+            job_id,
+            printer_job: Some(printer_job.clone()),
+            result: Ok(())
+        }
+    );
+    // The worker calls notify right after sending each event.
+    for _ in 0..100 {
+        if notified.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(notified.load(Ordering::SeqCst), 2);
+    let job = t
+        .desk
+        .finish_print_job(&admin, job_id, Some(&printer_job), &Ok(()))
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Printed);
+    assert!(output_of(&printer_job).is_some());
+}
+
+#[test]
+#[serial]
+fn queues_list_the_card_printer_and_its_state() {
+    require_cups();
+    let q = cups().queues().unwrap();
+    let card = q.iter().find(|q| q.name == queue()).expect("queue listed");
+    assert!(card.accepting && card.reason.is_none(), "{card:?}");
+    let _fault = Fault::inject("offline");
+    let q = cups().queues().unwrap();
+    let card = q.iter().find(|q| q.name == queue()).unwrap();
+    assert!(!card.accepting);
+    assert_eq!(card.reason.as_deref(), Some("harness: offline"));
+}
+
+fn carddesk(t: &TestDesk, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_carddesk"))
+        .arg("--db")
+        .arg(t.db_path())
+        .args(args)
+        .env("CARDDESK_OPERATOR", "admin")
+        .env("CARDDESK_PASSWORD", PASSWORD)
+        .env_remove("CARDDESK_DB")
+        .output()
+        .unwrap()
+}
+
+#[test]
+#[serial]
+fn cli_prints_waits_and_reports_failures() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let request = printable_request(&mut t).to_string();
+
+    let list = carddesk(&t, &["printer", "list"]);
+    assert!(list.status.success());
+    assert!(String::from_utf8_lossy(&list.stdout).contains(&format!("{}\tidle", queue())));
+
+    let ok = carddesk(&t, &["request", "print", &request, "--printer", &queue()]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("print job 1 printed on {}", queue())),
+        "{stdout}"
+    );
+
+    let _fault = Fault::inject("offline");
+    let bad = carddesk(&t, &["request", "print", &request, "--printer", &queue()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&bad.stderr),
+        format!(
+            "error: print job 2 failed: printer {} is not accepting jobs (harness: offline); bring it back online, then repeat the job\n",
+            queue()
+        )
+    );
+
+    let unknown = carddesk(&t, &["request", "print", &request, "--printer", "Nope"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr)
+        .contains("printer \"Nope\" does not exist (printers: "));
+}
+
+/// A temporary card has no holder: it is printed on its own, with the card
+/// number bound, and its job is recorded against the card.
+#[test]
+#[serial]
+fn temporary_card_without_holder_prints() {
+    require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let card = carddesk::store::credentials::insert(
+        t.desk.conn(),
+        &carddesk::store::credentials::NewCredential {
+            format: "UID",
+            value: "04A1B2C3D4E5F6",
+            fields: &serde_json::json!({}),
+            uid: Some("04A1B2C3D4E5F6"),
+            state: carddesk::domain::CredentialState::Unassigned,
+            cardholder_id: None,
+        },
+    )
+    .unwrap();
+    let job = t
+        .desk
+        .print_card_badge(&admin, card, "Visitor", &cups(), &queue())
+        .unwrap();
+    assert_eq!(job.status, PrintStatus::Printed, "{:?}", job.error);
+    assert_eq!(
+        (job.request_id, job.credential_id, job.cardholder_id),
+        (None, Some(card), None)
+    );
+    assert!(output_of(job.cups_job_id.as_deref().unwrap()).is_some());
+    assert_eq!(t.desk.print_jobs_for_credential(card).unwrap(), vec![job]);
+}
