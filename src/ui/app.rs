@@ -11,7 +11,9 @@ use super::widgets::{message, tray_badge};
 use super::worker::{DeskWorker, Outcome, Reply, Snapshot, Tag};
 use super::{audit_view::AuditView, settings::SettingsView, Env};
 use crate::desk::Session;
+use crate::devices::printer::{CardPrinter, PrintCommand, PrintEvent, PrintWorker};
 use crate::devices::reader::{ReaderEvent, ReaderWorker, SimulatedCards};
+use std::sync::Arc;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -67,6 +69,8 @@ pub struct Options {
     pub reader: Option<ReaderWorker>,
     /// Demo mode: lets the operator present a simulated card.
     pub simulated_cards: Option<SimulatedCards>,
+    /// The card printer and the worker that runs its jobs.
+    pub printer: Option<(Arc<dyn CardPrinter>, PrintWorker)>,
 }
 
 pub struct DeskApp {
@@ -91,6 +95,8 @@ pub struct DeskApp {
     reader: Option<ReaderWorker>,
     simulated_cards: Option<SimulatedCards>,
     reader_error: Option<String>,
+    printer: Option<(Arc<dyn CardPrinter>, PrintWorker)>,
+    ctx: Option<egui::Context>,
     startup: Startup,
     #[cfg(feature = "tray")]
     tray: Option<super::tray::Tray>,
@@ -130,6 +136,8 @@ impl DeskApp {
             reader: options.reader,
             simulated_cards: options.simulated_cards,
             reader_error: None,
+            printer: options.printer,
+            ctx: None,
             startup: options.startup,
             #[cfg(feature = "tray")]
             tray: None,
@@ -259,6 +267,19 @@ impl DeskApp {
                 }
                 self.settings.on_reply(result);
             }
+            Tag::Print => {
+                // A recorded job goes to the printer whether or not the
+                // dialog is still open; its verdict is recorded likewise.
+                if let (Ok(Outcome::PrintPrepared(p)), Some((_, worker))) = (&result, &self.printer) {
+                    worker.print(PrintCommand {
+                        job_id: p.job.id,
+                        queue: p.job.printer.clone(),
+                        document: p.document.clone(),
+                    });
+                }
+                let ctx = self.ctx.clone().unwrap_or_default();
+                self.requests.on_reply(&ctx, tag, result);
+            }
             _ => {
                 // An answered request may have queued mail: send it now.
                 if matches!(tag, Tag::Close | Tag::Deny) && result.is_ok() {
@@ -266,7 +287,8 @@ impl DeskApp {
                         mail.kick();
                     }
                 }
-                self.requests.on_reply(tag, result);
+                let ctx = self.ctx.clone().unwrap_or_default();
+                self.requests.on_reply(&ctx, tag, result);
             }
         }
     }
@@ -299,6 +321,34 @@ impl DeskApp {
         }
     }
 
+    /// Applies print worker events: progress, and the verdict to record.
+    fn poll_printer(&mut self) {
+        let events: Vec<PrintEvent> = match &self.printer {
+            Some((_, w)) => std::iter::from_fn(|| w.try_recv()).collect(),
+            None => return,
+        };
+        for event in events {
+            match event {
+                PrintEvent::Submitted { job_id, printer_job } => {
+                    if let Some(d) = self.requests.print_dialog() {
+                        d.on_submitted(job_id, &printer_job);
+                    }
+                }
+                PrintEvent::Finished {
+                    job_id,
+                    printer_job,
+                    result,
+                } => {
+                    let Some(session) = self.session.clone() else { continue };
+                    self.worker.submit(Tag::Print, move |desk| {
+                        desk.finish_print_job(&session, job_id, printer_job.as_deref(), &result)
+                            .map(Outcome::PrintJob)
+                    });
+                }
+            }
+        }
+    }
+
     /// A card was presented at a reader.
     pub fn on_card_presented(&mut self, reader: &str, uid: &str) {
         let Some(session) = &self.session else { return };
@@ -310,6 +360,7 @@ impl DeskApp {
             readers: &self.readers,
             reader_error: self.reader_error.as_deref(),
             simulated_cards: self.simulated_cards.as_ref(),
+            printer: self.printer.as_ref().map(|(p, _)| p),
         };
         if let Some(d) = self.requests.connect_dialog() {
             d.on_card(reader, uid, &env);
@@ -370,6 +421,7 @@ impl DeskApp {
             readers: &self.readers,
             reader_error: self.reader_error.as_deref(),
             simulated_cards: self.simulated_cards.as_ref(),
+            printer: self.printer.as_ref().map(|(p, _)| p),
         };
         egui::CentralPanel::default().show(ui, |ui| {
             message(ui, &self.status);
@@ -421,11 +473,14 @@ impl DeskApp {
 
 impl eframe::App for DeskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if self.ctx.is_none() {
+            self.ctx = Some(ctx.clone());
+        }
         self.poll_worker();
         #[cfg(feature = "tray")]
         self.tray_logic(ctx);
-        let _ = ctx;
         self.poll_reader();
+        self.poll_printer();
         self.run_startup();
         if let Some(mail) = &self.mail {
             for event in mail.events() {

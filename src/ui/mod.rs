@@ -9,6 +9,7 @@ mod connect_card;
 pub mod i18n;
 mod lists;
 mod login;
+mod print_cards;
 mod request_forms;
 mod selection;
 mod settings;
@@ -21,6 +22,7 @@ pub use worker::DeskWorker;
 
 use crate::desk::{Desk, Session};
 use crate::devices::mailer::{MailTransport, MailWorker, SimulatedMailer, SmtpMailer};
+use crate::devices::printer::{CardPrinter, CupsPrinter, PrintWorker, SimulatedPrinter};
 use crate::devices::reader::{ReaderWorker, SimulatedCards};
 use crate::store::credentials::Credential;
 use std::collections::HashMap;
@@ -37,6 +39,7 @@ pub struct Env<'a> {
     /// The last reader problem (pcscd down, unreadable card), if any.
     pub reader_error: Option<&'a str>,
     pub simulated_cards: Option<&'a SimulatedCards>,
+    pub printer: Option<&'a Arc<dyn CardPrinter>>,
 }
 
 impl Env<'_> {
@@ -101,10 +104,17 @@ pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String
             } else {
                 (ReaderWorker::spawn_pcsc(notify.clone()), None)
             };
+            let printer: Arc<dyn CardPrinter> = if demo {
+                Arc::new(SimulatedPrinter::new(std::time::Duration::from_millis(1500)))
+            } else {
+                Arc::new(CupsPrinter::new())
+            };
+            let print_worker = PrintWorker::spawn(printer.clone(), notify.clone());
             let worker = DeskWorker::spawn(db, notify)?;
             let app_options = Options {
                 mail: Some(mail),
                 reader: Some(reader),
+                printer: Some((printer, print_worker)),
                 simulated_cards,
                 startup,
                 demo,

@@ -57,6 +57,12 @@ pub enum Outcome {
     Session(Session),
     Assigned(Assigned),
     Message(String),
+    Previews(Vec<super::print_cards::Preview>),
+    Queues(Vec<String>),
+    /// A print job was recorded; its document goes to the print worker.
+    PrintPrepared(Box<crate::desk::PreparedPrint>),
+    /// A print job's verdict was recorded.
+    PrintJob(crate::store::print_jobs::PrintJob),
 }
 
 pub type JobResult = Result<Outcome, String>;
@@ -92,7 +98,7 @@ fn load(desk: &Desk) -> Result<Snapshot, DeskError> {
         audit: Arc::new(store::audit::list(c, 500)?),
         sites: Arc::new(store::sites::list(c)?),
         formats: Arc::new(store::formats::list(c)?),
-        templates: Arc::new(vec!["Standard".to_string()]),
+        templates: Arc::new(desk.badge_template_names()?),
         outbox,
         mail: Arc::new(mail),
         smtp: desk.mail_settings()?,
