@@ -5,6 +5,8 @@ mod common;
 
 use carddesk::desk::Desk;
 use carddesk::domain::RequestStatus;
+use carddesk::devices::printer::{CardPrinter, PrintWorker, SimulatedPrinter};
+use carddesk::store::print_jobs::PrintStatus;
 use carddesk::ui::{DeskApp, DeskWorker, Options};
 use common::*;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -13,14 +15,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn open_app(t: &TestDesk) -> Harness<'static, DeskApp> {
+    open_app_with(t, None)
+}
+
+/// The app with a test printer (the simulated one: the CUPS adapter has its
+/// own tests against the real queue).
+fn open_app_with(t: &TestDesk, printer: Option<Arc<SimulatedPrinter>>) -> Harness<'static, DeskApp> {
     let db = t.db_path();
     Harness::builder()
         .with_size([1280.0, 800.0])
         .with_step_dt(0.05)
         .build_eframe(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            let worker = DeskWorker::spawn(db, Arc::new(move || ctx.request_repaint())).unwrap();
-            DeskApp::new(worker, Options::default())
+            let notify: carddesk::devices::Notify = Arc::new(move || ctx.request_repaint());
+            let worker = DeskWorker::spawn(db, notify.clone()).unwrap();
+            let printer = printer.map(|p| {
+                let p: Arc<dyn CardPrinter> = p;
+                let w = PrintWorker::spawn(p.clone(), notify);
+                (p, w)
+            });
+            DeskApp::new(worker, Options { printer, ..Default::default() })
         })
 }
 
@@ -328,4 +342,68 @@ fn operator_without_deny_privilege_sees_why() {
         .get_by_label("Connect card")
         .accesskit_node()
         .is_disabled());
+}
+
+#[test]
+fn mail_server_is_configured_in_settings_and_a_bad_port_is_refused() {
+    let t = TestDesk::new();
+    let mut h = open_app(&t);
+    log_in(&mut h);
+    h.get_by_label("Settings").click();
+    wait_for(&mut h, "Save mail settings");
+    for (field, value) in [
+        ("Host", "smtp.site.example"),
+        ("From address", "desk@site.example"),
+    ] {
+        h.get_by_label(field).click();
+        h.get_by_label(field).type_text(value);
+    }
+    h.get_by_label("Port").click();
+    h.get_by_label("Port").type_text("x");
+    h.get_by_label("Save mail settings").click();
+    wait_for(&mut h, "port: 587x is not a port number (1–65535)");
+    h.get_by_label("Port").click();
+    h.key_press(egui::Key::Backspace);
+    h.get_by_label("Save mail settings").click();
+    wait_for(&mut h, "Mail settings saved.");
+    let stored = Desk::open(&t.db_path())
+        .unwrap()
+        .mail_settings()
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.host, "smtp.site.example");
+    assert_eq!(stored.port, 587);
+    assert_eq!(stored.from, "desk@site.example");
+}
+
+#[test]
+fn print_cards_shows_the_preview_and_a_failed_job_can_be_repeated() {
+    let (mut t, ids) = desk_with_requests(1);
+    let admin = t.admin.clone();
+    t.desk
+        .connect_card(&admin, ids[0], &carddesk::desk::ConnectCard::Presented { uid: "04A1B2C3".into() })
+        .unwrap();
+    let printer = Arc::new(SimulatedPrinter::new(Duration::from_millis(50)));
+    printer.fail_next("ribbon out");
+    let mut h = open_app_with(&t, Some(printer));
+    log_in(&mut h);
+    open_requests_from_tray(&mut h, 1);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1").click();
+    wait_for(&mut h, "1 selected");
+    h.get_by_label("Print cards").click();
+    wait_for(&mut h, "Print 1 card(s)");
+    h.get_by_label("Print 1 card(s)").click();
+    step_until(&mut h, "the failed job", |h| {
+        h.query_all_by_label_contains("Person 1 — Failed:").next().is_some()
+    });
+    assert!(h.query_all_by_label_contains("ribbon out").next().is_some());
+    h.get_by_label("Repeat").click();
+    step_until(&mut h, "the printed job", |h| {
+        h.query_all_by_label_contains("Person 1 — Printed (printer job").next().is_some()
+    });
+    let check = Desk::open(&t.db_path()).unwrap();
+    let jobs = check.print_jobs_for_request(ids[0]).unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].status, PrintStatus::Printed);
+    assert_eq!(jobs[0].attempts, 2);
 }

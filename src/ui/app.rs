@@ -11,6 +11,9 @@ use super::widgets::{message, tray_badge};
 use super::worker::{DeskWorker, Outcome, Reply, Snapshot, Tag};
 use super::{audit_view::AuditView, settings::SettingsView, Env};
 use crate::desk::Session;
+use crate::devices::printer::{CardPrinter, PrintCommand, PrintEvent, PrintWorker};
+use crate::devices::reader::{ReaderEvent, ReaderWorker, SimulatedCards};
+use std::sync::Arc;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -62,6 +65,12 @@ pub struct Options {
     pub startup: Startup,
     /// Sends the outbox; kicked when a request is answered.
     pub mail: Option<crate::devices::mailer::MailWorker>,
+    /// Card readers (PC/SC, or simulated in demo mode).
+    pub reader: Option<ReaderWorker>,
+    /// Demo mode: lets the operator present a simulated card.
+    pub simulated_cards: Option<SimulatedCards>,
+    /// The card printer and the worker that runs its jobs.
+    pub printer: Option<(Arc<dyn CardPrinter>, PrintWorker)>,
 }
 
 pub struct DeskApp {
@@ -83,7 +92,14 @@ pub struct DeskApp {
     readers: Vec<String>,
     demo: bool,
     mail: Option<crate::devices::mailer::MailWorker>,
+    reader: Option<ReaderWorker>,
+    simulated_cards: Option<SimulatedCards>,
+    reader_error: Option<String>,
+    printer: Option<(Arc<dyn CardPrinter>, PrintWorker)>,
+    ctx: Option<egui::Context>,
     startup: Startup,
+    #[cfg(feature = "tray")]
+    tray: Option<super::tray::Tray>,
 }
 
 impl DeskApp {
@@ -108,12 +124,48 @@ impl DeskApp {
             cardholders: CardholderList::default(),
             credentials: CredentialList::default(),
             audit: AuditView::default(),
-            settings: SettingsView,
+            settings: SettingsView::default(),
             status: None,
-            readers: Vec::new(),
             demo: options.demo,
             mail: options.mail,
+            readers: options
+                .reader
+                .as_ref()
+                .map(|r| r.readers())
+                .unwrap_or_default(),
+            reader: options.reader,
+            simulated_cards: options.simulated_cards,
+            reader_error: None,
+            printer: options.printer,
+            ctx: None,
             startup: options.startup,
+            #[cfg(feature = "tray")]
+            tray: None,
+        }
+    }
+
+    #[cfg(feature = "tray")]
+    pub fn set_tray(&mut self, tray: super::tray::Tray) {
+        self.tray = Some(tray);
+    }
+
+    /// Keeps the OS tray badge current and answers its clicks by raising
+    /// the window on the Card requests dialog.
+    #[cfg(feature = "tray")]
+    fn tray_logic(&mut self, ctx: &egui::Context) {
+        let pending = self.snapshot.pending.len();
+        let Some(tray) = &mut self.tray else { return };
+        tray.set_pending(
+            pending,
+            &format!("{}: {pending}", t("Pending card requests")),
+        );
+        if tray.clicked() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            if self.session.is_some() {
+                self.open_card_requests();
+            }
         }
     }
 
@@ -207,6 +259,27 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
+            Tag::Mail => {
+                if result.is_ok() {
+                    if let Some(mail) = &self.mail {
+                        mail.kick();
+                    }
+                }
+                self.settings.on_reply(result);
+            }
+            Tag::Print => {
+                // A recorded job goes to the printer whether or not the
+                // dialog is still open; its verdict is recorded likewise.
+                if let (Ok(Outcome::PrintPrepared(p)), Some((_, worker))) = (&result, &self.printer) {
+                    worker.print(PrintCommand {
+                        job_id: p.job.id,
+                        queue: p.job.printer.clone(),
+                        document: p.document.clone(),
+                    });
+                }
+                let ctx = self.ctx.clone().unwrap_or_default();
+                self.requests.on_reply(&ctx, tag, result);
+            }
             _ => {
                 // An answered request may have queued mail: send it now.
                 if matches!(tag, Tag::Close | Tag::Deny) && result.is_ok() {
@@ -214,7 +287,64 @@ impl DeskApp {
                         mail.kick();
                     }
                 }
-                self.requests.on_reply(tag, result);
+                let ctx = self.ctx.clone().unwrap_or_default();
+                self.requests.on_reply(&ctx, tag, result);
+            }
+        }
+    }
+
+    /// Applies reader events: the reader list, cards presented, outages.
+    fn poll_reader(&mut self) {
+        let events: Vec<ReaderEvent> = match &self.reader {
+            Some(r) => std::iter::from_fn(|| r.try_recv()).collect(),
+            None => return,
+        };
+        for event in events {
+            match event {
+                ReaderEvent::ReadersChanged(list) => {
+                    self.readers = list;
+                    self.reader_error = None;
+                }
+                ReaderEvent::CardPresented(card) => {
+                    self.reader_error = None;
+                    self.on_card_presented(&card.reader, &card.uid);
+                }
+                ReaderEvent::CardRemoved { .. } => {}
+                ReaderEvent::ReaderError { reader, message } => {
+                    tracing::warn!("reader {reader:?}: {message}");
+                    self.reader_error = Some(match reader {
+                        Some(r) => format!("{r}: {message}"),
+                        None => message,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Applies print worker events: progress, and the verdict to record.
+    fn poll_printer(&mut self) {
+        let events: Vec<PrintEvent> = match &self.printer {
+            Some((_, w)) => std::iter::from_fn(|| w.try_recv()).collect(),
+            None => return,
+        };
+        for event in events {
+            match event {
+                PrintEvent::Submitted { job_id, printer_job } => {
+                    if let Some(d) = self.requests.print_dialog() {
+                        d.on_submitted(job_id, &printer_job);
+                    }
+                }
+                PrintEvent::Finished {
+                    job_id,
+                    printer_job,
+                    result,
+                } => {
+                    let Some(session) = self.session.clone() else { continue };
+                    self.worker.submit(Tag::Print, move |desk| {
+                        desk.finish_print_job(&session, job_id, printer_job.as_deref(), &result)
+                            .map(Outcome::PrintJob)
+                    });
+                }
             }
         }
     }
@@ -228,6 +358,9 @@ impl DeskApp {
             worker: &self.worker,
             cred_index: &self.cred_index,
             readers: &self.readers,
+            reader_error: self.reader_error.as_deref(),
+            simulated_cards: self.simulated_cards.as_ref(),
+            printer: self.printer.as_ref().map(|(p, _)| p),
         };
         if let Some(d) = self.requests.connect_dialog() {
             d.on_card(reader, uid, &env);
@@ -286,6 +419,9 @@ impl DeskApp {
             worker: &self.worker,
             cred_index: &self.cred_index,
             readers: &self.readers,
+            reader_error: self.reader_error.as_deref(),
+            simulated_cards: self.simulated_cards.as_ref(),
+            printer: self.printer.as_ref().map(|(p, _)| p),
         };
         egui::CentralPanel::default().show(ui, |ui| {
             message(ui, &self.status);
@@ -319,7 +455,7 @@ impl DeskApp {
                 }
                 Screen::Credentials => self.credentials.ui(ui, &env),
                 Screen::AuditTrail => self.audit.ui(ui, &env),
-                Screen::Settings => self.settings.ui(ui),
+                Screen::Settings => self.settings.ui(ui, &env),
             }
         });
         if self.requests_open {
@@ -336,8 +472,15 @@ impl DeskApp {
 }
 
 impl eframe::App for DeskApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if self.ctx.is_none() {
+            self.ctx = Some(ctx.clone());
+        }
         self.poll_worker();
+        #[cfg(feature = "tray")]
+        self.tray_logic(ctx);
+        self.poll_reader();
+        self.poll_printer();
         self.run_startup();
         if let Some(mail) = &self.mail {
             for event in mail.events() {

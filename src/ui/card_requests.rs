@@ -2,6 +2,7 @@
 //! answers — Modify, Deny request, Connect card, Print cards, Close.
 
 use super::connect_card::ConnectDialog;
+use super::print_cards::PrintDialog;
 use super::i18n::{t, tf};
 use super::request_forms::{DenyForm, ModifyForm};
 use super::selection::Selection;
@@ -21,6 +22,7 @@ pub struct CardRequestsDialog {
 }
 
 enum Sub {
+    Print(PrintDialog),
     Modify(ModifyForm),
     Deny(DenyForm),
     Connect(Box<ConnectDialog>),
@@ -109,7 +111,7 @@ impl CardRequestsDialog {
             }
             let print = busy.or(needs(env, Privilege::PrintCards, &selected, false, true));
             if action_button(ui, t("Print cards"), print).clicked() {
-                self.message = Some(Err(t("Print cards").into()));
+                self.sub = Some(Sub::Print(PrintDialog::new(&selected, env)));
             }
             let close = busy.or(needs(
                 env,
@@ -249,6 +251,7 @@ impl CardRequestsDialog {
             Some(Sub::Modify(f)) => f.show(ctx, env),
             Some(Sub::Deny(f)) => f.show(ctx, env),
             Some(Sub::Connect(d)) => d.show(ctx, env),
+            Some(Sub::Print(d)) => d.show(ctx, env),
         };
         if !keep {
             self.sub = None;
@@ -263,6 +266,14 @@ impl CardRequestsDialog {
         self.sub = Some(Sub::Connect(Box::new(dialog)));
     }
 
+    /// The print dialog, when open, for printer progress.
+    pub fn print_dialog(&mut self) -> Option<&mut PrintDialog> {
+        match &mut self.sub {
+            Some(Sub::Print(d)) => Some(d),
+            _ => None,
+        }
+    }
+
     /// The connect dialog, when open, for reader events.
     pub fn connect_dialog(&mut self) -> Option<&mut ConnectDialog> {
         match &mut self.sub {
@@ -272,7 +283,7 @@ impl CardRequestsDialog {
     }
 
     /// A job this dialog (or one of its sub-dialogs) started has finished.
-    pub fn on_reply(&mut self, tag: Tag, result: JobResult) {
+    pub fn on_reply(&mut self, ctx: &egui::Context, tag: Tag, result: JobResult) {
         if tag == Tag::Close {
             self.busy = false;
             self.message = Some(match result {
@@ -298,6 +309,10 @@ impl CardRequestsDialog {
             }
             (Tag::Connect, Some(Sub::Connect(d))) => {
                 d.on_reply(result);
+                false
+            }
+            (Tag::Print, Some(Sub::Print(d))) => {
+                d.on_reply(ctx, result);
                 false
             }
             _ => false,

@@ -24,6 +24,7 @@ pub struct ConnectDialog {
     format: String,
     fields: Vec<(String, String)>,
     filter: String,
+    simulated_uid: String,
     result: Option<Result<String, String>>,
     busy: bool,
 }
@@ -37,6 +38,7 @@ impl ConnectDialog {
             format: String::new(),
             fields: Vec::new(),
             filter: String::new(),
+            simulated_uid: "04A1B2C3D4E5F6".into(),
             result: None,
             busy: false,
         }
@@ -87,6 +89,9 @@ impl ConnectDialog {
     }
 
     fn automatic(&mut self, ui: &mut egui::Ui, env: &Env) {
+        if let Some(problem) = env.reader_error {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
         if env.readers.is_empty() {
             ui.label(t("No readers found. Connect a reader."));
             return;
@@ -118,6 +123,18 @@ impl ConnectDialog {
                 }
                 ui.strong(tf("Present the card to {reader}…", &[("reader", reader)]));
             });
+            if let Some(cards) = env.simulated_cards {
+                // Demo mode: there is no card to hold up, so type its UID.
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    let l = ui.label(t("Simulated card UID"));
+                    ui.text_edit_singleline(&mut self.simulated_uid)
+                        .labelled_by(l.id);
+                    if ui.button(t("Present simulated card")).clicked() {
+                        cards.present(reader, self.simulated_uid.trim());
+                    }
+                });
+            }
         }
     }
 

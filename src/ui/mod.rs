@@ -9,9 +9,11 @@ mod connect_card;
 pub mod i18n;
 mod lists;
 mod login;
+mod print_cards;
 mod request_forms;
 mod selection;
 mod settings;
+pub mod tray;
 mod widgets;
 pub mod worker;
 
@@ -20,6 +22,8 @@ pub use worker::DeskWorker;
 
 use crate::desk::{Desk, Session};
 use crate::devices::mailer::{MailTransport, MailWorker, SimulatedMailer, SmtpMailer};
+use crate::devices::printer::{CardPrinter, CupsPrinter, PrintWorker, SimulatedPrinter};
+use crate::devices::reader::{ReaderWorker, SimulatedCards};
 use crate::store::credentials::Credential;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +36,10 @@ pub struct Env<'a> {
     pub worker: &'a DeskWorker,
     cred_index: &'a HashMap<i64, usize>,
     pub readers: &'a [String],
+    /// The last reader problem (pcscd down, unreadable card), if any.
+    pub reader_error: Option<&'a str>,
+    pub simulated_cards: Option<&'a SimulatedCards>,
+    pub printer: Option<&'a Arc<dyn CardPrinter>>,
 }
 
 impl Env<'_> {
@@ -90,15 +98,41 @@ pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String
                 Arc::new(SmtpMailer)
             };
             let mail = MailWorker::spawn(db.clone(), transport, notify.clone());
+            let (reader, simulated_cards) = if demo {
+                let (worker, cards) = ReaderWorker::spawn_simulated(notify.clone());
+                (worker, Some(cards))
+            } else {
+                (ReaderWorker::spawn_pcsc(notify.clone()), None)
+            };
+            let printer: Arc<dyn CardPrinter> = if demo {
+                Arc::new(SimulatedPrinter::new(std::time::Duration::from_millis(1500)))
+            } else {
+                Arc::new(CupsPrinter::new())
+            };
+            let print_worker = PrintWorker::spawn(printer.clone(), notify.clone());
             let worker = DeskWorker::spawn(db, notify)?;
             let app_options = Options {
                 mail: Some(mail),
+                reader: Some(reader),
+                printer: Some((printer, print_worker)),
+                simulated_cards,
                 startup,
                 demo,
                 login_hint: demo
                     .then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
             };
-            Ok(Box::new(DeskApp::new(worker, app_options)))
+            #[allow(unused_mut)]
+            let mut app = DeskApp::new(worker, app_options);
+            #[cfg(feature = "tray")]
+            {
+                let ctx = cc.egui_ctx.clone();
+                let wake: crate::devices::Notify = Arc::new(move || ctx.request_repaint());
+                match tray::Tray::install(wake, i18n::t("Card requests")) {
+                    Ok(t) => app.set_tray(t),
+                    Err(e) => tracing::info!("no system tray ({e}); running without the tray icon"),
+                }
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| format!("cannot open the desk window: {e}"))

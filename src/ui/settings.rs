@@ -1,12 +1,47 @@
-//! Settings: the language of the desk.
+//! Settings: the desk's language, the mail server, and the outbox (what was
+//! sent, what waits, what failed and can be retried).
 
-use super::i18n::{lang, set_lang, t, Lang};
+use super::i18n::{lang, set_lang, t, tf, Lang};
+use super::widgets::{labelled_edit, message};
+use super::worker::{JobResult, Outcome, Tag};
+use super::Env;
+use crate::domain::mail::{Secret, Security, SmtpSettings};
+use crate::domain::Privilege;
+use egui_extras::{Column, TableBuilder};
 
 #[derive(Default)]
-pub struct SettingsView;
+pub struct SettingsView {
+    form: Option<MailForm>,
+    test_to: String,
+    busy: bool,
+    result: Option<Result<String, String>>,
+}
+
+struct MailForm {
+    host: String,
+    port: String,
+    security: Security,
+    user: String,
+    password: String,
+    from: String,
+}
+
+impl MailForm {
+    fn from_settings(s: Option<&SmtpSettings>) -> MailForm {
+        MailForm {
+            host: s.map(|s| s.host.clone()).unwrap_or_default(),
+            port: s.map_or("587".into(), |s| s.port.to_string()),
+            security: s.map_or(Security::StartTls, |s| s.security),
+            user: s.and_then(|s| s.user.clone()).unwrap_or_default(),
+            // The stored password is never shown; empty keeps it.
+            password: String::new(),
+            from: s.map(|s| s.from.clone()).unwrap_or_default(),
+        }
+    }
+}
 
 impl SettingsView {
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
         ui.heading(t("Settings"));
         ui.horizontal(|ui| {
             ui.label(t("Language"));
@@ -16,6 +51,179 @@ impl SettingsView {
             if current != lang() {
                 set_lang(current);
             }
+        });
+        ui.separator();
+        ui.strong(t("Mail server"));
+        let may = env.session.may(Privilege::ManageSettings);
+        let form = self
+            .form
+            .get_or_insert_with(|| MailForm::from_settings(env.snapshot.smtp.as_ref()));
+        let test_to = &mut self.test_to;
+        let (mut save, mut send_test) = (false, false);
+        ui.add_enabled_ui(may && !self.busy, |ui| {
+            labelled_edit(ui, t("Host"), &mut form.host, false);
+            labelled_edit(ui, t("Port"), &mut form.port, false);
+            ui.horizontal(|ui| {
+                let l = ui.add_sized([170.0, 20.0], egui::Label::new(t("Security")));
+                egui::ComboBox::from_id_salt("smtp-security")
+                    .selected_text(form.security.as_str())
+                    .show_ui(ui, |ui| {
+                        for s in [Security::None, Security::StartTls, Security::Tls] {
+                            ui.selectable_value(&mut form.security, s, s.as_str());
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+            });
+            labelled_edit(ui, t("User (optional)"), &mut form.user, false);
+            labelled_edit(ui, t("Password"), &mut form.password, true);
+            labelled_edit(ui, t("From address"), &mut form.from, false);
+            ui.horizontal(|ui| {
+                save = ui.button(t("Save mail settings")).clicked();
+            });
+            ui.horizontal(|ui| {
+                labelled_edit(ui, t("Send a test message to"), test_to, false);
+                send_test = ui.button(t("Send test message")).clicked();
+            });
+        });
+        if save {
+            self.save(env);
+        }
+        if send_test {
+            let (to, session) = (self.test_to.clone(), env.session.clone());
+            self.busy = true;
+            env.worker.submit(Tag::Mail, move |desk| {
+                let id = desk.queue_test_mail(&session, &to)?;
+                Ok(Outcome::Message(tf(
+                    "Test message {id} queued.",
+                    &[("id", &id)],
+                )))
+            });
+        }
+        if !may {
+            ui.weak(t("Your privileges do not allow this."));
+        }
+        message(ui, &self.result);
+        ui.separator();
+        self.outbox(ui, env);
+    }
+
+    fn save(&mut self, env: &Env) {
+        let Some(form) = &self.form else { return };
+        let port = match form.port.trim().parse::<u16>() {
+            Ok(p) if p > 0 => p,
+            _ => {
+                self.result = Some(Err(tf(
+                    "port: {value} is not a port number (1–65535)",
+                    &[("value", &form.port)],
+                )));
+                return;
+            }
+        };
+        let keep = env.snapshot.smtp.as_ref().and_then(|s| s.password.clone());
+        let user = Some(form.user.trim().to_string()).filter(|u| !u.is_empty());
+        let settings = SmtpSettings {
+            host: form.host.trim().to_string(),
+            port,
+            security: form.security,
+            password: if form.password.is_empty() {
+                keep.filter(|_| user.is_some())
+            } else {
+                Some(Secret::new(form.password.clone()))
+            },
+            user,
+            from: form.from.trim().to_string(),
+        };
+        let session = env.session.clone();
+        self.busy = true;
+        env.worker.submit(Tag::Mail, move |desk| {
+            desk.configure_mail(&session, &settings)?;
+            Ok(Outcome::Message(t("Mail settings saved.").to_string()))
+        });
+    }
+
+    fn outbox(&mut self, ui: &mut egui::Ui, env: &Env) {
+        let o = env.snapshot.outbox;
+        ui.strong(tf(
+            "Outbox: {pending} queued, {sent} sent, {failed} failed",
+            &[
+                ("pending", &o.pending),
+                ("sent", &o.sent),
+                ("failed", &o.failed),
+            ],
+        ));
+        let mail = &env.snapshot.mail;
+        let may_retry = env.session.may(Privilege::AnswerRequests);
+        let mut retry = None;
+        TableBuilder::new(ui)
+            .id_salt("outbox")
+            .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(50.0))
+            .column(Column::initial(200.0).clip(true))
+            .column(Column::initial(260.0).clip(true))
+            .column(Column::initial(70.0))
+            .column(Column::initial(60.0))
+            .column(Column::remainder().clip(true))
+            .header(20.0, |mut h| {
+                for title in ["#", "To", "Subject", "State", "Tries", "Last error"] {
+                    h.col(|ui| {
+                        ui.strong(if title == "#" { "#" } else { t(title) });
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, mail.len(), |mut row| {
+                    let m = &mail[row.index()];
+                    row.col(|ui| {
+                        ui.label(m.id.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(&m.to_address);
+                    });
+                    row.col(|ui| {
+                        ui.label(&m.subject);
+                    });
+                    row.col(|ui| {
+                        ui.label(&m.status);
+                    });
+                    row.col(|ui| {
+                        ui.label(m.attempts.to_string());
+                    });
+                    row.col(|ui| {
+                        if m.status == "failed"
+                            && may_retry
+                            && ui.small_button(t("Retry")).clicked()
+                        {
+                            retry = Some(m.id);
+                        }
+                        ui.label(m.last_error.as_deref().unwrap_or(""));
+                    });
+                });
+            });
+        if let Some(id) = retry {
+            let session = env.session.clone();
+            self.busy = true;
+            env.worker.submit(Tag::Mail, move |desk| {
+                desk.retry_mail(&session, id, None)?;
+                Ok(Outcome::Message(tf(
+                    "Mail {id} queued again.",
+                    &[("id", &id)],
+                )))
+            });
+        }
+    }
+
+    pub fn on_reply(&mut self, result: JobResult) {
+        self.busy = false;
+        if result.is_ok() {
+            // Show what is now stored.
+            self.form = None;
+        }
+        self.result = Some(match result {
+            Ok(Outcome::Message(m)) => Ok(m),
+            Ok(_) => Ok(String::new()),
+            Err(e) => Err(e),
         });
     }
 }

@@ -6,7 +6,9 @@
 
 use crate::desk::{Assigned, Desk, DeskError, Session};
 use crate::devices::Notify;
+use crate::domain::mail::SmtpSettings;
 use crate::domain::{CardFormat, RequestStatus};
+use crate::store::outbox::{OutboxCounts, OutboxMessage};
 use crate::store::{
     self, audit::AuditEvent, cardholders::Cardholder, credentials::Credential,
     requests::CardRequest, sites::Site,
@@ -30,14 +32,10 @@ pub struct Snapshot {
     pub formats: Arc<Vec<CardFormat>>,
     pub templates: Arc<Vec<String>>,
     pub outbox: OutboxCounts,
+    /// The most recent outbox messages, newest first.
+    pub mail: Arc<Vec<OutboxMessage>>,
+    pub smtp: Option<SmtpSettings>,
     pub has_operators: bool,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OutboxCounts {
-    pub pending: i64,
-    pub sent: i64,
-    pub failed: i64,
 }
 
 /// Which screen asked, so the reply goes back to it.
@@ -52,12 +50,19 @@ pub enum Tag {
     Close,
     Print,
     VerifyAudit,
+    Mail,
 }
 
 pub enum Outcome {
     Session(Session),
     Assigned(Assigned),
     Message(String),
+    Previews(Vec<super::print_cards::Preview>),
+    Queues(Vec<String>),
+    /// A print job was recorded; its document goes to the print worker.
+    PrintPrepared(Box<crate::desk::PreparedPrint>),
+    /// A print job's verdict was recorded.
+    PrintJob(crate::store::print_jobs::PrintJob),
 }
 
 pub type JobResult = Result<Outcome, String>;
@@ -81,19 +86,11 @@ pub struct DeskWorker {
 
 fn load(desk: &Desk) -> Result<Snapshot, DeskError> {
     let c = desk.conn();
-    let outbox = c.query_row(
-        "SELECT count(*) FILTER (WHERE status IN ('pending','sending')),
-                count(*) FILTER (WHERE status = 'sent'),
-                count(*) FILTER (WHERE status = 'failed') FROM outbox",
-        [],
-        |r| {
-            Ok(OutboxCounts {
-                pending: r.get(0)?,
-                sent: r.get(1)?,
-                failed: r.get(2)?,
-            })
-        },
-    )?;
+    let outbox = store::outbox::counts(c)?;
+    let mut mail: Vec<OutboxMessage> = store::outbox::list(c)?;
+    // Newest first; the desk needs the recent ones, not years of history.
+    mail.reverse();
+    mail.truncate(200);
     Ok(Snapshot {
         pending: Arc::new(store::requests::list(c, Some(RequestStatus::Pending))?),
         cardholders: Arc::new(store::cardholders::list(c, "", usize::MAX >> 1, 0)?),
@@ -101,8 +98,10 @@ fn load(desk: &Desk) -> Result<Snapshot, DeskError> {
         audit: Arc::new(store::audit::list(c, 500)?),
         sites: Arc::new(store::sites::list(c)?),
         formats: Arc::new(store::formats::list(c)?),
-        templates: Arc::new(vec!["Standard".to_string()]),
+        templates: Arc::new(desk.badge_template_names()?),
         outbox,
+        mail: Arc::new(mail),
+        smtp: desk.mail_settings()?,
         has_operators: desk.has_operators()?,
     })
 }

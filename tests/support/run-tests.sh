@@ -30,8 +30,18 @@ step cargo fmt --check
 step cargo clippy --all-targets -- -D warnings
 
 log "\$ cargo test $*"
+runner=()
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] \
    && [ "${RUN_TESTS_NO_XVFB:-0}" != 1 ] && command -v xvfb-run >/dev/null 2>&1; then
-  exec xvfb-run -a -s "-screen 0 1600x1200x24" cargo test "$@"
+  runner=(xvfb-run -a -s "-screen 0 1600x1200x24")
 fi
-exec cargo test "$@"
+out="$(mktemp)"
+set +e
+"${runner[@]}" cargo test "$@" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+set -e
+# One closing line with the totals over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$out"
+rm -f "$out"
+exit "$rc"

@@ -1,0 +1,272 @@
+//! Print cards: the badge preview (drawn by the same layout as the PDF), the
+//! printer, Print, each job's progress and result, and Repeat for a job
+//! that failed. Jobs run on the print worker; the verdict is recorded by
+//! the desk, never assumed.
+
+use super::i18n::{t, tf};
+use super::widgets::message;
+use super::worker::{JobResult, Outcome, Tag};
+use super::Env;
+use crate::store::print_jobs::{PrintJob, PrintStatus};
+use crate::store::requests::CardRequest;
+use std::collections::BTreeMap;
+
+pub struct PrintDialog {
+    requests: Vec<(i64, String)>,
+    previews: Vec<(String, Vec<egui::TextureHandle>)>,
+    loading_previews: bool,
+    queues: Option<Vec<String>>,
+    queue: Option<String>,
+    /// Print jobs started here, by job id.
+    jobs: BTreeMap<i64, JobView>,
+    error: Option<Result<String, String>>,
+    started: bool,
+}
+
+struct JobView {
+    name: String,
+    state: String,
+    failed: bool,
+}
+
+/// Rendered badge sides for one request, ready to become textures.
+pub struct Preview {
+    pub name: String,
+    pub sides: Vec<image::RgbaImage>,
+}
+
+impl PrintDialog {
+    pub fn new(requests: &[&CardRequest], env: &Env) -> PrintDialog {
+        let d = PrintDialog {
+            requests: requests
+                .iter()
+                .map(|r| (r.id, r.cardholder_name.clone()))
+                .collect(),
+            previews: Vec::new(),
+            loading_previews: true,
+            queues: None,
+            queue: None,
+            jobs: BTreeMap::new(),
+            error: None,
+            started: false,
+        };
+        let ids: Vec<(i64, String)> = d.requests.iter().take(4).cloned().collect();
+        env.worker.submit(Tag::Print, move |desk| {
+            let mut out = Vec::new();
+            for (id, name) in ids {
+                let r = desk.request(id)?;
+                let template = desk.badge_template(&r.badge_template)?;
+                let data = desk.badge_data_for_request(id)?;
+                out.push(Preview {
+                    name,
+                    sides: crate::badge::preview(&template, &data)?,
+                });
+            }
+            Ok(Outcome::Previews(out))
+        });
+        if let Some(printer) = env.printer.cloned() {
+            // Listing queues runs lpstat: off the UI thread too.
+            env.worker.submit(Tag::Print, move |_| {
+                let queues = printer.queues().map_err(|e| {
+                    crate::desk::DeskError::invalid("printer", e.to_string())
+                })?;
+                Ok(Outcome::Queues(queues.into_iter().map(|q| q.name).collect()))
+            });
+        }
+        d
+    }
+
+    /// Returns false once the dialog should close.
+    pub fn show(&mut self, ctx: &egui::Context, env: &Env) -> bool {
+        let mut keep = true;
+        let modal = egui::Modal::new(egui::Id::unique("print-cards")).show(ctx, |ui| {
+            ui.set_width(720.0);
+            ui.heading(t("Print cards"));
+            self.preview_ui(ui);
+            ui.separator();
+            self.printer_ui(ui, env);
+            self.jobs_ui(ui, env);
+            message(ui, &self.error);
+            ui.separator();
+            if ui.button(t("Done")).clicked() {
+                keep = false;
+            }
+        });
+        keep && !modal.should_close()
+    }
+
+    fn preview_ui(&mut self, ui: &mut egui::Ui) {
+        if self.loading_previews {
+            ui.spinner();
+            return;
+        }
+        egui::ScrollArea::horizontal().max_height(220.0).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for (name, sides) in &self.previews {
+                    ui.vertical(|ui| {
+                        ui.label(name);
+                        ui.horizontal(|ui| {
+                            for tex in sides {
+                                let size = tex.size_vec2() * (190.0 / tex.size_vec2().y.max(1.0));
+                                ui.image((tex.id(), size));
+                            }
+                        });
+                    });
+                }
+            });
+        });
+        if self.requests.len() > self.previews.len() {
+            ui.weak(tf(
+                "and {n} more",
+                &[("n", &(self.requests.len() - self.previews.len()))],
+            ));
+        }
+    }
+
+    fn printer_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+        let Some(queues) = self.queues.clone() else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(t("Looking for printers…"));
+            });
+            return;
+        };
+        if queues.is_empty() {
+            ui.label(t("No printers found."));
+            return;
+        }
+        if self.queue.as_ref().is_none_or(|q| !queues.contains(q)) {
+            self.queue = queues.first().cloned();
+        }
+        let mut print = false;
+        ui.horizontal(|ui| {
+            let l = ui.label(t("Printer"));
+            egui::ComboBox::from_id_salt("print-queue")
+                .selected_text(self.queue.clone().unwrap_or_default())
+                .show_ui(ui, |ui| {
+                    for q in &queues {
+                        ui.selectable_value(&mut self.queue, Some(q.clone()), q);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            let label = tf("Print {n} card(s)", &[("n", &self.requests.len())]);
+            print = ui
+                .add_enabled(!self.started, egui::Button::new(label))
+                .clicked();
+        });
+        if print {
+            self.start(env);
+        }
+    }
+
+    fn start(&mut self, env: &Env) {
+        let Some(queue) = self.queue.clone() else { return };
+        self.started = true;
+        self.error = None;
+        for (id, _) in &self.requests {
+            let (id, queue, session) = (*id, queue.clone(), env.session.clone());
+            env.worker.submit(Tag::Print, move |desk| {
+                desk.start_request_print(&session, id, &queue)
+                    .map(|p| Outcome::PrintPrepared(Box::new(p)))
+            });
+        }
+    }
+
+    fn jobs_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+        let mut repeat = None;
+        for (job_id, job) in &self.jobs {
+            ui.horizontal(|ui| {
+                ui.label(format!("{} — {}", job.name, job.state));
+                if job.failed && ui.button(t("Repeat")).clicked() {
+                    repeat = Some(*job_id);
+                }
+            });
+        }
+        if let Some(job_id) = repeat {
+            let (queue, session) = (self.queue.clone(), env.session.clone());
+            env.worker.submit(Tag::Print, move |desk| {
+                desk.repeat_print_job(&session, job_id, queue.as_deref())
+                    .map(|p| Outcome::PrintPrepared(Box::new(p)))
+            });
+        }
+    }
+
+    fn name_of(&self, job: &PrintJob) -> String {
+        job.request_id
+            .and_then(|r| self.requests.iter().find(|(id, _)| *id == r))
+            .map_or_else(|| format!("#{}", job.id), |(_, n)| n.clone())
+    }
+
+    /// Shows a job's recorded state.
+    pub fn show_job(&mut self, job: &PrintJob) {
+        if !job
+            .request_id
+            .is_some_and(|r| self.requests.iter().any(|(id, _)| *id == r))
+        {
+            return;
+        }
+        let state = match job.status {
+            PrintStatus::Printing => t("Printing…").to_string(),
+            PrintStatus::Printed => tf("Printed (printer job {job})", &[("job", &job.cups_job_id.clone().unwrap_or_default())]),
+            PrintStatus::Failed => tf(
+                "Failed: {error}",
+                &[("error", &job.error.clone().unwrap_or_default())],
+            ),
+        };
+        let name = self.name_of(job);
+        self.jobs.insert(
+            job.id,
+            JobView {
+                name,
+                state,
+                failed: job.status == PrintStatus::Failed,
+            },
+        );
+    }
+
+    /// The printer took the job.
+    pub fn on_submitted(&mut self, job_id: i64, printer_job: &str) {
+        if let Some(j) = self.jobs.get_mut(&job_id) {
+            j.state = tf("Sent to the printer (job {job})…", &[("job", &printer_job)]);
+        }
+    }
+
+    pub fn on_reply(&mut self, ctx: &egui::Context, result: JobResult) {
+        match result {
+            Ok(Outcome::Previews(previews)) => {
+                self.loading_previews = false;
+                self.previews = previews
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let sides = p
+                            .sides
+                            .iter()
+                            .enumerate()
+                            .map(|(side, img)| {
+                                let size = [img.width() as usize, img.height() as usize];
+                                let color = egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
+                                ctx.load_texture(format!("badge-{i}-{side}"), color, Default::default())
+                            })
+                            .collect();
+                        (p.name, sides)
+                    })
+                    .collect();
+            }
+            Ok(Outcome::Queues(q)) => self.queues = Some(q),
+            Ok(Outcome::PrintPrepared(p)) => self.show_job(&p.job),
+            Ok(Outcome::PrintJob(job)) => self.show_job(&job),
+            Ok(_) => {}
+            Err(e) => {
+                if self.queues.is_none() && !self.started {
+                    self.queues = Some(Vec::new());
+                }
+                self.loading_previews = false;
+                // Printing may be started again only if nothing was sent.
+                self.started = !self.jobs.is_empty();
+                self.error = Some(Err(e));
+            }
+        }
+    }
+}
