@@ -21,15 +21,17 @@ pub enum Screen {
     CredentialManagement,
     Cardholders,
     Credentials,
+    BadgeTemplates,
     AuditTrail,
     Settings,
 }
 
 impl Screen {
-    const ALL: [Screen; 5] = [
+    const ALL: [Screen; 6] = [
         Screen::CredentialManagement,
         Screen::Cardholders,
         Screen::Credentials,
+        Screen::BadgeTemplates,
         Screen::AuditTrail,
         Screen::Settings,
     ];
@@ -39,6 +41,7 @@ impl Screen {
             Screen::CredentialManagement => t("Credential management"),
             Screen::Cardholders => t("Cardholders"),
             Screen::Credentials => t("Credentials"),
+            Screen::BadgeTemplates => t("Badge templates"),
             Screen::AuditTrail => t("Audit trail"),
             Screen::Settings => t("Settings"),
         }
@@ -88,6 +91,7 @@ pub struct DeskApp {
     cardholders: CardholderList,
     credentials: CredentialList,
     audit: AuditView,
+    templates: super::templates_view::TemplatesView,
     settings: SettingsView,
     status: Option<Result<String, String>>,
     readers: Vec<String>,
@@ -125,6 +129,7 @@ impl DeskApp {
             cardholders: CardholderList::default(),
             credentials: CredentialList::default(),
             audit: AuditView::default(),
+            templates: Default::default(),
             settings: SettingsView::default(),
             status: None,
             demo: options.demo,
@@ -273,6 +278,10 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
+            Tag::Templates => {
+                let ctx = self.ctx.clone().unwrap_or_default();
+                self.templates.on_reply(&ctx, result);
+            }
             Tag::Mail => {
                 if result.is_ok() {
                     if let Some(mail) = &self.mail {
@@ -474,6 +483,7 @@ impl DeskApp {
                     self.cardholders.ui(ui, &env);
                 }
                 Screen::Credentials => self.credentials.ui(ui, &env),
+                Screen::BadgeTemplates => self.templates.ui(ui, &env),
                 Screen::AuditTrail => self.audit.ui(ui, &env),
                 Screen::Settings => self.settings.ui(ui, &env),
             }

@@ -13,6 +13,7 @@ mod print_cards;
 mod request_forms;
 mod selection;
 mod settings;
+mod templates_view;
 pub mod tray;
 mod widgets;
 pub mod worker;

@@ -246,28 +246,7 @@ impl PrintDialog {
         match result {
             Ok(Outcome::Previews(previews)) => {
                 self.loading_previews = false;
-                self.previews = previews
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let sides = p
-                            .sides
-                            .iter()
-                            .enumerate()
-                            .map(|(side, img)| {
-                                let size = [img.width() as usize, img.height() as usize];
-                                let color =
-                                    egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
-                                ctx.load_texture(
-                                    format!("badge-{i}-{side}"),
-                                    color,
-                                    Default::default(),
-                                )
-                            })
-                            .collect();
-                        (p.name, sides)
-                    })
-                    .collect();
+                self.previews = textures(ctx, "badge", previews);
             }
             Ok(Outcome::Queues(q)) => self.queues = Some(q),
             Ok(Outcome::PrintPrepared(p)) => self.show_job(&p.job),
@@ -284,4 +263,29 @@ impl PrintDialog {
             }
         }
     }
+}
+
+/// Uploads rendered badge sides as textures, named by `prefix`.
+pub fn textures(
+    ctx: &egui::Context,
+    prefix: &str,
+    previews: Vec<Preview>,
+) -> Vec<(String, Vec<egui::TextureHandle>)> {
+    previews
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let sides = p
+                .sides
+                .iter()
+                .enumerate()
+                .map(|(side, img)| {
+                    let size = [img.width() as usize, img.height() as usize];
+                    let color = egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
+                    ctx.load_texture(format!("{prefix}-{i}-{side}"), color, Default::default())
+                })
+                .collect();
+            (p.name, sides)
+        })
+        .collect()
 }
