@@ -1,8 +1,9 @@
 //! Badges per second: a 500-card batch rendered by CardDesk (the Standard
-//! template's front, each card with its own JPEG photo file, as cameras
-//! deliver them) and the same 500 cards rendered by gLabels
-//! (`glabels-3-batch`, Debian package glabels) from an equivalent template
-//! and a CSV merge, side by side.
+//! template's front, each card with its own photo file) and the same 500
+//! cards rendered by gLabels (`glabels-3-batch`, Debian package glabels)
+//! from an equivalent template and a CSV merge, side by side. Run twice:
+//! with JPEG photos (as cameras deliver them; CardDesk embeds them as they
+//! are) and with PNG photos (decoded and re-encoded).
 //!
 //! `cargo bench --bench badge_render`
 
@@ -15,8 +16,20 @@ const CARDS: usize = 500;
 const LOGO_PNG: &[u8] = include_bytes!("../assets/logo.png");
 
 fn main() {
+    let mut failed = false;
+    for format in [image::ImageFormat::Jpeg, image::ImageFormat::Png] {
+        println!("-- photos as {format:?} files");
+        failed |= !compare(format);
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// One side-by-side run; false when gLabels could not be measured.
+fn compare(format: image::ImageFormat) -> bool {
     let dir = tempfile::tempdir().expect("temporary folder");
-    let cards = cards(dir.path());
+    let cards = cards(dir.path(), format);
     let template = Template::builtin()
         .into_iter()
         .find(|t| t.name == "Standard")
@@ -48,32 +61,30 @@ fn main() {
                 elapsed.as_secs_f64()
             );
             println!("carddesk is {:.1}x faster (goal: 10x)", ours / theirs);
+            true
         }
         Err(e) => {
             println!("glabels-3-batch     : not measured: {e}");
-            std::process::exit(1);
+            false
         }
     }
 }
 
 /// 500 cards, each with its own photo file (both renderers read them all).
-fn cards(dir: &Path) -> Vec<BadgeData> {
+fn cards(dir: &Path, format: image::ImageFormat) -> Vec<BadgeData> {
     let photos = dir.join("photos");
     std::fs::create_dir_all(&photos).expect("photos folder");
     let mut csv = String::from("full_name,department,card_number,expiry,photo\n");
-    let mut jpeg = Vec::new();
+    let mut photo = Vec::new();
     image::load_from_memory(DEMO_PHOTO_PNG)
         .expect("demo photo")
         .to_rgb8()
-        .write_to(
-            &mut std::io::Cursor::new(&mut jpeg),
-            image::ImageFormat::Jpeg,
-        )
-        .expect("encode JPEG");
+        .write_to(&mut std::io::Cursor::new(&mut photo), format)
+        .expect("encode photo");
     let cards = (0..CARDS)
         .map(|i| {
-            let path = photos.join(format!("photo-{i:03}.jpg"));
-            std::fs::write(&path, &jpeg).expect("write photo");
+            let path = photos.join(format!("photo-{i:03}.{}", format.extensions_str()[0]));
+            std::fs::write(&path, &photo).expect("write photo");
             let mut d = BadgeData::sample();
             let name = format!("Zoë Ğüneş-Ødegård {i:03}");
             let number = format!("{}", 10000 + i);

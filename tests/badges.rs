@@ -220,6 +220,25 @@ fn wide_jpeg() -> Vec<u8> {
     bytes
 }
 
+/// A tall PNG with transparency: decoded, cropped and re-encoded.
+fn tall_rgba_png() -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(100, 260, |x, y| {
+        image::Rgba([
+            (x * 2) as u8,
+            120,
+            (y / 2) as u8,
+            if y < 20 { 0 } else { 255 },
+        ])
+    });
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    bytes
+}
+
 #[test]
 fn jpeg_photo_is_embedded_unchanged() {
     let t = Template::builtin().remove(0);
@@ -240,10 +259,10 @@ fn jpeg_photo_is_embedded_unchanged() {
 #[test]
 fn preview_matches_the_pdf() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = Template::builtin()
-        .into_iter()
-        .map(|t| (t, None))
-        .chain([(Template::builtin().remove(0), Some(wide_jpeg()))]);
+    let cases = Template::builtin().into_iter().map(|t| (t, None)).chain([
+        (Template::builtin().remove(0), Some(wide_jpeg())),
+        (Template::builtin().remove(1), Some(tall_rgba_png())),
+    ]);
     for (i, (mut t, photo)) in cases.enumerate() {
         t.name = format!("{}{i}", t.name);
         let mut data = BadgeData::sample();

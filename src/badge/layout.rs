@@ -67,15 +67,44 @@ pub(crate) enum Prim {
     },
 }
 
+/// A photo file a PDF can hold as it is.
+#[derive(Debug)]
+pub(crate) enum Embed {
+    /// Baseline or progressive JPEG: the file is a DCTDecode stream.
+    Jpeg { grey: bool },
+    /// 8-bit, non-interlaced PNG without alpha: its IDAT data is a
+    /// FlateDecode stream with PNG predictors.
+    Png { data: Vec<u8>, grey: bool },
+}
+
+/// The concatenated IDAT data of an 8-bit, non-interlaced PNG, or None.
+fn png_stream(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut rest = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n")?;
+    let mut data = Vec::new();
+    while rest.len() >= 12 {
+        let len = u32::from_be_bytes(rest[0..4].try_into().ok()?) as usize;
+        let kind = &rest[4..8];
+        let body = rest.get(8..8 + len)?;
+        match kind {
+            // Bit depth 8, interlace method 0.
+            b"IHDR" if body.len() == 13 && (body[8] != 8 || body[12] != 0) => return None,
+            b"IDAT" => data.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        rest = rest.get(12 + len..)?;
+    }
+    (!data.is_empty()).then_some(data)
+}
+
 /// A photo as stored (JPEG or PNG bytes) and its pixel size.
 #[derive(Debug)]
 pub(crate) struct Photo {
     pub bytes: Vec<u8>,
     pub width: u32,
     pub height: u32,
-    /// An RGB or greyscale JPEG a PDF can carry as it is.
-    pub plain_jpeg: bool,
-    pub grey: bool,
+    /// How a PDF can carry the file without decoding it, if it can.
+    pub embed: Option<Embed>,
     pub holder: String,
 }
 
@@ -95,14 +124,43 @@ impl Photo {
         let (width, height) = decoder.dimensions();
         let color = decoder.original_color_type();
         let grey = color == image::ExtendedColorType::L8;
-        let plain_jpeg = format == Some(image::ImageFormat::Jpeg)
-            && (grey || color == image::ExtendedColorType::Rgb8);
+        let embed = match format {
+            _ if !(grey || color == image::ExtendedColorType::Rgb8) => None,
+            Some(image::ImageFormat::Jpeg) => Some(Embed::Jpeg { grey }),
+            Some(image::ImageFormat::Png) => {
+                png_stream(bytes).map(|data| Embed::Png { data, grey })
+            }
+            _ => None,
+        };
         Ok(Photo {
             bytes: bytes.to_vec(),
             width,
             height,
-            plain_jpeg,
-            grey,
+            embed,
+            holder: holder.to_string(),
+        })
+    }
+
+    /// A JPEG (quality 90) of decoded pixels; transparency becomes white.
+    pub fn from_pixels(pixels: &RgbaImage, holder: &str) -> Result<Photo, BadgeError> {
+        let rgb = image::RgbImage::from_fn(pixels.width(), pixels.height(), |x, y| {
+            let [r, g, b, a] = pixels.get_pixel(x, y).0;
+            let over_white =
+                |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+            image::Rgb([over_white(r), over_white(g), over_white(b)])
+        });
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+            .encode_image(&rgb)
+            .map_err(|e| BadgeError::Photo {
+                holder: holder.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Photo {
+            bytes,
+            width: rgb.width(),
+            height: rgb.height(),
+            embed: Some(Embed::Jpeg { grey: false }),
             holder: holder.to_string(),
         })
     }
@@ -129,7 +187,7 @@ impl Photo {
     /// pixels a 300 dpi copy would have.
     pub fn pass_through(&self, w_mm: f32, h_mm: f32) -> bool {
         let wanted = (w_mm / 25.4 * MAX_DPI) * (h_mm / 25.4 * MAX_DPI);
-        self.plain_jpeg && (self.width as f32 * self.height as f32) <= 2.0 * wanted
+        self.embed.is_some() && (self.width as f32 * self.height as f32) <= 2.0 * wanted
     }
 }
 
@@ -300,8 +358,8 @@ pub(crate) fn text_width_mm(f: &FontRef, text: &str, size_pt: f32) -> f32 {
     units / units_per_em(f) * size_pt * MM_PER_PT
 }
 
-/// Crops the photo to the box's aspect ratio (centred) and scales it down to
-/// at most `MAX_DPI`.
+/// Crops the photo to the box's aspect ratio (centred); scales it down to
+/// `MAX_DPI` only when it has more than twice the pixels that needs.
 fn cover(img: DynamicImage, w_mm: f32, h_mm: f32) -> RgbaImage {
     let (iw, ih) = (img.width() as f32, img.height() as f32);
     let want = w_mm / h_mm;
@@ -318,8 +376,12 @@ fn cover(img: DynamicImage, w_mm: f32, h_mm: f32) -> RgbaImage {
     );
     let max_w = (w_mm / 25.4 * MAX_DPI).round() as u32;
     let max_h = (h_mm / 25.4 * MAX_DPI).round() as u32;
-    if cropped.width() > max_w || cropped.height() > max_h {
-        cropped.thumbnail_exact(max_w, max_h).to_rgba8()
+    if u64::from(cropped.width()) * u64::from(cropped.height())
+        > 2 * u64::from(max_w) * u64::from(max_h)
+    {
+        cropped
+            .resize_exact(max_w, max_h, image::imageops::FilterType::Triangle)
+            .to_rgba8()
     } else {
         cropped.to_rgba8()
     }

@@ -1,7 +1,7 @@
 //! Layout → PDF with printpdf: one page per card side at exact card size,
 //! vector barcodes, the embedded font subset into the file.
 
-use super::layout::{Page, Photo, Prepared, Prim};
+use super::layout::{Embed, Page, Photo, Prepared, Prim};
 use super::template::Color;
 use super::{BadgeData, BadgeError, Template, FONT_BOLD, FONT_REGULAR};
 use image::RgbaImage;
@@ -186,14 +186,14 @@ impl Writer {
                     ref photo,
                 } => {
                     if photo.pass_through(w, h) {
-                        // The JPEG goes in as it is, scaled to cover the box
+                        // The file goes in as it is, scaled to cover the box
                         // and clipped to it: no decoding, no re-encoding.
                         let doc = &mut self.doc;
                         let id = self
                             .photos
                             .entry(Arc::as_ptr(photo))
                             .or_insert_with(|| {
-                                (photo.clone(), doc.add_xobject(&jpeg_xobject(photo)))
+                                (photo.clone(), doc.add_xobject(&photo_xobject(photo)))
                             })
                             .1
                             .clone();
@@ -207,9 +207,12 @@ impl Writer {
                         ));
                         ops.push(Op::RestoreGraphicsState);
                     } else {
-                        let image = Arc::new(photo.pixels(w, h)?);
-                        let id = self.image_id(&image);
-                        ops.push(f.place(id, [x, y, w, h], image.width(), image.height()));
+                        // Decoded and cropped (as the preview shows it), then
+                        // stored as a JPEG.
+                        let pixels = photo.pixels(w, h)?;
+                        let xobject = photo_xobject(&Photo::from_pixels(&pixels, &photo.holder)?);
+                        let id = self.doc.add_xobject(&xobject);
+                        ops.push(f.place(id, [x, y, w, h], pixels.width(), pixels.height()));
                     }
                 }
                 Prim::Image { x, y, w, h, image } => {
@@ -222,32 +225,48 @@ impl Writer {
     }
 }
 
-/// A JPEG embedded unchanged (DCTDecode).
-fn jpeg_xobject(photo: &Photo) -> ExternalXObject {
+/// A photo file embedded unchanged: a JPEG as a DCTDecode stream, a PNG's
+/// IDAT data as a FlateDecode stream with PNG predictors.
+fn photo_xobject(photo: &Photo) -> ExternalXObject {
     let name = |n: &str| DictItem::Name(n.as_bytes().to_vec());
-    let dict = [
+    let (content, grey, filter, parms) = match &photo.embed {
+        Some(Embed::Png { data, grey }) => {
+            let parms = [
+                ("Predictor", DictItem::Int(15)),
+                ("Colors", DictItem::Int(if *grey { 1 } else { 3 })),
+                ("BitsPerComponent", DictItem::Int(8)),
+                ("Columns", DictItem::Int(i64::from(photo.width))),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            (data.clone(), *grey, "FlateDecode", Some(parms))
+        }
+        Some(Embed::Jpeg { grey }) => (photo.bytes.clone(), *grey, "DCTDecode", None),
+        None => unreachable!("only embeddable photos pass through"),
+    };
+    let mut dict: std::collections::BTreeMap<String, DictItem> = [
         ("Type", name("XObject")),
         ("Subtype", name("Image")),
         ("Width", DictItem::Int(i64::from(photo.width))),
         ("Height", DictItem::Int(i64::from(photo.height))),
         (
             "ColorSpace",
-            name(if photo.grey {
-                "DeviceGray"
-            } else {
-                "DeviceRGB"
-            }),
+            name(if grey { "DeviceGray" } else { "DeviceRGB" }),
         ),
         ("BitsPerComponent", DictItem::Int(8)),
-        ("Filter", name("DCTDecode")),
+        ("Filter", name(filter)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    if let Some(map) = parms {
+        dict.insert("DecodeParms".into(), DictItem::Dict { map });
+    }
     ExternalXObject {
         stream: ExternalStream {
             dict,
-            content: photo.bytes.clone(),
+            content,
             compress: false,
         },
         width: Some(Px(photo.width as usize)),

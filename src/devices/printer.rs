@@ -631,7 +631,7 @@ mod tests {
         let worker = PrintWorker::spawn(
             printer.clone(),
             Arc::new(move || {
-                c.fetch_add(1, Ordering::Relaxed);
+                c.fetch_add(1, Ordering::SeqCst);
             }),
         );
         let doc = PrintDocument {
@@ -662,6 +662,13 @@ mod tests {
                 result: Ok(())
             }
         );
-        assert_eq!(count.load(Ordering::Relaxed), 4);
+        // notify runs right after each send: let the last one land.
+        for _ in 0..250 {
+            if count.load(Ordering::SeqCst) == 4 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 4);
     }
 }
