@@ -4,8 +4,8 @@
 mod common;
 
 use carddesk::desk::Desk;
-use carddesk::domain::RequestStatus;
 use carddesk::devices::printer::{CardPrinter, PrintWorker, SimulatedPrinter};
+use carddesk::domain::RequestStatus;
 use carddesk::store::print_jobs::PrintStatus;
 use carddesk::ui::{DeskApp, DeskWorker, Options};
 use common::*;
@@ -20,7 +20,10 @@ fn open_app(t: &TestDesk) -> Harness<'static, DeskApp> {
 
 /// The app with a test printer (the simulated one: the CUPS adapter has its
 /// own tests against the real queue).
-fn open_app_with(t: &TestDesk, printer: Option<Arc<SimulatedPrinter>>) -> Harness<'static, DeskApp> {
+fn open_app_with(
+    t: &TestDesk,
+    printer: Option<Arc<SimulatedPrinter>>,
+) -> Harness<'static, DeskApp> {
     let db = t.db_path();
     Harness::builder()
         .with_size([1280.0, 800.0])
@@ -34,7 +37,13 @@ fn open_app_with(t: &TestDesk, printer: Option<Arc<SimulatedPrinter>>) -> Harnes
                 let w = PrintWorker::spawn(p.clone(), notify);
                 (p, w)
             });
-            DeskApp::new(worker, Options { printer, ..Default::default() })
+            DeskApp::new(
+                worker,
+                Options {
+                    printer,
+                    ..Default::default()
+                },
+            )
         })
 }
 
@@ -381,29 +390,71 @@ fn print_cards_shows_the_preview_and_a_failed_job_can_be_repeated() {
     let (mut t, ids) = desk_with_requests(1);
     let admin = t.admin.clone();
     t.desk
-        .connect_card(&admin, ids[0], &carddesk::desk::ConnectCard::Presented { uid: "04A1B2C3".into() })
+        .connect_card(
+            &admin,
+            ids[0],
+            &carddesk::desk::ConnectCard::Presented {
+                uid: "04A1B2C3".into(),
+            },
+        )
         .unwrap();
     let printer = Arc::new(SimulatedPrinter::new(Duration::from_millis(50)));
     printer.fail_next("ribbon out");
     let mut h = open_app_with(&t, Some(printer));
     log_in(&mut h);
     open_requests_from_tray(&mut h, 1);
-    h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1").click();
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1")
+        .click();
     wait_for(&mut h, "1 selected");
     h.get_by_label("Print cards").click();
     wait_for(&mut h, "Print 1 card(s)");
     h.get_by_label("Print 1 card(s)").click();
     step_until(&mut h, "the failed job", |h| {
-        h.query_all_by_label_contains("Person 1 — Failed:").next().is_some()
+        h.query_all_by_label_contains("Person 1 — Failed:")
+            .next()
+            .is_some()
     });
     assert!(h.query_all_by_label_contains("ribbon out").next().is_some());
     h.get_by_label("Repeat").click();
     step_until(&mut h, "the printed job", |h| {
-        h.query_all_by_label_contains("Person 1 — Printed (printer job").next().is_some()
+        h.query_all_by_label_contains("Person 1 — Printed (printer job")
+            .next()
+            .is_some()
     });
     let check = Desk::open(&t.db_path()).unwrap();
     let jobs = check.print_jobs_for_request(ids[0]).unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].status, PrintStatus::Printed);
     assert_eq!(jobs[0].attempts, 2);
+}
+
+#[test]
+fn create_cardholder_with_a_card_request_raises_the_count() {
+    let (t, _) = desk_with_requests(1);
+    let mut h = open_app(&t);
+    log_in(&mut h);
+    wait_for(&mut h, "Card requests (1)");
+    h.get_by_label("Create cardholder").click();
+    wait_for(&mut h, "First name");
+    h.get_by_label("First name").click();
+    h.get_by_label("First name").type_text("Zoë");
+    h.get_by_label("Last name").click();
+    h.get_by_label("Last name").type_text("Ğüneş-Ødegård");
+    h.get_by_label("Expiry (YYYY-MM-DD)").click();
+    h.get_by_label("Expiry (YYYY-MM-DD)").type_text("31-12-2030");
+    h.get_by_label("Request a card").click();
+    wait_for(&mut h, "Email me when the card is ready");
+    h.get_by_label("Reason").click();
+    h.get_by_label("Reason").type_text("printer offline");
+    h.get_by_label("Create").click();
+    wait_for(&mut h, "expiry date: \"31-12-2030\" is not a date (YYYY-MM-DD)");
+    h.get_by_label("Expiry (YYYY-MM-DD)").click();
+    for _ in 0..10 {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.get_by_label("Expiry (YYYY-MM-DD)").type_text("2030-12-31");
+    h.get_by_label("Create").click();
+    wait_for(&mut h, "Cardholder Zoë Ğüneş-Ødegård created; card request 2 raised.");
+    wait_for(&mut h, "Card requests (2)");
+    assert!(shows(&h, "Pending card requests: 2"));
 }

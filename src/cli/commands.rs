@@ -105,9 +105,10 @@ pub fn run(cli: Cli) -> CliResult {
             Some("main") => crate::ui::Startup::MainWindow,
             Some("card-requests") => crate::ui::Startup::CardRequests,
             Some("connect-card") => crate::ui::Startup::ConnectCard,
+            Some("print-cards") => crate::ui::Startup::PrintCards,
             Some(other) => {
                 return Err(CliError::Message(format!(
-                    "--open {other:?}: use main, card-requests or connect-card"
+                    "--open {other:?}: use main, card-requests, connect-card or print-cards"
                 )))
             }
         };

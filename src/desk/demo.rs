@@ -88,7 +88,13 @@ impl Desk {
                 site: Some(["Main site", "North gate", "Harbour office"][i % 3].into()),
                 activation: Some("2026-01-01".into()),
                 expiry: Some("2028-12-31".into()),
-                photo: None,
+                // Every fifth person has a photo on file.
+                photo: (i % 5 == 0).then(|| {
+                    (
+                        include_bytes!("../../assets/demo-photo.png").to_vec(),
+                        "image/png".to_string(),
+                    )
+                }),
             };
             ids.push(self.create_cardholder(admin, &input, None)?.0);
         }
@@ -125,7 +131,25 @@ impl Desk {
         // 12 pending requests for people who have no card yet.
         for (i, &holder) in ids.iter().skip(100).take(12).enumerate() {
             let notify = i % 3 == 0 && admin.operator.email.is_some();
-            self.request_card(admin, holder, &request(i, notify))?;
+            let r = self.request_card(admin, holder, &request(i, notify))?;
+            // Two already have a card from stock, ready to print and close.
+            if i < 2 {
+                let stock = crate::store::credentials::list(
+                    &self.conn,
+                    Some(crate::domain::CredentialState::Unassigned),
+                    "",
+                    1,
+                )?;
+                if let Some(c) = stock.first() {
+                    self.connect_card(
+                        admin,
+                        r,
+                        &ConnectCard::Existing {
+                            credential_id: c.id,
+                        },
+                    )?;
+                }
+            }
         }
         Ok(())
     }

@@ -13,23 +13,25 @@ use super::{audit_view::AuditView, settings::SettingsView, Env};
 use crate::desk::Session;
 use crate::devices::printer::{CardPrinter, PrintCommand, PrintEvent, PrintWorker};
 use crate::devices::reader::{ReaderEvent, ReaderWorker, SimulatedCards};
-use std::sync::Arc;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Screen {
     CredentialManagement,
     Cardholders,
     Credentials,
+    BadgeTemplates,
     AuditTrail,
     Settings,
 }
 
 impl Screen {
-    const ALL: [Screen; 5] = [
+    const ALL: [Screen; 6] = [
         Screen::CredentialManagement,
         Screen::Cardholders,
         Screen::Credentials,
+        Screen::BadgeTemplates,
         Screen::AuditTrail,
         Screen::Settings,
     ];
@@ -39,6 +41,7 @@ impl Screen {
             Screen::CredentialManagement => t("Credential management"),
             Screen::Cardholders => t("Cardholders"),
             Screen::Credentials => t("Credentials"),
+            Screen::BadgeTemplates => t("Badge templates"),
             Screen::AuditTrail => t("Audit trail"),
             Screen::Settings => t("Settings"),
         }
@@ -53,6 +56,7 @@ pub enum Startup {
     MainWindow,
     CardRequests,
     ConnectCard,
+    PrintCards,
 }
 
 /// What the app is started with besides the database.
@@ -87,6 +91,7 @@ pub struct DeskApp {
     cardholders: CardholderList,
     credentials: CredentialList,
     audit: AuditView,
+    templates: super::templates_view::TemplatesView,
     settings: SettingsView,
     status: Option<Result<String, String>>,
     readers: Vec<String>,
@@ -124,6 +129,7 @@ impl DeskApp {
             cardholders: CardholderList::default(),
             credentials: CredentialList::default(),
             audit: AuditView::default(),
+            templates: Default::default(),
             settings: SettingsView::default(),
             status: None,
             demo: options.demo,
@@ -192,6 +198,19 @@ impl DeskApp {
                 if ids.len() > 2 {
                     self.requests.selection.click(&ids, ids[2], true, false);
                 }
+                if self.startup == Startup::PrintCards {
+                    let env = Env {
+                        snapshot: &self.snapshot,
+                        session: self.session.as_ref().expect("logged in"),
+                        worker: &self.worker,
+                        cred_index: &self.cred_index,
+                        readers: &self.readers,
+                        reader_error: None,
+                        simulated_cards: None,
+                        printer: self.printer.as_ref().map(|(p, _)| p),
+                    };
+                    self.requests.open_print(&self.snapshot.pending[..1], &env);
+                }
                 if self.startup == Startup::ConnectCard {
                     self.requests.selection.click(&ids, first, false, false);
                     self.requests.open_connect(self.snapshot.pending[0].clone());
@@ -259,6 +278,10 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
+            Tag::Templates => {
+                let ctx = self.ctx.clone().unwrap_or_default();
+                self.templates.on_reply(&ctx, result);
+            }
             Tag::Mail => {
                 if result.is_ok() {
                     if let Some(mail) = &self.mail {
@@ -270,7 +293,8 @@ impl DeskApp {
             Tag::Print => {
                 // A recorded job goes to the printer whether or not the
                 // dialog is still open; its verdict is recorded likewise.
-                if let (Ok(Outcome::PrintPrepared(p)), Some((_, worker))) = (&result, &self.printer) {
+                if let (Ok(Outcome::PrintPrepared(p)), Some((_, worker))) = (&result, &self.printer)
+                {
                     worker.print(PrintCommand {
                         job_id: p.job.id,
                         queue: p.job.printer.clone(),
@@ -329,7 +353,10 @@ impl DeskApp {
         };
         for event in events {
             match event {
-                PrintEvent::Submitted { job_id, printer_job } => {
+                PrintEvent::Submitted {
+                    job_id,
+                    printer_job,
+                } => {
                     if let Some(d) = self.requests.print_dialog() {
                         d.on_submitted(job_id, &printer_job);
                     }
@@ -339,7 +366,9 @@ impl DeskApp {
                     printer_job,
                     result,
                 } => {
-                    let Some(session) = self.session.clone() else { continue };
+                    let Some(session) = self.session.clone() else {
+                        continue;
+                    };
                     self.worker.submit(Tag::Print, move |desk| {
                         desk.finish_print_job(&session, job_id, printer_job.as_deref(), &result)
                             .map(Outcome::PrintJob)
@@ -411,7 +440,7 @@ impl DeskApp {
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar(ui, session));
         egui::Panel::left("tasks")
             .resizable(false)
-            .exact_size(190.0)
+            .exact_size(215.0)
             .show(ui, |ui| self.navigation(ui));
         let env = Env {
             snapshot: &self.snapshot,
@@ -454,6 +483,7 @@ impl DeskApp {
                     self.cardholders.ui(ui, &env);
                 }
                 Screen::Credentials => self.credentials.ui(ui, &env),
+                Screen::BadgeTemplates => self.templates.ui(ui, &env),
                 Screen::AuditTrail => self.audit.ui(ui, &env),
                 Screen::Settings => self.settings.ui(ui, &env),
             }

@@ -2,8 +2,8 @@
 //! answers — Modify, Deny request, Connect card, Print cards, Close.
 
 use super::connect_card::ConnectDialog;
-use super::print_cards::PrintDialog;
 use super::i18n::{t, tf};
+use super::print_cards::PrintDialog;
 use super::request_forms::{DenyForm, ModifyForm};
 use super::selection::Selection;
 use super::widgets::{action_button, message};
@@ -264,6 +264,12 @@ impl CardRequestsDialog {
         dialog.mode = super::connect_card::Mode::Manual;
         dialog.preset_format("H10301", &[("facility", "42"), ("card", "3001")]);
         self.sub = Some(Sub::Connect(Box::new(dialog)));
+    }
+
+    /// Opens Print cards for these requests (start-up and screenshots).
+    pub fn open_print(&mut self, requests: &[CardRequest], env: &Env) {
+        let refs: Vec<&CardRequest> = requests.iter().collect();
+        self.sub = Some(Sub::Print(PrintDialog::new(&refs, env)));
     }
 
     /// The print dialog, when open, for printer progress.

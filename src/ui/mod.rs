@@ -13,6 +13,7 @@ mod print_cards;
 mod request_forms;
 mod selection;
 mod settings;
+mod templates_view;
 pub mod tray;
 mod widgets;
 pub mod worker;
@@ -52,6 +53,23 @@ impl Env<'_> {
 
 pub const DEMO_OPERATOR: (&str, &str) = ("demo", "demo1234");
 
+/// DejaVu Sans (shipped in assets/, also used on the badges) first, so every
+/// accented name and the few symbols the screens use render the same
+/// everywhere; egui's own fonts stay as fallback.
+fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    fonts.font_data.insert(
+        "DejaVuSans".into(),
+        Arc::new(egui::FontData::from_static(include_bytes!(
+            "../../assets/fonts/DejaVuSans.ttf"
+        ))),
+    );
+    if let Some(family) = fonts.families.get_mut(&egui::FontFamily::Proportional) {
+        family.insert(0, "DejaVuSans".into());
+    }
+    ctx.set_fonts(fonts);
+}
+
 /// The demo database: created and filled on first use.
 fn prepare_demo(db: &Path) -> Result<(), String> {
     let mut desk = Desk::open(db).map_err(|e| e.to_string())?;
@@ -88,6 +106,7 @@ pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String
         options,
         Box::new(move |cc| {
             cc.egui_ctx.set_theme(egui::Theme::Light);
+            install_fonts(&cc.egui_ctx);
             let ctx = cc.egui_ctx.clone();
             let notify: crate::devices::Notify = Arc::new(move || ctx.request_repaint());
             let transport: Arc<dyn MailTransport> = if demo {
@@ -105,7 +124,9 @@ pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String
                 (ReaderWorker::spawn_pcsc(notify.clone()), None)
             };
             let printer: Arc<dyn CardPrinter> = if demo {
-                Arc::new(SimulatedPrinter::new(std::time::Duration::from_millis(1500)))
+                Arc::new(SimulatedPrinter::new(std::time::Duration::from_millis(
+                    1500,
+                )))
             } else {
                 Arc::new(CupsPrinter::new())
             };

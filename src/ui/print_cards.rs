@@ -67,10 +67,12 @@ impl PrintDialog {
         if let Some(printer) = env.printer.cloned() {
             // Listing queues runs lpstat: off the UI thread too.
             env.worker.submit(Tag::Print, move |_| {
-                let queues = printer.queues().map_err(|e| {
-                    crate::desk::DeskError::invalid("printer", e.to_string())
-                })?;
-                Ok(Outcome::Queues(queues.into_iter().map(|q| q.name).collect()))
+                let queues = printer
+                    .queues()
+                    .map_err(|e| crate::desk::DeskError::invalid("printer", e.to_string()))?;
+                Ok(Outcome::Queues(
+                    queues.into_iter().map(|q| q.name).collect(),
+                ))
             });
         }
         d
@@ -100,21 +102,24 @@ impl PrintDialog {
             ui.spinner();
             return;
         }
-        egui::ScrollArea::horizontal().max_height(220.0).show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for (name, sides) in &self.previews {
-                    ui.vertical(|ui| {
-                        ui.label(name);
-                        ui.horizontal(|ui| {
-                            for tex in sides {
-                                let size = tex.size_vec2() * (190.0 / tex.size_vec2().y.max(1.0));
-                                ui.image((tex.id(), size));
-                            }
+        egui::ScrollArea::horizontal()
+            .max_height(220.0)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    for (name, sides) in &self.previews {
+                        ui.vertical(|ui| {
+                            ui.label(name);
+                            ui.horizontal(|ui| {
+                                for tex in sides {
+                                    let size =
+                                        tex.size_vec2() * (190.0 / tex.size_vec2().y.max(1.0));
+                                    ui.image((tex.id(), size));
+                                }
+                            });
                         });
-                    });
-                }
+                    }
+                });
             });
-        });
         if self.requests.len() > self.previews.len() {
             ui.weak(tf(
                 "and {n} more",
@@ -161,7 +166,9 @@ impl PrintDialog {
     }
 
     fn start(&mut self, env: &Env) {
-        let Some(queue) = self.queue.clone() else { return };
+        let Some(queue) = self.queue.clone() else {
+            return;
+        };
         self.started = true;
         self.error = None;
         for (id, _) in &self.requests {
@@ -208,7 +215,10 @@ impl PrintDialog {
         }
         let state = match job.status {
             PrintStatus::Printing => t("Printing…").to_string(),
-            PrintStatus::Printed => tf("Printed (printer job {job})", &[("job", &job.cups_job_id.clone().unwrap_or_default())]),
+            PrintStatus::Printed => tf(
+                "Printed (printer job {job})",
+                &[("job", &job.cups_job_id.clone().unwrap_or_default())],
+            ),
             PrintStatus::Failed => tf(
                 "Failed: {error}",
                 &[("error", &job.error.clone().unwrap_or_default())],
@@ -236,23 +246,7 @@ impl PrintDialog {
         match result {
             Ok(Outcome::Previews(previews)) => {
                 self.loading_previews = false;
-                self.previews = previews
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        let sides = p
-                            .sides
-                            .iter()
-                            .enumerate()
-                            .map(|(side, img)| {
-                                let size = [img.width() as usize, img.height() as usize];
-                                let color = egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
-                                ctx.load_texture(format!("badge-{i}-{side}"), color, Default::default())
-                            })
-                            .collect();
-                        (p.name, sides)
-                    })
-                    .collect();
+                self.previews = textures(ctx, "badge", previews);
             }
             Ok(Outcome::Queues(q)) => self.queues = Some(q),
             Ok(Outcome::PrintPrepared(p)) => self.show_job(&p.job),
@@ -269,4 +263,29 @@ impl PrintDialog {
             }
         }
     }
+}
+
+/// Uploads rendered badge sides as textures, named by `prefix`.
+pub fn textures(
+    ctx: &egui::Context,
+    prefix: &str,
+    previews: Vec<Preview>,
+) -> Vec<(String, Vec<egui::TextureHandle>)> {
+    previews
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let sides = p
+                .sides
+                .iter()
+                .enumerate()
+                .map(|(side, img)| {
+                    let size = [img.width() as usize, img.height() as usize];
+                    let color = egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
+                    ctx.load_texture(format!("{prefix}-{i}-{side}"), color, Default::default())
+                })
+                .collect();
+            (p.name, sides)
+        })
+        .collect()
 }

@@ -51,6 +51,7 @@ pub enum Tag {
     Print,
     VerifyAudit,
     Mail,
+    Templates,
 }
 
 pub enum Outcome {
