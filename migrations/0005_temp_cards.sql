@@ -51,3 +51,23 @@ CREATE INDEX temp_card_holder ON temp_card(cardholder_id);
 -- (who manage operators) get it.
 INSERT OR IGNORE INTO operator_privilege (operator_id, privilege)
     SELECT operator_id, 'reveal_puk' FROM operator_privilege WHERE privilege = 'manage_operators';
+
+-- X.509 certificates issued for encoded temporary cards by the site's local
+-- issuing CA (certificate in setting temp_ca.cert_pem; its private key in a
+-- file next to the database, readable by the owner only). One certificate
+-- per selected profile, bound to the card and, once assigned, its holder.
+CREATE TABLE temp_certificate (
+    id            INTEGER PRIMARY KEY,
+    temp_card_id  INTEGER NOT NULL REFERENCES temp_card(id),
+    profile       TEXT NOT NULL,
+    serial        TEXT NOT NULL UNIQUE,   -- hex
+    subject       TEXT NOT NULL,
+    cardholder_id INTEGER REFERENCES cardholder(id),
+    pem           TEXT NOT NULL,
+    issued_at     TEXT NOT NULL,
+    not_after     TEXT NOT NULL,
+    revoked_at    TEXT,
+    revoke_reason TEXT,
+    CHECK ((revoked_at IS NULL) = (revoke_reason IS NULL))
+);
+CREATE INDEX temp_certificate_card ON temp_certificate(temp_card_id);

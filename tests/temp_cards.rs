@@ -890,4 +890,163 @@ fn cli_requests_issues_repeats_completes_assigns_and_returns() {
     let (code, out, _) = carddesk(&t, d, &["temp", "reveal-puk", "2"]);
     assert_eq!(code, 0);
     assert_eq!(out.trim().len(), 8);
+    let (code, out, _) = carddesk(&t, d, &["temp", "ca"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("-----BEGIN CERTIFICATE-----"), "{out}");
+    let (code, out, _) = carddesk(&t, d, &["temp", "crl"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("-----BEGIN X509 CRL-----"), "{out}");
+    let (code, out, _) = carddesk(&t, d, &["temp", "certs", "2"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, ""),
+        "no certificates without encoding"
+    );
+}
+
+fn openssl(args: &[&str], dir: &std::path::Path) -> String {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl (install the openssl package)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+#[serial]
+fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
+    let _printer = require_cups();
+    let _reader = common::device_lock("virtual-reader");
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 1);
+    let mut o = encoding_options();
+    o.cert_profiles = vec!["authentication".into(), "Signature".into()];
+    let order = t.desk.issue_temp_cards(&admin, &ids, &o).unwrap();
+    assert_eq!(order.cert_profiles, ["authentication", "signature"]);
+    let dir = tempfile::tempdir().unwrap();
+    let card = Card::present(
+        "04C0FFEE000001",
+        &dir.path().join("card.bin"),
+        &dir.path().join("apdus.log"),
+    );
+    let p = t
+        .desk
+        .produce_temp_card(
+            &admin,
+            order.id,
+            ids[0],
+            &cups(),
+            Some(&carddesk::devices::encoder::PcscEncoder::new()),
+        )
+        .unwrap();
+    drop(card);
+    assert!(p.ok(), "{:?}", p.card.error);
+
+    // The CA key is kept outside the database, readable by its owner only.
+    let key = PathBuf::from(format!("{}-ca-key.pem", t.db_path().display()));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let ca = t.desk.temp_ca_certificate(&admin).unwrap();
+    assert!(
+        !carddesk::store::settings::get(t.desk.conn(), "temp_ca.cert_pem")
+            .unwrap()
+            .unwrap()
+            .contains("PRIVATE KEY")
+    );
+    std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();
+
+    let certs = t.desk.temp_card_certificates(ids[0]).unwrap();
+    assert_eq!(certs.len(), 2);
+    let number = p.card.card_number;
+    for (i, c) in certs.iter().enumerate() {
+        let file = format!("card-{i}.pem");
+        std::fs::write(dir.path().join(&file), &c.pem).unwrap();
+        assert!(openssl(&["verify", "-CAfile", "ca.pem", &file], dir.path()).contains(": OK"));
+        let text = openssl(&["x509", "-in", &file, "-noout", "-subject"], dir.path());
+        assert!(
+            text.contains(&format!("CN = Temporary card {number}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("serialNumber = H10301 {number}")),
+            "{text}"
+        );
+        assert_eq!(c.cardholder_id, None);
+    }
+    assert_eq!(certs[0].profile, "authentication");
+    assert_eq!(certs[1].profile, "signature");
+
+    // Assigned: the certificates are re-issued bound to the holder.
+    let ann = t.cardholder("Ann", "Visitor");
+    t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
+    let certs = t.desk.temp_card_certificates(ids[0]).unwrap();
+    assert_eq!(certs.len(), 4);
+    assert!(certs[..2]
+        .iter()
+        .all(|c| c.revoke_reason.as_deref() == Some("superseded")));
+    for c in &certs[2..] {
+        assert_eq!(c.cardholder_id, Some(ann));
+        assert!(c.revoked_at.is_none());
+        assert!(
+            c.subject.starts_with("CN=Ann Visitor, OU="),
+            "{}",
+            c.subject
+        );
+    }
+
+    // Returned: every certificate revoked, and the CRL lists them.
+    t.desk.return_temp_card(&admin, ids[0]).unwrap();
+    let certs = t.desk.temp_card_certificates(ids[0]).unwrap();
+    assert!(certs.iter().all(|c| c.revoked_at.is_some()));
+    let crl = t.desk.export_temp_crl(&admin).unwrap();
+    std::fs::write(dir.path().join("crl.pem"), &crl).unwrap();
+    let text = openssl(
+        &[
+            "crl", "-in", "crl.pem", "-CAfile", "ca.pem", "-noout", "-text",
+        ],
+        dir.path(),
+    );
+    assert!(text.contains("verify OK"), "{text}");
+    for c in &certs {
+        assert!(
+            text.contains(&format!("Serial Number: {}", c.serial)),
+            "{} not in\n{text}",
+            c.serial
+        );
+    }
+    // A revoked certificate no longer verifies with the CRL.
+    std::fs::write(dir.path().join("last.pem"), &certs[3].pem).unwrap();
+    let out = Command::new("openssl")
+        .args([
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            "ca.pem",
+            "-CRLfile",
+            "crl.pem",
+            "last.pem",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("certificate revoked")
+            || String::from_utf8_lossy(&out.stdout).contains("certificate revoked")
+    );
 }

@@ -84,6 +84,16 @@ pub enum TempCmd {
     Return { card: i64 },
     /// Show a card's PUK (needs the reveal_puk privilege; audited).
     RevealPuk { card: i64 },
+    /// Print a card's certificates (PEM), valid ones only unless --all.
+    Certs {
+        card: i64,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print the issuing CA's certificate (PEM); creates the CA on first use.
+    Ca,
+    /// Print a signed CRL (PEM) of every revoked temporary-card certificate.
+    Crl,
 }
 
 #[derive(Debug, clap::Args)]
@@ -267,6 +277,15 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
         TempCmd::RevealPuk { card } => {
             println!("{}", desk.reveal_temp_puk(&s, *card)?);
         }
+        TempCmd::Certs { card, all } => {
+            for c in desk.temp_card_certificates(*card)? {
+                if *all || c.revoked_at.is_none() {
+                    print!("{}", c.pem);
+                }
+            }
+        }
+        TempCmd::Ca => print!("{}", desk.temp_ca_certificate(&s)?),
+        TempCmd::Crl => print!("{}", desk.export_temp_crl(&s)?),
     }
     Ok(())
 }

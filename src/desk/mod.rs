@@ -15,6 +15,7 @@ mod mail;
 mod notification;
 mod requests;
 mod temp_cards;
+mod temp_certs;
 
 pub use auth::{NewOperatorInput, Session};
 pub use badges::PreparedPrint;

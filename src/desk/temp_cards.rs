@@ -5,7 +5,7 @@
 //! and encoding happen between transactions, so a card is never left
 //! half-produced in the database.
 
-use super::{snapshot, Desk, DeskError, DeskResult, Session};
+use super::{snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
 use crate::badge::{self, Align, BadgeData, Color, Element, Orientation, Side, Template};
 use crate::devices::encoder::{CardEncoder, EncodeRequest};
 use crate::devices::printer::CardPrinter;
@@ -15,7 +15,9 @@ use crate::store::{
     self,
     credentials::NewCredential,
     print_jobs::{PrintJob, PrintStatus},
-    temp_cards::{NewOrder, NewTempCard, OrderStatus, TempCard, TempCardFilter, TempOrder},
+    temp_cards::{
+        NewOrder, NewTempCard, OrderStatus, TempCard, TempCardFilter, TempCertificate, TempOrder,
+    },
 };
 use rusqlite::Connection;
 
@@ -658,6 +660,15 @@ impl Desk {
                     Some(&super::auth::hash_password(&letter.pin)),
                     Some(&letter.puk),
                 )?;
+                // A card produced again gets new certificates.
+                store::temp_cards::revoke_certificates(&tx, card.id, "superseded")?;
+                let until = time::OffsetDateTime::from_unix_timestamp(
+                    chrono::DateTime::parse_from_rfc3339(&until)
+                        .expect("just formatted")
+                        .timestamp(),
+                )
+                .expect("a valid date");
+                temp_certs::issue(&tx, &card, None, &order.cert_profiles, until)?;
             }
             (Some(e), _) => store::temp_cards::set_state(&tx, card.id, to, Some(e))?,
             (None, None) => unreachable!("a produced card has its PIN letter"),
@@ -887,6 +898,7 @@ impl Desk {
         }
         store::temp_cards::set_state(&tx, card.id, to, None)?;
         store::credentials::set_holder(&tx, card.credential_id, credential_state, None)?;
+        store::temp_cards::revoke_certificates(&tx, card.id, "cessation_of_operation")?;
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
         store::audit::record(
             &tx,
@@ -951,6 +963,27 @@ impl Desk {
             CredentialState::Active,
             Some(cardholder_id),
         )?;
+        // The card's certificates are re-issued bound to the holder too.
+        let mut profiles: Vec<String> = Vec::new();
+        let mut until = None;
+        for c in store::temp_cards::certificates(&tx, card.id)? {
+            if c.revoked_at.is_none() && !profiles.contains(&c.profile) {
+                until = chrono::DateTime::parse_from_rfc3339(&c.not_after).ok();
+                profiles.push(c.profile);
+            }
+        }
+        if let Some(until) = until {
+            store::temp_cards::revoke_certificates(&tx, card.id, "superseded")?;
+            let until =
+                time::OffsetDateTime::from_unix_timestamp(until.timestamp()).expect("a valid date");
+            temp_certs::issue(
+                &tx,
+                &card,
+                Some((cardholder_id, &holder.full_name())),
+                &profiles,
+                until,
+            )?;
+        }
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
         store::audit::record(
             &tx,
@@ -983,6 +1016,8 @@ impl Desk {
         let tx = self.conn.transaction()?;
         store::temp_cards::set_holder(&tx, card.id, None)?;
         store::credentials::set_holder(&tx, card.credential_id, CredentialState::Unassigned, None)?;
+        let revoked =
+            store::temp_cards::revoke_certificates(&tx, card.id, "cessation_of_operation")?;
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
         store::audit::record(
             &tx,
@@ -991,7 +1026,11 @@ impl Desk {
             "temp_card",
             Some(card.id),
             Some(&snapshot(&card)),
-            Some(&snapshot(&after)),
+            Some(&{
+                let mut a = snapshot(&after);
+                a["certificates_revoked"] = revoked.into();
+                a
+            }),
         )?;
         tx.commit()?;
         Ok(after)
@@ -1020,6 +1059,42 @@ impl Desk {
         )?;
         tx.commit()?;
         Ok(puk)
+    }
+
+    /// A card's certificates (PEM inside), oldest first.
+    pub fn temp_card_certificates(&self, card_id: i64) -> DeskResult<Vec<TempCertificate>> {
+        get_card(&self.conn, card_id)?;
+        Ok(store::temp_cards::certificates(&self.conn, card_id)?)
+    }
+
+    /// The issuing CA's certificate (PEM), creating the CA on first use.
+    pub fn temp_ca_certificate(&mut self, s: &Session) -> DeskResult<String> {
+        s.require(Privilege::PrintCards, "use the temporary card CA")?;
+        let tx = self.conn.transaction()?;
+        let (pem, _) = temp_certs::issuer(&tx)?;
+        tx.commit()?;
+        Ok(pem)
+    }
+
+    /// A signed CRL (PEM) of every revoked temporary-card certificate.
+    pub fn export_temp_crl(&mut self, s: &Session) -> DeskResult<String> {
+        s.require(
+            Privilege::PrintCards,
+            "export the certificate revocation list",
+        )?;
+        let tx = self.conn.transaction()?;
+        let crl = temp_certs::crl(&tx)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "temp_ca.crl_export",
+            "temp_ca",
+            None,
+            None,
+            None,
+        )?;
+        tx.commit()?;
+        Ok(crl)
     }
 
     /// Whether `pin` is the card's PIN (checked against the stored hash).

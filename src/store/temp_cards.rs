@@ -344,3 +344,100 @@ pub fn close_order(conn: &Connection, id: i64, status: OrderStatus) -> rusqlite:
     )?;
     Ok(())
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TempCertificate {
+    pub id: i64,
+    pub temp_card_id: i64,
+    pub profile: String,
+    pub serial: String,
+    pub subject: String,
+    pub cardholder_id: Option<i64>,
+    pub pem: String,
+    pub issued_at: String,
+    pub not_after: String,
+    pub revoked_at: Option<String>,
+    pub revoke_reason: Option<String>,
+}
+
+pub struct NewCertificate<'a> {
+    pub temp_card_id: i64,
+    pub profile: &'a str,
+    pub serial: &'a str,
+    pub subject: &'a str,
+    pub cardholder_id: Option<i64>,
+    pub pem: &'a str,
+    pub not_after: &'a str,
+}
+
+pub fn insert_certificate(conn: &Connection, c: &NewCertificate) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO temp_certificate (temp_card_id, profile, serial, subject, cardholder_id,
+                                       pem, issued_at, not_after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            c.temp_card_id,
+            c.profile,
+            c.serial,
+            c.subject,
+            c.cardholder_id,
+            c.pem,
+            super::now(),
+            c.not_after
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+const SELECT_CERT: &str = "SELECT id, temp_card_id, profile, serial, subject, cardholder_id, pem,
+        issued_at, not_after, revoked_at, revoke_reason FROM temp_certificate";
+
+fn cert_from_row(r: &rusqlite::Row) -> rusqlite::Result<TempCertificate> {
+    Ok(TempCertificate {
+        id: r.get(0)?,
+        temp_card_id: r.get(1)?,
+        profile: r.get(2)?,
+        serial: r.get(3)?,
+        subject: r.get(4)?,
+        cardholder_id: r.get(5)?,
+        pem: r.get(6)?,
+        issued_at: r.get(7)?,
+        not_after: r.get(8)?,
+        revoked_at: r.get(9)?,
+        revoke_reason: r.get(10)?,
+    })
+}
+
+/// A card's certificates, oldest first.
+pub fn certificates(
+    conn: &Connection,
+    temp_card_id: i64,
+) -> rusqlite::Result<Vec<TempCertificate>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_CERT} WHERE temp_card_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([temp_card_id], cert_from_row)?;
+    rows.collect()
+}
+
+/// Every revoked certificate, for the CRL.
+pub fn revoked_certificates(conn: &Connection) -> rusqlite::Result<Vec<TempCertificate>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_CERT} WHERE revoked_at IS NOT NULL ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], cert_from_row)?;
+    rows.collect()
+}
+
+/// Revokes a card's valid certificates; returns how many.
+pub fn revoke_certificates(
+    conn: &Connection,
+    temp_card_id: i64,
+    reason: &str,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE temp_certificate SET revoked_at = ?2, revoke_reason = ?3
+          WHERE temp_card_id = ?1 AND revoked_at IS NULL",
+        params![temp_card_id, super::now(), reason],
+    )
+}
