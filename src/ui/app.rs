@@ -22,16 +22,18 @@ pub enum Screen {
     Cardholders,
     Credentials,
     BadgeTemplates,
+    BatchOrders,
     AuditTrail,
     Settings,
 }
 
 impl Screen {
-    const ALL: [Screen; 6] = [
+    const ALL: [Screen; 7] = [
         Screen::CredentialManagement,
         Screen::Cardholders,
         Screen::Credentials,
         Screen::BadgeTemplates,
+        Screen::BatchOrders,
         Screen::AuditTrail,
         Screen::Settings,
     ];
@@ -42,6 +44,7 @@ impl Screen {
             Screen::Cardholders => t("Cardholders"),
             Screen::Credentials => t("Credentials"),
             Screen::BadgeTemplates => t("Badge templates"),
+            Screen::BatchOrders => t("Batch orders"),
             Screen::AuditTrail => t("Audit trail"),
             Screen::Settings => t("Settings"),
         }
@@ -92,6 +95,7 @@ pub struct DeskApp {
     credentials: CredentialList,
     audit: AuditView,
     templates: super::templates_view::TemplatesView,
+    batch_orders: super::batch_orders::BatchOrdersView,
     settings: SettingsView,
     status: Option<Result<String, String>>,
     readers: Vec<String>,
@@ -130,6 +134,7 @@ impl DeskApp {
             credentials: CredentialList::default(),
             audit: AuditView::default(),
             templates: Default::default(),
+            batch_orders: Default::default(),
             settings: SettingsView::default(),
             status: None,
             demo: options.demo,
@@ -278,6 +283,21 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
+            Tag::BatchOrders => {
+                if let Some(session) = &self.session {
+                    let env = Env {
+                        snapshot: &self.snapshot,
+                        session,
+                        worker: &self.worker,
+                        cred_index: &self.cred_index,
+                        readers: &self.readers,
+                        reader_error: None,
+                        simulated_cards: self.simulated_cards.as_ref(),
+                        printer: self.printer.as_ref().map(|(p, _)| p),
+                    };
+                    self.batch_orders.on_reply(result, &env);
+                }
+            }
             Tag::Templates => {
                 let ctx = self.ctx.clone().unwrap_or_default();
                 self.templates.on_reply(&ctx, result);
@@ -484,6 +504,7 @@ impl DeskApp {
                 }
                 Screen::Credentials => self.credentials.ui(ui, &env),
                 Screen::BadgeTemplates => self.templates.ui(ui, &env),
+                Screen::BatchOrders => self.batch_orders.ui(ui, &env),
                 Screen::AuditTrail => self.audit.ui(ui, &env),
                 Screen::Settings => self.settings.ui(ui, &env),
             }

@@ -3,6 +3,7 @@
 
 mod app;
 mod audit_view;
+mod batch_orders;
 mod card_requests;
 mod cardholder_form;
 mod connect_card;

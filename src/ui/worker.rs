@@ -9,6 +9,7 @@ use crate::devices::Notify;
 use crate::domain::mail::SmtpSettings;
 use crate::domain::{CardFormat, RequestStatus};
 use crate::store::outbox::{OutboxCounts, OutboxMessage};
+use crate::store::temp_cards::{TempCard, TempOrder};
 use crate::store::{
     self, audit::AuditEvent, cardholders::Cardholder, credentials::Credential,
     requests::CardRequest, sites::Site,
@@ -52,6 +53,7 @@ pub enum Tag {
     VerifyAudit,
     Mail,
     Templates,
+    BatchOrders,
 }
 
 pub enum Outcome {
@@ -64,6 +66,13 @@ pub enum Outcome {
     PrintPrepared(Box<crate::desk::PreparedPrint>),
     /// A print job's verdict was recorded.
     PrintJob(crate::store::print_jobs::PrintJob),
+    /// Requested temporary cards, the certificate profiles and the
+    /// printers (queue names).
+    TempCards(Vec<TempCard>, Vec<String>, Vec<String>),
+    /// A batch order and its cards.
+    TempOrder(TempOrder, Vec<TempCard>),
+    /// One card produced (or failed), and the order's cards now.
+    TempProduced(TempCard, Vec<TempCard>),
 }
 
 pub type JobResult = Result<Outcome, String>;

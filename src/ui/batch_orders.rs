@@ -1,0 +1,450 @@
+//! Batch orders → Issue multiple temporary cards: Search lists the cards in
+//! state requested; tick the ones to issue; Issue puts them in an order
+//! (with PIN/PUK lengths, encoding and certificates); Next produces them one
+//! by one (n of N, errors so far); then Complete order, Repeat production
+//! for the cards the operator ticks, or Cancel. Every step runs on the desk
+//! worker.
+
+use super::i18n::{t, tf};
+use super::widgets::message;
+use super::worker::{JobResult, Outcome, Tag};
+use super::Env;
+use crate::desk::IssueOptions;
+use crate::devices::encoder::{CardEncoder, PcscEncoder, SimulatedEncoder};
+use crate::domain::temp_card::{DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH, PIN_LENGTHS, PUK_LENGTHS};
+use crate::domain::{Privilege, TempCardState};
+use crate::store::temp_cards::{OrderStatus, TempCard, TempCardFilter, TempOrder};
+use egui_extras::{Column, TableBuilder};
+use std::collections::BTreeSet;
+
+pub struct BatchOrdersView {
+    /// Cards shown: requested ones (search), then the order's cards.
+    cards: Vec<TempCard>,
+    ticked: BTreeSet<i64>,
+    order: Option<TempOrder>,
+    pin_length: u8,
+    puk_length: u8,
+    encode: bool,
+    reader: Option<String>,
+    profiles: Vec<(String, bool)>,
+    printer: String,
+    queues: Vec<String>,
+    /// Cards still to produce in this run, and the run's size.
+    queue: Vec<i64>,
+    total: usize,
+    done: usize,
+    errors: usize,
+    busy: bool,
+    /// Cancel pressed while a card was being produced.
+    cancelling: bool,
+    searched: bool,
+    result: Option<Result<String, String>>,
+}
+
+impl Default for BatchOrdersView {
+    fn default() -> Self {
+        BatchOrdersView {
+            cards: Vec::new(),
+            ticked: BTreeSet::new(),
+            order: None,
+            pin_length: DEFAULT_PIN_LENGTH,
+            puk_length: DEFAULT_PUK_LENGTH,
+            encode: false,
+            reader: None,
+            profiles: Vec::new(),
+            printer: String::new(),
+            queues: Vec::new(),
+            queue: Vec::new(),
+            total: 0,
+            done: 0,
+            errors: 0,
+            busy: false,
+            cancelling: false,
+            searched: false,
+            result: None,
+        }
+    }
+}
+
+fn state_text(s: TempCardState) -> &'static str {
+    match s {
+        TempCardState::Requested => t("requested"),
+        TempCardState::Unassigned => t("unassigned"),
+        TempCardState::Assigned => t("assigned"),
+        TempCardState::Failed => t("failed"),
+        TempCardState::Aborted => t("aborted"),
+        TempCardState::Expired => t("expired"),
+        TempCardState::Locked => t("locked"),
+    }
+}
+
+impl BatchOrdersView {
+    pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+        if !env.session.may(Privilege::PrintCards) {
+            ui.label(t("Your privileges do not allow this."));
+            return;
+        }
+        ui.heading(t("Issue multiple temporary cards"));
+        match self.order.clone() {
+            None => self.search_ui(ui, env),
+            Some(order) => self.order_ui(ui, env, &order),
+        }
+        message(ui, &self.result);
+        self.table(ui);
+    }
+
+    fn search_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!self.busy, egui::Button::new(t("Search")))
+                .clicked()
+            {
+                self.search(env);
+            }
+            if self.searched {
+                ui.label(tf(
+                    "{n} requested card(s), {m} ticked",
+                    &[("n", &self.cards.len()), ("m", &self.ticked.len())],
+                ));
+            }
+        });
+        if !self.searched {
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.label(t("Printer"));
+            egui::ComboBox::from_id_salt("batch-printer")
+                .selected_text(self.printer.clone())
+                .show_ui(ui, |ui| {
+                    for q in &self.queues {
+                        ui.selectable_value(&mut self.printer, q.clone(), q);
+                    }
+                });
+            ui.label(t("PIN length"));
+            ui.add(egui::DragValue::new(&mut self.pin_length).range(PIN_LENGTHS));
+            ui.label(t("PUK length"));
+            ui.add(egui::DragValue::new(&mut self.puk_length).range(PUK_LENGTHS));
+        });
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.encode, t("Encode the temporary card"));
+            if self.encode {
+                egui::ComboBox::from_id_salt("encoder-reader")
+                    .selected_text(
+                        self.reader
+                            .clone()
+                            .unwrap_or_else(|| t("Choose a reader").into()),
+                    )
+                    .show_ui(ui, |ui| {
+                        for r in env.readers {
+                            ui.selectable_value(&mut self.reader, Some(r.clone()), r);
+                        }
+                    });
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label(t("Certificates"));
+            for (name, on) in &mut self.profiles {
+                ui.add_enabled(self.encode, egui::Checkbox::new(on, name.as_str()));
+            }
+        });
+        if ui
+            .add_enabled(
+                !self.busy && !self.ticked.is_empty(),
+                egui::Button::new(t("Issue multiple temporary cards")),
+            )
+            .clicked()
+        {
+            self.issue(env);
+        }
+    }
+
+    fn order_ui(&mut self, ui: &mut egui::Ui, env: &Env, order: &TempOrder) {
+        ui.label(tf("Batch order {id}", &[("id", &order.id)]));
+        if self.busy && self.total > 0 {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(tf(
+                    "Producing {n} of {total}; errors so far: {errors}",
+                    &[
+                        ("n", &(self.done + 1).min(self.total)),
+                        ("total", &self.total),
+                        ("errors", &self.errors),
+                    ],
+                ));
+            });
+            ui.add(egui::ProgressBar::new(self.done as f32 / self.total as f32));
+        }
+        let waiting: Vec<i64> = self
+            .cards
+            .iter()
+            .filter(|c| c.state == TempCardState::Requested)
+            .map(|c| c.id)
+            .collect();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(
+                    !self.busy && !waiting.is_empty(),
+                    egui::Button::new(t("Next")),
+                )
+                .clicked()
+            {
+                self.start(env, waiting.clone());
+            }
+            let repeat: Vec<i64> = self
+                .cards
+                .iter()
+                .filter(|c| {
+                    self.ticked.contains(&c.id)
+                        && matches!(c.state, TempCardState::Failed | TempCardState::Unassigned)
+                })
+                .map(|c| c.id)
+                .collect();
+            if ui
+                .add_enabled(
+                    !self.busy && !repeat.is_empty(),
+                    egui::Button::new(t("Repeat production")),
+                )
+                .clicked()
+            {
+                self.start(env, repeat);
+            }
+            if ui
+                .add_enabled(
+                    !self.busy && waiting.is_empty(),
+                    egui::Button::new(t("Complete order")),
+                )
+                .clicked()
+            {
+                self.close(env, order.id, false);
+            }
+            if ui.button(t("Cancel")).clicked() {
+                // Stops after the card being produced; then cancels.
+                self.queue.clear();
+                if self.busy {
+                    self.cancelling = true;
+                } else {
+                    self.close(env, order.id, true);
+                }
+            }
+        });
+    }
+
+    fn table(&mut self, ui: &mut egui::Ui) {
+        let tickable = !self.busy;
+        TableBuilder::new(ui)
+            .id_salt("temp-cards")
+            .striped(true)
+            .column(Column::initial(70.0))
+            .column(Column::initial(90.0))
+            .column(Column::initial(90.0))
+            .column(Column::initial(120.0))
+            .column(Column::remainder())
+            .header(20.0, |mut h| {
+                for title in ["#", t("Card number"), t("Format"), t("State"), t("Note")] {
+                    h.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, self.cards.len(), |mut row| {
+                    let c = &self.cards[row.index()];
+                    let mut on = self.ticked.contains(&c.id);
+                    let id = c.id;
+                    row.col(|ui| {
+                        let tick = egui::Checkbox::new(&mut on, format!("#{id}"));
+                        if ui.add_enabled(tickable, tick).changed() {
+                            if on {
+                                self.ticked.insert(id);
+                            } else {
+                                self.ticked.remove(&id);
+                            }
+                        }
+                    });
+                    let c = &self.cards[row.index()];
+                    row.col(|ui| {
+                        ui.label(c.card_number.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(&c.format);
+                    });
+                    row.col(|ui| {
+                        ui.label(state_text(c.state));
+                    });
+                    row.col(|ui| {
+                        ui.label(c.error.as_deref().unwrap_or(&c.note));
+                    });
+                });
+            });
+    }
+
+    fn search(&mut self, env: &Env) {
+        self.busy = true;
+        let printer = env.printer.cloned();
+        env.worker.submit(Tag::BatchOrders, move |desk| {
+            let cards = desk.temp_cards(&TempCardFilter {
+                state: Some(TempCardState::Requested),
+                ..Default::default()
+            })?;
+            let profiles = desk.temp_cert_profiles()?;
+            // Listing queues runs lpstat: here, off the UI thread.
+            let queues = match printer {
+                Some(p) => p
+                    .queues()
+                    .map_err(|e| crate::desk::DeskError::invalid("printer", e.to_string()))?
+                    .into_iter()
+                    .map(|q| q.name)
+                    .collect(),
+                None => Vec::new(),
+            };
+            Ok(Outcome::TempCards(cards, profiles, queues))
+        });
+    }
+
+    fn issue(&mut self, env: &Env) {
+        self.busy = true;
+        let session = env.session.clone();
+        let ids: Vec<i64> = self.ticked.iter().copied().collect();
+        let options = IssueOptions {
+            printer: self.printer.clone(),
+            encode: self.encode,
+            reader: self.reader.clone(),
+            pin_length: self.pin_length,
+            puk_length: self.puk_length,
+            cert_profiles: self
+                .profiles
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(p, _)| p.clone())
+                .collect(),
+        };
+        env.worker.submit(Tag::BatchOrders, move |desk| {
+            let order = desk.issue_temp_cards(&session, &ids, &options)?;
+            let cards = desk.temp_order_cards(order.id)?;
+            Ok(Outcome::TempOrder(order, cards))
+        });
+    }
+
+    fn start(&mut self, env: &Env, ids: Vec<i64>) {
+        self.total = ids.len();
+        self.done = 0;
+        self.errors = 0;
+        self.queue = ids;
+        self.ticked.clear();
+        self.next(env);
+    }
+
+    /// Produces the next card of the run on the desk worker.
+    fn next(&mut self, env: &Env) {
+        let (Some(order), Some(printer)) = (self.order.clone(), env.printer.cloned()) else {
+            self.busy = false;
+            if env.printer.is_none() {
+                self.result = Some(Err(t("No printers found.").into()));
+            }
+            return;
+        };
+        if self.queue.is_empty() {
+            self.busy = false;
+            return;
+        }
+        let card = self.queue.remove(0);
+        self.busy = true;
+        let session = env.session.clone();
+        let demo = env.simulated_cards.is_some();
+        env.worker.submit(Tag::BatchOrders, move |desk| {
+            let encoder: Box<dyn CardEncoder> = if demo {
+                Box::new(SimulatedEncoder)
+            } else {
+                Box::new(PcscEncoder::new())
+            };
+            let p = desk.produce_temp_card(
+                &session,
+                order.id,
+                card,
+                printer.as_ref(),
+                order.encode.then_some(encoder.as_ref()),
+            )?;
+            let cards = desk.temp_order_cards(order.id)?;
+            Ok(Outcome::TempProduced(p.card, cards))
+        });
+    }
+
+    fn close(&mut self, env: &Env, order: i64, cancel: bool) {
+        self.busy = true;
+        let session = env.session.clone();
+        env.worker.submit(Tag::BatchOrders, move |desk| {
+            let o = if cancel {
+                desk.cancel_temp_order(&session, order)?
+            } else {
+                desk.complete_temp_order(&session, order)?
+            };
+            Ok(Outcome::TempOrder(o, Vec::new()))
+        });
+    }
+
+    pub fn on_reply(&mut self, result: JobResult, env: &Env) {
+        self.busy = false;
+        match result {
+            Ok(Outcome::TempCards(cards, profiles, queues)) => {
+                self.searched = true;
+                if !queues.contains(&self.printer) {
+                    self.printer = queues.first().cloned().unwrap_or_default();
+                }
+                self.queues = queues;
+                self.ticked.retain(|id| cards.iter().any(|c| c.id == *id));
+                self.cards = cards;
+                self.profiles = profiles.into_iter().map(|p| (p, false)).collect();
+                self.result = None;
+            }
+            Ok(Outcome::TempOrder(order, _)) if order.status != OrderStatus::Open => {
+                self.result = Some(Ok(match order.status {
+                    OrderStatus::Cancelled => {
+                        tf("Batch order {id} cancelled.", &[("id", &order.id)])
+                    }
+                    _ => tf("Batch order {id} completed.", &[("id", &order.id)]),
+                }));
+                self.order = None;
+                self.cards.clear();
+                self.ticked.clear();
+                self.searched = false;
+            }
+            Ok(Outcome::TempOrder(order, cards)) => {
+                self.order = Some(order);
+                self.cards = cards;
+                self.ticked.clear();
+                self.result = None;
+            }
+            Ok(Outcome::TempProduced(card, cards)) => {
+                self.done += 1;
+                if card.state == TempCardState::Failed {
+                    self.errors += 1;
+                }
+                self.cards = cards;
+                if self.cancelling {
+                    self.cancelling = false;
+                    if let Some(o) = &self.order {
+                        let id = o.id;
+                        self.close(env, id, true);
+                    }
+                } else if self.queue.is_empty() {
+                    self.result = Some(if self.errors == 0 {
+                        Ok(tf("{n} card(s) produced.", &[("n", &self.done)]))
+                    } else {
+                        Err(tf(
+                            "{errors} of {n} card(s) failed; tick them and choose Repeat production.",
+                            &[("errors", &self.errors), ("n", &self.done)],
+                        ))
+                    });
+                } else {
+                    self.next(env);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.queue.clear();
+                self.cancelling = false;
+                self.result = Some(Err(e));
+            }
+        }
+    }
+}
