@@ -654,6 +654,11 @@ fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
     drop(card);
     assert!(p.ok(), "{:?}", p.card.error);
     assert!(p.card.encoded);
+    // The chip's UID now identifies the card (assign by presenting it).
+    assert_eq!(
+        t.desk.temp_card_by_uid("04:a1:b2:c3:d4:e5:f6").unwrap().id,
+        ids[0]
+    );
 
     let mem = std::fs::read(&memory).unwrap();
     assert_eq!(mem.len(), 1024);
@@ -1048,5 +1053,94 @@ fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("certificate revoked")
             || String::from_utf8_lossy(&out.stdout).contains("certificate revoked")
+    );
+}
+
+#[test]
+#[serial]
+fn lock_unlock_abort_and_expiry() {
+    let _printer = require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 3);
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids[..2], &IssueOptions::printer(&queue()))
+        .unwrap();
+    t.desk
+        .produce_temp_order(&admin, order.id, &cups(), None, &mut |_| {})
+        .unwrap();
+    let ann = t.cardholder("Ann", "Visitor");
+    t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
+    // Locking an assigned card takes it from its holder.
+    let c = t
+        .desk
+        .change_temp_card_state(&admin, ids[0], TempCardState::Locked)
+        .unwrap();
+    assert_eq!((c.state, c.cardholder_id), (TempCardState::Locked, None));
+    let c = t
+        .desk
+        .change_temp_card_state(&admin, ids[0], TempCardState::Unassigned)
+        .unwrap();
+    assert_eq!(c.state, TempCardState::Unassigned);
+    let c = t
+        .desk
+        .change_temp_card_state(&admin, ids[0], TempCardState::Aborted)
+        .unwrap();
+    assert_eq!(c.state, TempCardState::Aborted);
+    let cred = carddesk::store::credentials::get(t.desk.conn(), c.credential_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(cred.state, carddesk::domain::CredentialState::Revoked);
+    let err = t
+        .desk
+        .change_temp_card_state(&admin, ids[0], TempCardState::Unassigned)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is aborted cannot become unassigned (allowed: none)"),
+        "{err}"
+    );
+    // A requested card cannot be locked.
+    let err = t
+        .desk
+        .change_temp_card_state(&admin, ids[2], TempCardState::Locked)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is requested cannot become locked"), "{err}");
+
+    // Validity 0 days: a card produced now is already past it.
+    carddesk::store::settings::set(t.desk.conn(), "temp_card.validity_days", "0").unwrap();
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids[2..], &IssueOptions::printer(&queue()))
+        .unwrap();
+    t.desk
+        .produce_temp_order(&admin, order.id, &cups(), None, &mut |_| {})
+        .unwrap();
+    let err = t
+        .desk
+        .assign_temp_card(&admin, ids[2], ann)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("it is now marked expired"), "{err}");
+    assert_eq!(
+        t.desk.temp_card(ids[2]).unwrap().state,
+        TempCardState::Expired
+    );
+    // The sweep expires produced cards past their validity: none yet, then
+    // card 2 once its date has passed.
+    assert_eq!(t.desk.expire_temp_cards(&admin).unwrap(), 0);
+    t.desk
+        .conn()
+        .execute(
+            "UPDATE temp_card SET valid_until = '2000-01-01T00:00:00.000Z' WHERE id = ?1",
+            [ids[1]],
+        )
+        .unwrap();
+    assert_eq!(t.desk.expire_temp_cards(&admin).unwrap(), 1);
+    assert_eq!(
+        t.desk.temp_card(ids[1]).unwrap().state,
+        TempCardState::Expired
     );
 }

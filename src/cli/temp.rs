@@ -74,12 +74,24 @@ pub enum TempCmd {
     Complete { order: i64 },
     /// Cancel an open order (cards not produced go back to requested).
     Cancel { order: i64 },
-    /// Assign an unassigned temporary card to a cardholder.
+    /// Assign an unassigned temporary card to a cardholder (by id, or by
+    /// the UID of its chip as a reader reports it).
     Assign {
-        card: i64,
+        #[arg(required_unless_present = "uid")]
+        card: Option<i64>,
+        #[arg(long, conflicts_with = "card")]
+        uid: Option<String>,
         #[arg(long)]
         cardholder: i64,
     },
+    /// Lock a card (it leaves its holder; certificates revoked).
+    Lock { card: i64 },
+    /// Unlock a locked card back into stock.
+    Unlock { card: i64 },
+    /// Take a card out of circulation for good.
+    Abort { card: i64 },
+    /// Mark produced cards whose validity ran out as expired.
+    Expire,
     /// Take a temporary card back into stock.
     Return { card: i64 },
     /// Show a card's PUK (needs the reveal_puk privilege; audited).
@@ -262,8 +274,17 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
             let o = desk.cancel_temp_order(&s, *order)?;
             println!("order {} {}", o.id, o.status);
         }
-        TempCmd::Assign { card, cardholder } => {
-            let c = desk.assign_temp_card(&s, *card, *cardholder)?;
+        TempCmd::Assign {
+            card,
+            uid,
+            cardholder,
+        } => {
+            let card = match (card, uid) {
+                (Some(c), _) => *c,
+                (None, Some(uid)) => desk.temp_card_by_uid(uid)?.id,
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let c = desk.assign_temp_card(&s, card, *cardholder)?;
             println!(
                 "card {} assigned to {}",
                 c.id,
@@ -273,6 +294,18 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
         TempCmd::Return { card } => {
             let c = desk.return_temp_card(&s, *card)?;
             println!("card {} {}", c.id, c.state);
+        }
+        TempCmd::Lock { card } | TempCmd::Unlock { card } | TempCmd::Abort { card } => {
+            let to = match cmd {
+                TempCmd::Lock { .. } => TempCardState::Locked,
+                TempCmd::Unlock { .. } => TempCardState::Unassigned,
+                _ => TempCardState::Aborted,
+            };
+            let c = desk.change_temp_card_state(&s, *card, to)?;
+            println!("card {} {}", c.id, c.state);
+        }
+        TempCmd::Expire => {
+            println!("{} card(s) expired", desk.expire_temp_cards(&s)?);
         }
         TempCmd::RevealPuk { card } => {
             println!("{}", desk.reveal_temp_puk(&s, *card)?);

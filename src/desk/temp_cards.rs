@@ -606,6 +606,7 @@ impl Desk {
             printer,
             &order.printer,
         )?;
+        let mut chip_uid: Option<String> = None;
         let mut error = match job.status {
             PrintStatus::Printed => None,
             _ => Some(format!(
@@ -624,8 +625,21 @@ impl Desk {
                 key_a,
                 key_b,
             };
-            if let Err(e) = enc.encode(&req) {
-                error = Some(format!("encoding failed: {e}"));
+            match enc.encode(&req) {
+                Err(e) => error = Some(format!("encoding failed: {e}")),
+                Ok(done) => chip_uid = done.uid,
+            }
+            // The chip's UID identifies the card when it is presented later.
+            if let Some(uid) = &chip_uid {
+                if let Some(other) = store::credentials::find_by_uid(&self.conn, uid)?
+                    .filter(|c| c.id != card.credential_id)
+                {
+                    error = Some(format!(
+                        "encoding failed: the card in the encoder (UID {uid}) is already registered as {} (#{}); use a new card",
+                        other.label(),
+                        other.id
+                    ));
+                }
             }
         }
         let pin_letter = match error {
@@ -660,6 +674,9 @@ impl Desk {
                     Some(&super::auth::hash_password(&letter.pin)),
                     Some(&letter.puk),
                 )?;
+                if let Some(uid) = chip_uid.as_deref().filter(|_| error.is_none()) {
+                    store::temp_cards::set_credential_uid(&tx, card.credential_id, uid)?;
+                }
                 // A card produced again gets new certificates.
                 store::temp_cards::revoke_certificates(&tx, card.id, "superseded")?;
                 let until = time::OffsetDateTime::from_unix_timestamp(
@@ -875,6 +892,7 @@ impl Desk {
     ) -> DeskResult<TempCard> {
         s.require(Privilege::PrintCards, "change temporary cards")?;
         let card = get_card(&self.conn, card_id)?;
+        transition(&card, to)?;
         let credential_state = match to {
             TempCardState::Locked => CredentialState::Inactive,
             TempCardState::Aborted => CredentialState::Revoked,
@@ -891,7 +909,6 @@ impl Desk {
                 ))
             }
         };
-        transition(&card, to)?;
         let tx = self.conn.transaction()?;
         if card.cardholder_id.is_some() {
             store::temp_cards::set_holder(&tx, card.id, None)?;
@@ -996,6 +1013,20 @@ impl Desk {
         )?;
         tx.commit()?;
         Ok(after)
+    }
+
+    /// The temporary card whose chip has this UID (presented at a reader).
+    pub fn temp_card_by_uid(&self, uid: &str) -> DeskResult<TempCard> {
+        let uid = crate::domain::card_format::normalize_uid(uid)?;
+        let not_found = || DeskError::NotFound {
+            what: "temporary card with UID",
+            id: uid.clone(),
+        };
+        let credential =
+            store::credentials::find_by_uid(&self.conn, &uid)?.ok_or_else(not_found)?;
+        let id = store::temp_cards::id_for_credential(&self.conn, credential.id)?
+            .ok_or_else(not_found)?;
+        get_card(&self.conn, id)
     }
 
     /// Return a temporary card to stock: unassigned again, its certificates

@@ -441,3 +441,25 @@ pub fn revoke_certificates(
         params![temp_card_id, super::now(), reason],
     )
 }
+
+/// Records the chip UID of a temporary card's credential (after encoding).
+pub fn set_credential_uid(
+    conn: &Connection,
+    credential_id: i64,
+    uid: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE credential SET uid = ?2 WHERE id = ?1",
+        params![credential_id, uid],
+    )?;
+    Ok(())
+}
+
+pub fn id_for_credential(conn: &Connection, credential_id: i64) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM temp_card WHERE credential_id = ?1",
+        [credential_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
