@@ -1144,3 +1144,91 @@ fn lock_unlock_abort_and_expiry() {
         TempCardState::Expired
     );
 }
+
+#[test]
+fn requested_cards_are_searched_by_format_requester_and_date() {
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let olga = t.operator("olga", carddesk::domain::Role::Supervisor, None);
+    request(&mut t, 2);
+    t.desk
+        .request_temp_cards(
+            &olga,
+            &TempCardRequest {
+                count: 1,
+                format: Some("h10306".into()),
+                template: Some("standard".into()),
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    let search = |f: TempCardFilter| -> Vec<i64> {
+        t.desk
+            .temp_cards(&TempCardFilter {
+                state: Some(TempCardState::Requested),
+                ..f
+            })
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(search(TempCardFilter::default()), [1, 2, 3]);
+    let by_format = search(TempCardFilter {
+        format: Some("H10306".into()),
+        ..Default::default()
+    });
+    assert_eq!(by_format, [3]);
+    let by_olga = search(TempCardFilter {
+        requested_by: Some("OLGA".into()),
+        ..Default::default()
+    });
+    assert_eq!(by_olga, [3]);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        search(TempCardFilter {
+            since: Some(today),
+            ..Default::default()
+        }),
+        [1, 2, 3]
+    );
+    assert!(search(TempCardFilter {
+        since: Some("2999-01-01".into()),
+        ..Default::default()
+    })
+    .is_empty());
+    let card = t.desk.temp_card(3).unwrap();
+    assert_eq!(
+        (card.format.as_str(), card.template.as_str()),
+        ("H10306", "Standard")
+    );
+    // Bad input names the thing and what is allowed.
+    let err = t
+        .desk
+        .request_temp_cards(
+            &admin,
+            &TempCardRequest {
+                count: 1,
+                format: Some("UID".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("UID cannot be used for temporary cards"),
+        "{err}"
+    );
+    let err = t
+        .desk
+        .request_temp_cards(
+            &admin,
+            &TempCardRequest {
+                count: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "count: 0 is not allowed (1 to 500 cards)");
+}

@@ -34,6 +34,10 @@ pub struct BatchOrdersView {
     total: usize,
     done: usize,
     errors: usize,
+    /// Search filters: format, requester, requested on or after (YYYY-MM-DD).
+    filter_format: String,
+    filter_requester: String,
+    filter_since: String,
     busy: bool,
     /// Cancel pressed while a card was being produced.
     cancelling: bool,
@@ -58,6 +62,9 @@ impl Default for BatchOrdersView {
             total: 0,
             done: 0,
             errors: 0,
+            filter_format: String::new(),
+            filter_requester: String::new(),
+            filter_since: String::new(),
             busy: false,
             cancelling: false,
             searched: false,
@@ -95,6 +102,16 @@ impl BatchOrdersView {
 
     fn search_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
         ui.horizontal(|ui| {
+            ui.label(t("Format"));
+            ui.add(egui::TextEdit::singleline(&mut self.filter_format).desired_width(80.0));
+            ui.label(t("Requested by"));
+            ui.add(egui::TextEdit::singleline(&mut self.filter_requester).desired_width(100.0));
+            ui.label(t("Requested since"));
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter_since)
+                    .hint_text("YYYY-MM-DD")
+                    .desired_width(100.0),
+            );
             if ui
                 .add_enabled(!self.busy, egui::Button::new(t("Search")))
                 .clicked()
@@ -281,11 +298,27 @@ impl BatchOrdersView {
     fn search(&mut self, env: &Env) {
         self.busy = true;
         let printer = env.printer.cloned();
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let since = text(&self.filter_since);
+        if let Some(d) = &since {
+            if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                self.busy = false;
+                self.result = Some(Err(tf(
+                    "Requested since: {date} is not a date (YYYY-MM-DD).",
+                    &[("date", d)],
+                )));
+                return;
+            }
+        }
+        let filter = TempCardFilter {
+            state: Some(TempCardState::Requested),
+            format: text(&self.filter_format),
+            requested_by: text(&self.filter_requester),
+            since,
+            order_id: None,
+        };
         env.worker.submit(Tag::BatchOrders, move |desk| {
-            let cards = desk.temp_cards(&TempCardFilter {
-                state: Some(TempCardState::Requested),
-                ..Default::default()
-            })?;
+            let cards = desk.temp_cards(&filter)?;
             let profiles = desk.temp_cert_profiles()?;
             // Listing queues runs lpstat: here, off the UI thread.
             let queues = match printer {

@@ -181,6 +181,8 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("Repeat production", "Productie herhalen"),
     ("Request a card", "Kaart aanvragen"),
     ("Requested by", "Aangevraagd door"),
+    ("Requested since", "Aangevraagd sinds"),
+    ("Requested since: {date} is not a date (YYYY-MM-DD).", "Aangevraagd sinds: {date} is geen datum (JJJJ-MM-DD)."),
     ("Retry", "Opnieuw"),
     ("Save mail settings", "Mailinstellingen opslaan"),
     ("Search", "Zoeken"),
