@@ -133,3 +133,62 @@ fn issue_multiple_temporary_cards_with_a_failure_repeated() {
     assert!(cards.iter().all(|c| c.state == TempCardState::Unassigned));
     assert_eq!(check.temp_order(1).unwrap().status, OrderStatus::Completed);
 }
+
+#[test]
+fn cancel_while_producing_leaves_every_card_whole() {
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    t.desk
+        .request_temp_cards(
+            &admin,
+            &TempCardRequest {
+                count: 3,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let printer = Arc::new(SimulatedPrinter::new(Duration::from_millis(400)));
+    let mut h = open_app(&t, printer);
+    wait_for(&mut h, "Log in");
+    h.get_by_label("Operator").click();
+    h.get_by_label("Operator").type_text("admin");
+    h.get_by_label("Password").click();
+    h.get_by_label("Password").type_text(PASSWORD);
+    h.get_by_label("Log in").click();
+    wait_for(&mut h, "Log out");
+    h.get_by_label("Batch orders").click();
+    wait_for(&mut h, "Search");
+    h.get_by_label("Search").click();
+    wait_for(&mut h, "3 requested card(s), 0 ticked");
+    for id in ["#1", "#2", "#3"] {
+        h.get_by_label(id).click();
+        h.step();
+    }
+    h.get_by_role_and_label(
+        egui::accesskit::Role::Button,
+        "Issue multiple temporary cards",
+    )
+    .click();
+    wait_for(&mut h, "Batch order 1");
+    h.get_by_label("Next").click();
+    wait_for(&mut h, "Producing 1 of 3");
+    h.get_by_label("Cancel").click();
+    wait_for(&mut h, "Batch order 1 cancelled.");
+
+    let check = Desk::open(&t.db_path()).unwrap();
+    let cards = check.temp_cards(&TempCardFilter::default()).unwrap();
+    // Each card is either produced (in stock) or still requested, outside
+    // any order; the one being printed when Cancel was pressed finished.
+    for c in &cards {
+        match c.state {
+            TempCardState::Unassigned => assert!(c.has_pin && c.produced_at.is_some()),
+            TempCardState::Requested => {
+                assert_eq!(c.order_id, None);
+                assert!(!c.has_pin && c.produced_at.is_none());
+            }
+            other => panic!("card {} is {other}", c.id),
+        }
+    }
+    assert!(cards.iter().any(|c| c.state == TempCardState::Requested));
+    assert_eq!(check.temp_order(1).unwrap().status, OrderStatus::Cancelled);
+}

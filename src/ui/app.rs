@@ -283,21 +283,7 @@ impl DeskApp {
                 }
             }
             Tag::VerifyAudit => self.audit.on_reply(result),
-            Tag::BatchOrders => {
-                if let Some(session) = &self.session {
-                    let env = Env {
-                        snapshot: &self.snapshot,
-                        session,
-                        worker: &self.worker,
-                        cred_index: &self.cred_index,
-                        readers: &self.readers,
-                        reader_error: None,
-                        simulated_cards: self.simulated_cards.as_ref(),
-                        printer: self.printer.as_ref().map(|(p, _)| p),
-                    };
-                    self.batch_orders.on_reply(result, &env);
-                }
-            }
+            Tag::BatchOrders => self.batch_orders.on_reply(result),
             Tag::Templates => {
                 let ctx = self.ctx.clone().unwrap_or_default();
                 self.templates.on_reply(&ctx, result);

@@ -9,13 +9,29 @@ use super::i18n::{t, tf};
 use super::widgets::message;
 use super::worker::{JobResult, Outcome, Tag};
 use super::Env;
-use crate::desk::IssueOptions;
+use crate::desk::{Desk, IssueOptions};
 use crate::devices::encoder::{CardEncoder, PcscEncoder, SimulatedEncoder};
 use crate::domain::temp_card::{DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH, PIN_LENGTHS, PUK_LENGTHS};
 use crate::domain::{Privilege, TempCardState};
 use crate::store::temp_cards::{OrderStatus, TempCard, TempCardFilter, TempOrder};
 use egui_extras::{Column, TableBuilder};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+
+/// What the production thread reports.
+enum RunEvent {
+    /// One card produced or failed, and the order's cards now.
+    Produced(Box<TempCard>, Vec<TempCard>),
+    /// A desk error stopped the run.
+    Failed(String),
+    Finished,
+}
+
+struct Run {
+    rx: mpsc::Receiver<RunEvent>,
+    stop: Arc<AtomicBool>,
+}
 
 pub struct BatchOrdersView {
     /// Cards shown: requested ones (search), then the order's cards.
@@ -29,8 +45,8 @@ pub struct BatchOrdersView {
     profiles: Vec<(String, bool)>,
     printer: String,
     queues: Vec<String>,
-    /// Cards still to produce in this run, and the run's size.
-    queue: Vec<i64>,
+    /// The production run on its own thread, and the run's size.
+    run: Option<Run>,
     total: usize,
     done: usize,
     errors: usize,
@@ -58,7 +74,7 @@ impl Default for BatchOrdersView {
             profiles: Vec::new(),
             printer: String::new(),
             queues: Vec::new(),
-            queue: Vec::new(),
+            run: None,
             total: 0,
             done: 0,
             errors: 0,
@@ -91,6 +107,7 @@ impl BatchOrdersView {
             ui.label(t("Your privileges do not allow this."));
             return;
         }
+        self.poll_run(env);
         ui.heading(t("Issue multiple temporary cards"));
         match self.order.clone() {
             None => self.search_ui(ui, env),
@@ -205,7 +222,7 @@ impl BatchOrdersView {
                 )
                 .clicked()
             {
-                self.start(env, waiting.clone());
+                self.start(ui.ctx(), env, waiting.clone());
             }
             let repeat: Vec<i64> = self
                 .cards
@@ -223,7 +240,7 @@ impl BatchOrdersView {
                 )
                 .clicked()
             {
-                self.start(env, repeat);
+                self.start(ui.ctx(), env, repeat);
             }
             if ui
                 .add_enabled(
@@ -236,10 +253,10 @@ impl BatchOrdersView {
             }
             if ui.button(t("Cancel")).clicked() {
                 // Stops after the card being produced; then cancels.
-                self.queue.clear();
-                if self.busy {
+                if let Some(run) = &self.run {
+                    run.stop.store(true, Ordering::Relaxed);
                     self.cancelling = true;
-                } else {
+                } else if !self.busy {
                     self.close(env, order.id, true);
                 }
             }
@@ -358,48 +375,107 @@ impl BatchOrdersView {
         });
     }
 
-    fn start(&mut self, env: &Env, ids: Vec<i64>) {
+    /// Produces the cards on a thread of its own (its own database
+    /// connection), so neither the window nor the desk worker waits for the
+    /// printer or the encoder; progress comes back over a channel.
+    fn start(&mut self, ctx: &egui::Context, env: &Env, ids: Vec<i64>) {
+        let (Some(order), Some(printer)) = (self.order.clone(), env.printer.cloned()) else {
+            self.result = Some(Err(t("No printers found.").into()));
+            return;
+        };
         self.total = ids.len();
         self.done = 0;
         self.errors = 0;
-        self.queue = ids;
         self.ticked.clear();
-        self.next(env);
-    }
-
-    /// Produces the next card of the run on the desk worker.
-    fn next(&mut self, env: &Env) {
-        let (Some(order), Some(printer)) = (self.order.clone(), env.printer.cloned()) else {
-            self.busy = false;
-            if env.printer.is_none() {
-                self.result = Some(Err(t("No printers found.").into()));
-            }
-            return;
-        };
-        if self.queue.is_empty() {
-            self.busy = false;
-            return;
-        }
-        let card = self.queue.remove(0);
         self.busy = true;
+        self.result = None;
+        let (tx, rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        self.run = Some(Run {
+            rx,
+            stop: stop.clone(),
+        });
         let session = env.session.clone();
         let demo = env.simulated_cards.is_some();
-        env.worker.submit(Tag::BatchOrders, move |desk| {
-            let encoder: Box<dyn CardEncoder> = if demo {
-                Box::new(SimulatedEncoder)
-            } else {
-                Box::new(PcscEncoder::new())
-            };
-            let p = desk.produce_temp_card(
-                &session,
-                order.id,
-                card,
-                printer.as_ref(),
-                order.encode.then_some(encoder.as_ref()),
-            )?;
-            let cards = desk.temp_order_cards(order.id)?;
-            Ok(Outcome::TempProduced(p.card, cards))
-        });
+        let db = env.worker.db.clone();
+        let ctx = ctx.clone();
+        std::thread::Builder::new()
+            .name("temp-card-production".into())
+            .spawn(move || {
+                let send = |e: RunEvent| {
+                    let _ = tx.send(e);
+                    ctx.request_repaint();
+                };
+                let mut desk = match Desk::open(&db) {
+                    Ok(d) => d,
+                    Err(e) => return send(RunEvent::Failed(e.to_string())),
+                };
+                let encoder: Box<dyn CardEncoder> = if demo {
+                    Box::new(SimulatedEncoder)
+                } else {
+                    Box::new(PcscEncoder::new())
+                };
+                for id in ids {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let produced = desk.produce_temp_card(
+                        &session,
+                        order.id,
+                        id,
+                        printer.as_ref(),
+                        order.encode.then_some(encoder.as_ref()),
+                    );
+                    match produced.and_then(|p| Ok((p.card, desk.temp_order_cards(order.id)?))) {
+                        Ok((card, cards)) => send(RunEvent::Produced(Box::new(card), cards)),
+                        Err(e) => return send(RunEvent::Failed(e.to_string())),
+                    }
+                }
+                send(RunEvent::Finished);
+            })
+            .expect("spawn the production thread");
+    }
+
+    /// Applies what the production thread reported since the last frame.
+    fn poll_run(&mut self, env: &Env) {
+        let Some(run) = &self.run else { return };
+        let events: Vec<RunEvent> = run.rx.try_iter().collect();
+        for event in events {
+            match event {
+                RunEvent::Produced(card, cards) => {
+                    self.done += 1;
+                    if card.state == TempCardState::Failed {
+                        self.errors += 1;
+                    }
+                    self.cards = cards;
+                }
+                RunEvent::Failed(e) => {
+                    self.run = None;
+                    self.busy = false;
+                    self.cancelling = false;
+                    self.result = Some(Err(e));
+                }
+                RunEvent::Finished => {
+                    self.run = None;
+                    self.busy = false;
+                    if self.cancelling {
+                        self.cancelling = false;
+                        if let Some(id) = self.order.as_ref().map(|o| o.id) {
+                            self.close(env, id, true);
+                        }
+                    } else {
+                        self.result = Some(if self.errors == 0 {
+                            Ok(tf("{n} card(s) produced.", &[("n", &self.done)]))
+                        } else {
+                            Err(tf(
+                                "{errors} of {n} card(s) failed; tick them and choose Repeat production.",
+                                &[("errors", &self.errors), ("n", &self.done)],
+                            ))
+                        });
+                    }
+                }
+            }
+        }
     }
 
     fn close(&mut self, env: &Env, order: i64, cancel: bool) {
@@ -415,7 +491,7 @@ impl BatchOrdersView {
         });
     }
 
-    pub fn on_reply(&mut self, result: JobResult, env: &Env) {
+    pub fn on_reply(&mut self, result: JobResult) {
         self.busy = false;
         match result {
             Ok(Outcome::TempCards(cards, profiles, queues)) => {
@@ -447,37 +523,8 @@ impl BatchOrdersView {
                 self.ticked.clear();
                 self.result = None;
             }
-            Ok(Outcome::TempProduced(card, cards)) => {
-                self.done += 1;
-                if card.state == TempCardState::Failed {
-                    self.errors += 1;
-                }
-                self.cards = cards;
-                if self.cancelling {
-                    self.cancelling = false;
-                    if let Some(o) = &self.order {
-                        let id = o.id;
-                        self.close(env, id, true);
-                    }
-                } else if self.queue.is_empty() {
-                    self.result = Some(if self.errors == 0 {
-                        Ok(tf("{n} card(s) produced.", &[("n", &self.done)]))
-                    } else {
-                        Err(tf(
-                            "{errors} of {n} card(s) failed; tick them and choose Repeat production.",
-                            &[("errors", &self.errors), ("n", &self.done)],
-                        ))
-                    });
-                } else {
-                    self.next(env);
-                }
-            }
             Ok(_) => {}
-            Err(e) => {
-                self.queue.clear();
-                self.cancelling = false;
-                self.result = Some(Err(e));
-            }
+            Err(e) => self.result = Some(Err(e)),
         }
     }
 }

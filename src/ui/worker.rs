@@ -71,8 +71,6 @@ pub enum Outcome {
     TempCards(Vec<TempCard>, Vec<String>, Vec<String>),
     /// A batch order and its cards.
     TempOrder(TempOrder, Vec<TempCard>),
-    /// One card produced (or failed), and the order's cards now.
-    TempProduced(TempCard, Vec<TempCard>),
 }
 
 pub type JobResult = Result<Outcome, String>;
