@@ -441,20 +441,28 @@ fn create_cardholder_with_a_card_request_raises_the_count() {
     h.get_by_label("Last name").click();
     h.get_by_label("Last name").type_text("Ğüneş-Ødegård");
     h.get_by_label("Expiry (YYYY-MM-DD)").click();
-    h.get_by_label("Expiry (YYYY-MM-DD)").type_text("31-12-2030");
+    h.get_by_label("Expiry (YYYY-MM-DD)")
+        .type_text("31-12-2030");
     h.get_by_label("Request a card").click();
     wait_for(&mut h, "Email me when the card is ready");
     h.get_by_label("Reason").click();
     h.get_by_label("Reason").type_text("printer offline");
     h.get_by_label("Create").click();
-    wait_for(&mut h, "expiry date: \"31-12-2030\" is not a date (YYYY-MM-DD)");
+    wait_for(
+        &mut h,
+        "expiry date: \"31-12-2030\" is not a date (YYYY-MM-DD)",
+    );
     h.get_by_label("Expiry (YYYY-MM-DD)").click();
     for _ in 0..10 {
         h.key_press(egui::Key::Backspace);
     }
-    h.get_by_label("Expiry (YYYY-MM-DD)").type_text("2030-12-31");
+    h.get_by_label("Expiry (YYYY-MM-DD)")
+        .type_text("2030-12-31");
     h.get_by_label("Create").click();
-    wait_for(&mut h, "Cardholder Zoë Ğüneş-Ødegård created; card request 2 raised.");
+    wait_for(
+        &mut h,
+        "Cardholder Zoë Ğüneş-Ødegård created; card request 2 raised.",
+    );
     wait_for(&mut h, "Card requests (2)");
     assert!(shows(&h, "Pending card requests: 2"));
 }
