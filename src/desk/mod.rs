@@ -4,6 +4,7 @@
 //! else changes data.
 
 mod auth;
+mod backup;
 mod badges;
 mod cardholders;
 mod credentials;
@@ -16,6 +17,7 @@ mod notification;
 mod requests;
 
 pub use auth::{NewOperatorInput, Session};
+pub use backup::restore;
 pub use badges::PreparedPrint;
 pub use cardholders::{read_photo, CardholderInput};
 pub use error::{DeskError, DeskResult};
