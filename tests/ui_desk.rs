@@ -173,6 +173,9 @@ fn ctrl_click_toggles_selection() {
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1")
         .click_modifiers(egui::Modifiers::COMMAND);
     wait_for(&mut h, "1 selected");
+    // Ctrl+A selects them all.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    wait_for(&mut h, "4 selected");
 }
 
 fn connect_dialog_for(h: &mut Harness<'_, DeskApp>, pending: usize, who: &str) {
