@@ -276,3 +276,93 @@ fn init_twice_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already has operators"));
 }
+
+#[test]
+fn an_administrator_adds_a_custom_format_without_code() {
+    let cli = Cli::new();
+    // Start from H10301's definition: 8-bit site code renamed, one bit wider card.
+    let mut def: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["format", "show", "H10301"])).unwrap();
+    def["name"] = "SITE27".into();
+    def["description"] = "Site 27-bit".into();
+    def["bits"] = 27.into();
+    def["fields"][1]["len"] = 17.into();
+    def["parity"][0]["covers"] = serde_json::json!((1..=13).collect::<Vec<u16>>());
+    def["parity"][1]["position"] = 26.into();
+    def["parity"][1]["covers"] = serde_json::json!((14..=25).collect::<Vec<u16>>());
+    let file = cli.dir.path().join("site27.json");
+    std::fs::write(&file, def.to_string()).unwrap();
+    assert_eq!(
+        cli.ok(&["format", "add", file.to_str().unwrap()]).trim(),
+        "added card format SITE27"
+    );
+    assert!(cli
+        .ok(&["format", "list"])
+        .contains("SITE27\tSite 27-bit\tfacility 0–255, card 0–131071"));
+    let bits = cli.ok(&["format", "encode", "SITE27", "facility=1", "card=100000"]);
+    assert_eq!(bits.trim().len(), 27);
+    assert_eq!(
+        cli.ok(&["format", "decode", "SITE27", bits.trim()]),
+        "facility=1\ncard=100000\nparity=ok\n"
+    );
+    cli.ok(&[
+        "cardholder",
+        "add",
+        "--first",
+        "Ann",
+        "--last",
+        "One",
+        "--request-card",
+    ]);
+    cli.ok(&[
+        "request",
+        "assign",
+        "1",
+        "--format",
+        "SITE27",
+        "facility=1",
+        "card=100000",
+    ]);
+
+    // A broken definition and a second copy are refused with their reasons.
+    def["fields"][1]["start"] = 5.into();
+    std::fs::write(&file, def.to_string()).unwrap();
+    assert!(cli
+        .fails(&["format", "add", file.to_str().unwrap()])
+        .contains("bit 5 is used twice"));
+}
+
+#[test]
+fn backup_and_restore_bring_the_data_back() {
+    let cli = Cli::new();
+    cli.ok(&[
+        "cardholder",
+        "add",
+        "--first",
+        "Ann",
+        "--last",
+        "One",
+        "--request-card",
+    ]);
+    let backup = cli.dir.path().join("backup.db");
+    cli.ok(&["backup", backup.to_str().unwrap()]);
+    assert!(cli
+        .fails(&["backup", backup.to_str().unwrap()])
+        .contains("already exists"));
+    cli.ok(&["request", "deny", "1"]);
+    assert_eq!(cli.ok(&["request", "count"]).trim(), "0");
+
+    let out = cli.ok(&["restore", backup.to_str().unwrap()]);
+    assert!(out.contains("the previous database is kept as"), "{out}");
+    assert_eq!(cli.ok(&["request", "count"]).trim(), "1");
+    assert!(cli
+        .ok(&["audit", "verify"])
+        .starts_with("audit trail intact"));
+
+    let junk = cli.dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database at all, just text").unwrap();
+    assert!(cli
+        .fails(&["restore", junk.to_str().unwrap()])
+        .contains("junk.db"));
+    assert_eq!(cli.ok(&["request", "count"]).trim(), "1");
+}

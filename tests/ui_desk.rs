@@ -173,6 +173,9 @@ fn ctrl_click_toggles_selection() {
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1")
         .click_modifiers(egui::Modifiers::COMMAND);
     wait_for(&mut h, "1 selected");
+    // Ctrl+A selects them all.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    wait_for(&mut h, "4 selected");
 }
 
 fn connect_dialog_for(h: &mut Harness<'_, DeskApp>, pending: usize, who: &str) {
@@ -465,4 +468,39 @@ fn create_cardholder_with_a_card_request_raises_the_count() {
     );
     wait_for(&mut h, "Card requests (2)");
     assert!(shows(&h, "Pending card requests: 2"));
+}
+
+#[test]
+fn first_run_creates_the_administrator_and_offers_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.db");
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .with_step_dt(0.05)
+        .build_eframe(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let worker = DeskWorker::spawn(db, Arc::new(move || ctx.request_repaint())).unwrap();
+            DeskApp::new(worker, Options::default())
+        });
+    wait_for(&mut h, "Set up CardDesk");
+    for (field, value) in [
+        ("Name", "alice"),
+        ("E-mail", "alice@site.example"),
+        ("Password", "long-enough-1"),
+        ("Repeat password", "long-enough-2"),
+    ] {
+        h.get_by_label(field).click();
+        h.get_by_label(field).type_text(value);
+    }
+    h.get_by_label("Create").click();
+    wait_for(&mut h, "The passwords differ.");
+    h.get_by_label("Repeat password").click();
+    h.key_press(egui::Key::Backspace);
+    h.get_by_label("Repeat password").type_text("1");
+    h.get_by_label("Load demo data").click();
+    h.get_by_label("Create").click();
+    wait_for(&mut h, "Logged in as alice");
+    wait_for(&mut h, "Card requests (12)");
+    assert!(shows(&h, "Cardholders: 200"));
+    assert!(shows(&h, "Credentials: 40"));
 }

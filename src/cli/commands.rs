@@ -115,8 +115,35 @@ pub fn run(cli: Cli) -> CliResult {
         return crate::ui::run(cli.db.as_deref(), cli.demo, startup).map_err(CliError::Message);
     };
     // Formats need no database.
+    // Formats need no database unless one exists (for custom formats) or
+    // one is being added.
     if let Command::Format(cmd) = command {
-        return format_cmd(cmd);
+        if !db.exists() && !matches!(cmd, FormatCmd::Add { .. }) {
+            return format_cmd(&crate::domain::builtin_formats(), cmd);
+        }
+        let mut desk = Desk::open(&db)?;
+        if let FormatCmd::Add { file } = cmd {
+            let s = login(&desk, &cli)?;
+            let json = std::fs::read_to_string(file).map_err(|source| CliError::File {
+                path: file.display().to_string(),
+                source,
+            })?;
+            let name = desk.add_card_format(&s, &json)?;
+            println!("added card format {name}");
+            return Ok(());
+        }
+        let formats = store::formats::list(desk.conn()).map_err(DeskError::from)?;
+        return format_cmd(&formats, cmd);
+    }
+    if let Command::Restore { file } = command {
+        let kept = crate::desk::restore(&db, file)?;
+        println!(
+            "restored {} from {}; the previous database is kept as {}",
+            db.display(),
+            file.display(),
+            kept.display()
+        );
+        return Ok(());
     }
     if let Command::Reader(cmd) = command {
         return super::reader::run(cmd);
@@ -124,7 +151,13 @@ pub fn run(cli: Cli) -> CliResult {
     let mut desk = Desk::open(&db)?;
     let out = std::io::stdout();
     match command {
-        Command::Format(_) | Command::Reader(_) => unreachable!("handled above"),
+        Command::Format(_) | Command::Reader(_) | Command::Restore { .. } => {
+            unreachable!("handled above")
+        }
+        Command::Backup { file } => {
+            desk.backup(file)?;
+            println!("backed up {} to {}", db.display(), file.display());
+        }
         Command::Init { admin, email } => {
             if desk.has_operators()? {
                 return Err(DeskError::AlreadyInitialised.into());
@@ -314,8 +347,7 @@ pub fn run(cli: Cli) -> CliResult {
     Ok(())
 }
 
-fn format_cmd(cmd: &FormatCmd) -> CliResult {
-    let formats = crate::domain::builtin_formats();
+fn format_cmd(formats: &[crate::domain::CardFormat], cmd: &FormatCmd) -> CliResult {
     let find = |name: &str| {
         formats
             .iter()
@@ -323,8 +355,13 @@ fn format_cmd(cmd: &FormatCmd) -> CliResult {
             .ok_or_else(|| DeskError::from(crate::domain::FormatError::UnknownFormat(name.into())))
     };
     match cmd {
+        FormatCmd::Add { .. } => unreachable!("handled with the database"),
+        FormatCmd::Show { format } => {
+            let f = find(format)?;
+            println!("{}", serde_json::to_string_pretty(f).expect("serialise"));
+        }
         FormatCmd::List => {
-            for f in &formats {
+            for f in formats {
                 let fields: Vec<String> = f
                     .field_ranges()
                     .into_iter()

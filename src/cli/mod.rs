@@ -68,6 +68,10 @@ pub enum Command {
     /// The tamper-evident audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Copy the database to FILE (safe while the desk is running).
+    Backup { file: PathBuf },
+    /// Replace the database with a backup (the current one is kept as *.before-restore).
+    Restore { file: PathBuf },
     /// Mail waiting in the outbox.
     #[command(subcommand)]
     Outbox(OutboxCmd),
@@ -113,6 +117,14 @@ pub enum SiteCmd {
 #[derive(Debug, Subcommand)]
 pub enum FormatCmd {
     List,
+    /// Add a custom Wiegand format from a JSON definition (see `format show H10301`).
+    Add {
+        file: PathBuf,
+    },
+    /// Print a format's definition as JSON (a starting point for a custom one).
+    Show {
+        format: String,
+    },
     /// Print the bit string for FIELD=VALUE pairs.
     Encode {
         format: String,

@@ -4,6 +4,7 @@
 //! else changes data.
 
 mod auth;
+mod backup;
 mod badges;
 mod cardholders;
 mod credentials;
@@ -18,6 +19,7 @@ mod temp_cards;
 mod temp_certs;
 
 pub use auth::{NewOperatorInput, Session};
+pub use backup::restore;
 pub use badges::PreparedPrint;
 pub use cardholders::{read_photo, CardholderInput};
 pub use error::{DeskError, DeskResult};

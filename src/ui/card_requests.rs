@@ -63,8 +63,15 @@ impl CardRequestsDialog {
             .resizable(true)
             .collapsible(false)
             .show(ctx, |ui| self.contents(ui, env, &ids));
-        if self.sub.is_none() && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
-            window_open = false;
+        if self.sub.is_none() {
+            if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+                window_open = false;
+            }
+            // Ctrl+A selects every pending request (unless typing somewhere).
+            let select_all = ctx.input(|i| i.modifiers.command && i.key_pressed(egui::Key::A));
+            if select_all && !ctx.egui_wants_keyboard_input() {
+                self.selection.select_all(&ids);
+            }
         }
         *open = window_open;
         self.show_sub(ctx, env);

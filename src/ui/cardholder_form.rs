@@ -61,23 +61,7 @@ impl CardholderForm {
                 &mut self.photo_path,
                 false,
             );
-            ui.horizontal(|ui| {
-                let l = ui.add_sized([170.0, 20.0], egui::Label::new(t("Site")));
-                let current = self
-                    .site
-                    .and_then(|id| env.snapshot.sites.iter().find(|s| s.id == id))
-                    .map_or(t("(none)").to_string(), |s| s.name.clone());
-                egui::ComboBox::from_id_salt("cardholder-site")
-                    .selected_text(current)
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut self.site, None, t("(none)"));
-                        for s in env.snapshot.sites.iter() {
-                            ui.selectable_value(&mut self.site, Some(s.id), &s.name);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-            });
+            site_picker(ui, env, t("Site"), "cardholder-site", &mut self.site);
             labelled_edit(
                 ui,
                 t("Activation (YYYY-MM-DD)"),
@@ -90,7 +74,13 @@ impl CardholderForm {
             if self.request_card {
                 labelled_edit(ui, t("Reason"), &mut self.request.reason, false);
                 template_picker(ui, env, "new-template", &mut self.request.badge_template);
-                site_picker(ui, env, "new-ship-to", &mut self.request.ship_to_site_id);
+                site_picker(
+                    ui,
+                    env,
+                    t("Ship to site"),
+                    "new-ship-to",
+                    &mut self.request.ship_to_site_id,
+                );
                 ui.checkbox(
                     &mut self.request.notify_requester,
                     t("Email me when the card is ready"),

@@ -14,10 +14,16 @@ pub struct ModifyForm {
     error: Option<Result<String, String>>,
 }
 
-/// A combo box of sites with "(none)".
-pub fn site_picker(ui: &mut egui::Ui, env: &Env, id_salt: &str, site: &mut Option<i64>) {
+/// A labelled combo box of sites with "(none)".
+pub fn site_picker(
+    ui: &mut egui::Ui,
+    env: &Env,
+    label: &str,
+    id_salt: &str,
+    site: &mut Option<i64>,
+) {
     ui.horizontal(|ui| {
-        let l = ui.add_sized([170.0, 20.0], egui::Label::new(t("Ship to site")));
+        let l = ui.add_sized([170.0, 20.0], egui::Label::new(label));
         let current = site
             .and_then(|id| env.snapshot.sites.iter().find(|s| s.id == id))
             .map_or(t("(none)").to_string(), |s| s.name.clone());
@@ -75,7 +81,13 @@ impl ModifyForm {
             ui.separator();
             labelled_edit(ui, t("Reason"), &mut self.fields.reason, false);
             template_picker(ui, env, "modify-template", &mut self.fields.badge_template);
-            site_picker(ui, env, "modify-site", &mut self.fields.ship_to_site_id);
+            site_picker(
+                ui,
+                env,
+                t("Ship to site"),
+                "modify-site",
+                &mut self.fields.ship_to_site_id,
+            );
             ui.checkbox(
                 &mut self.fields.notify_requester,
                 t("Email me when the card is ready"),
@@ -105,14 +117,7 @@ impl ModifyForm {
 
     /// True when the modification was saved and the dialog can close.
     pub fn on_reply(&mut self, result: JobResult) -> bool {
-        self.busy = false;
-        match result {
-            Ok(_) => true,
-            Err(e) => {
-                self.error = Some(Err(e));
-                false
-            }
-        }
+        finished(&mut self.busy, &mut self.error, result)
     }
 }
 
@@ -167,13 +172,23 @@ impl DenyForm {
     }
 
     pub fn on_reply(&mut self, result: JobResult) -> bool {
-        self.busy = false;
-        match result {
-            Ok(_) => true,
-            Err(e) => {
-                self.error = Some(Err(e));
-                false
-            }
+        finished(&mut self.busy, &mut self.error, result)
+    }
+}
+
+/// A form's job came back: true when it succeeded (the form can close),
+/// otherwise the error is shown in the form.
+fn finished(
+    busy: &mut bool,
+    error: &mut Option<Result<String, String>>,
+    result: JobResult,
+) -> bool {
+    *busy = false;
+    match result {
+        Ok(_) => true,
+        Err(e) => {
+            *error = Some(Err(e));
+            false
         }
     }
 }

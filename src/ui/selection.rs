@@ -38,6 +38,11 @@ impl Selection {
         }
     }
 
+    pub fn select_all(&mut self, ids: &[i64]) {
+        self.selected = ids.iter().copied().collect();
+        self.anchor = ids.first().copied();
+    }
+
     fn select_only(&mut self, id: i64) {
         self.selected.clear();
         self.selected.insert(id);
