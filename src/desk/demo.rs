@@ -117,8 +117,8 @@ impl Desk {
             self.connect_card(admin, r, &how)?;
             self.close_request(admin, r)?;
         }
-        // 12 cards in stock.
-        for i in 0..12 {
+        // 6 cards in stock (with the 6 visitor cards below: 40 credentials).
+        for i in 0..6 {
             self.register_credential(
                 admin,
                 "H10301",
@@ -151,6 +151,16 @@ impl Desk {
                 }
             }
         }
+        // Visitor cards waiting to be produced on the Batch orders page.
+        self.request_temp_cards(
+            admin,
+            &super::TempCardRequest {
+                count: 6,
+                format: None,
+                template: None,
+                note: "Visitor cards for the open day".into(),
+            },
+        )?;
         Ok(())
     }
 }
