@@ -11,102 +11,13 @@ use carddesk::devices::printer::{
     CardPrinter, CupsPrinter, PrintCommand, PrintError, PrintEvent, PrintWorker,
 };
 use carddesk::store::print_jobs::PrintStatus;
+use common::cups::*;
 use common::{manual, TestDesk, PASSWORD};
 use serial_test::serial;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn harness_state() -> String {
-    std::env::var("HARNESS_STATE").unwrap_or_else(|_| "/tmp/carddesk-harness".into())
-}
-
-fn card_pdf_dir() -> PathBuf {
-    std::env::var("CARD_PDF_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(harness_state()).join("card-pdf"))
-}
-
-fn queue() -> String {
-    std::env::var("CARD_QUEUE").unwrap_or_else(|_| "CardPrinter".into())
-}
-
-fn script(name: &str) -> String {
-    format!("{}/tests/support/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Takes the card printer (a file lock shared with the other test files
-/// that print) and fails (does not skip) when CUPS or the queue is missing.
-fn require_cups() -> common::DeviceLock {
-    let lock = common::device_lock("card-printer");
-    let out = Command::new("lpstat").args(["-p", &queue()]).output();
-    match out {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => panic!(
-            "CUPS queue {} is not available ({}); start it as root with tests/support/start-cups.sh",
-            queue(),
-            String::from_utf8_lossy(&o.stderr).trim()
-        ),
-        Err(e) => panic!("lpstat cannot run ({e}); install cups-client and run tests/support/start-cups.sh"),
-    }
-    lock
-}
-
-fn printer_fault(arg: &str) -> String {
-    let out = Command::new("bash")
-        .arg(script("printer-fault.sh"))
-        .args(arg.split_whitespace())
-        .env("HARNESS_STATE", harness_state())
-        .output()
-        .expect("run printer-fault.sh");
-    assert!(
-        out.status.success(),
-        "printer-fault.sh {arg} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Injects a fault and clears it again when dropped, even if the test fails.
-struct Fault;
-impl Fault {
-    fn inject(kind: &str) -> Fault {
-        printer_fault(kind);
-        Fault
-    }
-}
-impl Drop for Fault {
-    fn drop(&mut self) {
-        printer_fault("ok");
-    }
-}
-
-/// The cups-pdf output of a job: `<title…>-job_<ID>.pdf` (the title part
-/// may carry stray bytes, so match the suffix).
-fn output_of(job: &str) -> Option<PathBuf> {
-    let suffix = format!("-job_{job}.pdf");
-    // cups-pdf writes the file before CUPS marks the job completed; allow the
-    // directory listing a moment to catch up.
-    for _ in 0..50 {
-        if let Ok(dir) = std::fs::read_dir(card_pdf_dir()) {
-            if let Some(p) = dir
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .find(|p| p.to_string_lossy().ends_with(&suffix))
-            {
-                return Some(p);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
-
-fn cups() -> CupsPrinter {
-    CupsPrinter::new().with_timeout(Duration::from_secs(60))
-}
 
 /// A request for Zoë with an H10301 card, ready to print.
 fn printable_request(t: &mut TestDesk) -> i64 {

@@ -7,95 +7,15 @@
 mod common;
 
 use carddesk::desk::{IssueOptions, Progress, TempCardRequest};
-use carddesk::devices::printer::CupsPrinter;
 use carddesk::domain::TempCardState;
 use carddesk::store::print_jobs::PrintStatus;
 use carddesk::store::temp_cards::{OrderStatus, TempCardFilter};
+use common::cups::*;
 use common::TestDesk;
 use serial_test::serial;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
-
-fn harness_state() -> String {
-    std::env::var("HARNESS_STATE").unwrap_or_else(|_| "/tmp/carddesk-harness".into())
-}
-
-fn card_pdf_dir() -> PathBuf {
-    std::env::var("CARD_PDF_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(harness_state()).join("card-pdf"))
-}
-
-fn queue() -> String {
-    std::env::var("CARD_QUEUE").unwrap_or_else(|_| "CardPrinter".into())
-}
-
-fn script(name: &str) -> String {
-    format!("{}/tests/support/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Takes the card printer (the file lock tests/printing.rs uses too) and
-/// fails (does not skip) when CUPS or the queue is missing.
-fn require_cups() -> common::DeviceLock {
-    let lock = common::device_lock("card-printer");
-    match Command::new("lpstat").args(["-p", &queue()]).output() {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => panic!(
-            "CUPS queue {} is not available ({}); start it as root with tests/support/start-cups.sh",
-            queue(),
-            String::from_utf8_lossy(&o.stderr).trim()
-        ),
-        Err(e) => panic!(
-            "lpstat cannot run ({e}); install cups-client and run tests/support/start-cups.sh"
-        ),
-    }
-    lock
-}
-
-fn printer_fault(arg: &str) {
-    let out = Command::new("bash")
-        .arg(script("printer-fault.sh"))
-        .arg(arg)
-        .env("HARNESS_STATE", harness_state())
-        .output()
-        .expect("run printer-fault.sh");
-    assert!(
-        out.status.success(),
-        "printer-fault.sh {arg} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Clears any injected printer fault when dropped, even if the test fails.
-struct ClearFault;
-impl Drop for ClearFault {
-    fn drop(&mut self) {
-        printer_fault("ok");
-    }
-}
-
-/// The cups-pdf output of a CUPS job (`…-job_<ID>.pdf`).
-fn output_of(job: &str) -> Option<PathBuf> {
-    let suffix = format!("-job_{job}.pdf");
-    for _ in 0..50 {
-        if let Ok(dir) = std::fs::read_dir(card_pdf_dir()) {
-            if let Some(p) = dir
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .find(|p| p.to_string_lossy().ends_with(&suffix))
-            {
-                return Some(p);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
-
-fn cups() -> CupsPrinter {
-    CupsPrinter::new().with_timeout(Duration::from_secs(60))
-}
 
 fn request(t: &mut TestDesk, n: u32) -> Vec<i64> {
     let admin = t.admin.clone();
@@ -228,7 +148,7 @@ fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
         .desk
         .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
         .unwrap();
-    let _clear = ClearFault;
+    let _clear = Fault::clear_on_drop();
     // The printer fails the third card only.
     let produced = t
         .desk
@@ -238,8 +158,12 @@ fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
             &cups(),
             None,
             &mut |p: Progress| match p.done {
-                2 => printer_fault("fail"),
-                3 => printer_fault("ok"),
+                2 => {
+                    printer_fault("fail");
+                }
+                3 => {
+                    printer_fault("ok");
+                }
                 _ => {}
             },
         )
@@ -844,7 +768,7 @@ fn cli_requests_issues_repeats_completes_assigns_and_returns() {
     );
 
     // The printer fails everything: the order stays open with failed cards.
-    let clear = ClearFault;
+    let clear = Fault::clear_on_drop();
     printer_fault("fail");
     let (code, out, err) = carddesk(&t, d, &["temp", "issue", "1", "2", "--printer", &queue()]);
     assert_eq!(code, 1, "{out}");

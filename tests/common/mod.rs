@@ -2,6 +2,8 @@
 //! temporary folder, an administrator, and a way to prove nothing changed.
 #![allow(dead_code)]
 
+pub mod cups;
+
 use carddesk::desk::{CardholderInput, Desk, NewOperatorInput, Session};
 use carddesk::domain::Role;
 use carddesk::store::requests::RequestFields;
