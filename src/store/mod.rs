@@ -90,6 +90,11 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
         })?;
     formats::ensure_builtin(&conn)?;
     badge_templates::ensure_builtin(&conn)?;
+    // Every transaction here writes. BEGIN IMMEDIATE takes the write lock up
+    // front, so a busy database waits (busy_timeout) instead of failing with
+    // "database is locked" when a read transaction cannot be upgraded while
+    // another process (the mailer, the CLI, a second desk) is writing.
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     Ok(conn)
 }
 
