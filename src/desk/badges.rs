@@ -213,35 +213,15 @@ impl Desk {
         }
         let t = template(&self.conn, template_name)?;
         let pdf = badge::render_pdf(&t, &[self.badge_data_for_credential(credential_id)?])?;
-        let tx = self.conn.transaction()?;
-        let id = store::print_jobs::insert(
-            &tx,
-            &NewPrintJob {
-                request_id: None,
-                credential_id: Some(credential_id),
-                cardholder_id: c.cardholder_id,
-                template: &t.name,
-                printer,
-            },
-        )?;
-        let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
-        store::audit::record(
-            &tx,
-            &s.operator.name,
-            "print.start",
-            "print_job",
-            Some(id),
-            None,
-            Some(&snapshot(&job)),
-        )?;
-        tx.commit()?;
-        Ok(PreparedPrint {
-            document: PrintDocument {
-                title: format!("badge-card-{credential_id}-job-{id}"),
-                pdf,
-                page_mm: media(&t),
-            },
-            job,
+        let new = NewPrintJob {
+            request_id: None,
+            credential_id: Some(credential_id),
+            cardholder_id: c.cardholder_id,
+            template: &t.name,
+            printer,
+        };
+        self.record_print_start(s, &new, &t, pdf, |id| {
+            format!("badge-card-{credential_id}-job-{id}")
         })
     }
 
@@ -301,35 +281,15 @@ impl Desk {
         let credential_id = r.credential_id.ok_or(DeskError::NoCardToPrint(r.id))?;
         let t = template(&self.conn, &r.badge_template)?;
         let pdf = badge::render_pdf(&t, &[self.badge_data_for_request(request_id)?])?;
-        let tx = self.conn.transaction()?;
-        let id = store::print_jobs::insert(
-            &tx,
-            &NewPrintJob {
-                request_id: Some(r.id),
-                credential_id: Some(credential_id),
-                cardholder_id: Some(r.cardholder_id),
-                template: &t.name,
-                printer,
-            },
-        )?;
-        let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
-        store::audit::record(
-            &tx,
-            &s.operator.name,
-            "print.start",
-            "print_job",
-            Some(id),
-            None,
-            Some(&snapshot(&job)),
-        )?;
-        tx.commit()?;
-        Ok(PreparedPrint {
-            document: PrintDocument {
-                title: format!("badge-request-{}-job-{id}", r.id),
-                pdf,
-                page_mm: media(&t),
-            },
-            job,
+        let new = NewPrintJob {
+            request_id: Some(r.id),
+            credential_id: Some(credential_id),
+            cardholder_id: Some(r.cardholder_id),
+            template: &t.name,
+            printer,
+        };
+        self.record_print_start(s, &new, &t, pdf, |id| {
+            format!("badge-request-{}-job-{id}", r.id)
         })
     }
 
@@ -380,6 +340,39 @@ impl Desk {
                 title,
                 pdf,
                 page_mm: media(&t),
+            },
+            job,
+        })
+    }
+
+    /// Records a new print job (state `printing`) with its audit event in one
+    /// transaction, and pairs it with the document to send.
+    fn record_print_start(
+        &mut self,
+        s: &Session,
+        new: &NewPrintJob,
+        t: &Template,
+        pdf: Vec<u8>,
+        title: impl FnOnce(i64) -> String,
+    ) -> DeskResult<PreparedPrint> {
+        let tx = self.conn.transaction()?;
+        let id = store::print_jobs::insert(&tx, new)?;
+        let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "print.start",
+            "print_job",
+            Some(id),
+            None,
+            Some(&snapshot(&job)),
+        )?;
+        tx.commit()?;
+        Ok(PreparedPrint {
+            document: PrintDocument {
+                title: title(id),
+                pdf,
+                page_mm: media(t),
             },
             job,
         })
