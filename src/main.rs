@@ -10,11 +10,16 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = carddesk::cli::Cli::parse();
-    match carddesk::cli::run(cli) {
+    // No command: the desk window; otherwise the command line.
+    let result = match &cli.command {
+        None => carddesk::ui::run(cli.db.as_deref(), cli.demo, cli.open.as_deref()),
+        Some(_) => carddesk::cli::run(cli).map_err(|e| e.to_string()),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, so scripts can rely on it.
-            eprintln!("error: {}", e.to_string().replace('\n', "; "));
+            eprintln!("error: {}", e.replace('\n', "; "));
             ExitCode::from(1)
         }
     }

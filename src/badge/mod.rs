@@ -8,10 +8,12 @@
 
 mod layout;
 mod pdf;
+mod pin_letter;
 mod preview;
 mod template;
 
 pub use pdf::render_pdf;
+pub use pin_letter::pin_letter_pdf;
 pub use preview::{preview, preview_at, PREVIEW_PX_PER_MM};
 pub use template::{
     Align, Color, Element, Orientation, Side, Template, BUILTIN_JSON, CARD_LONG_MM, CARD_SHORT_MM,

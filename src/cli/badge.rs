@@ -2,12 +2,11 @@
 
 use super::commands::{login, CliError};
 use super::Cli;
-use crate::badge::{self, Template};
-use crate::desk::{Desk, DeskError};
-use crate::devices::printer::{CardPrinter, CupsPrinter, SimulatedPrinter};
-use crate::store::print_jobs::PrintStatus;
+use crate::desk::station::{self, CardPrinter};
+use crate::desk::{BadgeOf, Desk, PrintStatus};
 use clap::Subcommand;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 type Result<T = ()> = std::result::Result<T, CliError>;
@@ -56,12 +55,8 @@ pub struct PrintArgs {
     pub timeout: u64,
 }
 
-pub(super) fn printer(cli: &Cli, timeout: u64) -> Box<dyn CardPrinter> {
-    if cli.demo {
-        Box::new(SimulatedPrinter::default())
-    } else {
-        Box::new(CupsPrinter::new().with_timeout(Duration::from_secs(timeout.max(1))))
-    }
+pub(super) fn printer(cli: &Cli, timeout: u64) -> Arc<dyn CardPrinter> {
+    station::card_printer(cli.demo, Duration::from_secs(timeout.max(1)))
 }
 
 pub(super) fn write(path: &PathBuf, bytes: &[u8]) -> Result {
@@ -72,6 +67,7 @@ pub(super) fn write(path: &PathBuf, bytes: &[u8]) -> Result {
 }
 
 pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {
+    let s = super::commands::login(desk, cli)?;
     match cmd {
         BadgeCmd::Render {
             request,
@@ -79,21 +75,17 @@ pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {
             template,
             out,
         } => {
-            let (data, default_template) = match (request, cardholder) {
-                (Some(r), _) => (
-                    desk.badge_data_for_request(*r)?,
-                    desk.request(*r)?.badge_template,
-                ),
-                (None, Some(c)) => (desk.badge_data_for_cardholder(*c)?, "Standard".into()),
+            let of = match (request, cardholder) {
+                (Some(r), _) => BadgeOf::Request(*r),
+                (None, Some(c)) => BadgeOf::Cardholder(*c),
                 (None, None) => unreachable!("clap requires one"),
             };
-            let t = desk.badge_template(template.as_deref().unwrap_or(&default_template))?;
-            let pdf = badge::render_pdf(&t, &[data]).map_err(DeskError::from)?;
+            let pdf = desk.render_badge(&s, of, template.as_deref())?;
             write(out, &pdf)?;
             println!("{}", out.display());
         }
         BadgeCmd::Templates => {
-            for t in desk.badge_templates()? {
+            for t in desk.badge_templates(&s)? {
                 let sides = if t.back.is_some() {
                     "front+back"
                 } else {
@@ -107,10 +99,7 @@ pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {
                 path: file.display().to_string(),
                 source,
             })?;
-            let t = Template::from_json(&json).map_err(DeskError::from)?;
-            let s = login(desk, cli)?;
-            desk.save_badge_template(&s, &t)?;
-            println!("{}", t.name);
+            println!("{}", desk.save_badge_template_json(&s, &json)?);
         }
     }
     Ok(())

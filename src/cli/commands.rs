@@ -1,7 +1,8 @@
 use super::*;
-use crate::desk::{ConnectCard, Desk, DeskError, NewOperatorInput, Session};
-use crate::domain::{CredentialState, RequestStatus, Role};
-use crate::store::{self, requests::RequestFields};
+use crate::desk::{
+    builtin_formats, CardFormat, ConnectCard, CredentialState, Desk, DeskError, FormatError,
+    NewOperatorInput, OutboxStatus, Page, RequestFields, RequestStatus, Role, Session,
+};
 use std::io::{BufRead, IsTerminal, Write};
 use thiserror::Error;
 
@@ -19,13 +20,6 @@ pub enum CliError {
 }
 
 pub(super) type CliResult<T = ()> = Result<T, CliError>;
-
-/// Where the database lives when --db is not given.
-pub fn default_db_path() -> PathBuf {
-    directories::ProjectDirs::from("org", "CardDesk", "CardDesk")
-        .map(|d| d.data_dir().join("carddesk.db"))
-        .unwrap_or_else(|| PathBuf::from("carddesk.db"))
-}
 
 pub(super) fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
     if let Ok(p) = std::env::var(env) {
@@ -45,7 +39,7 @@ pub(super) fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
 pub(super) fn login(desk: &Desk, cli: &Cli) -> CliResult<Session> {
     let name = cli.operator.as_deref().ok_or_else(|| {
         CliError::Message(
-            "this command changes data: give --operator NAME (or set CARDDESK_OPERATOR)".into(),
+            "this command reads or changes the database: log in with --operator NAME (or set CARDDESK_OPERATOR)".into(),
         )
     })?;
     let password = read_secret(&format!("Password for {name}: "), "CARDDESK_PASSWORD")?;
@@ -70,8 +64,23 @@ fn print_json<T: serde::Serialize>(value: &T) {
     );
 }
 
+/// Tells (on stderr, so scripts reading stdout are undisturbed) that a list
+/// goes on beyond the page printed.
+fn note_more<T>(page: &Page<T>) {
+    if page.has_more() {
+        eprintln!(
+            "rows {}–{} of {}; --offset {} for more",
+            page.offset + 1,
+            page.offset + page.items.len(),
+            page.total,
+            page.offset + page.items.len()
+        );
+    }
+}
+
 fn request_fields(
     desk: &Desk,
+    s: &Session,
     base: RequestFields,
     o: &RequestOptions,
     notify: Option<bool>,
@@ -79,15 +88,7 @@ fn request_fields(
     let ship_to_site_id = match o.ship_to.as_deref() {
         None => base.ship_to_site_id,
         Some("") => None,
-        Some(name) => Some(
-            store::sites::find(desk.conn(), name)
-                .map_err(DeskError::from)?
-                .ok_or_else(|| DeskError::NotFound {
-                    what: "site",
-                    id: format!("{name:?}"),
-                })?
-                .id,
-        ),
+        Some(name) => Some(desk.site_by_name(s, name)?.id),
     };
     Ok(RequestFields {
         reason: o.reason.clone().unwrap_or(base.reason),
@@ -98,32 +99,24 @@ fn request_fields(
 }
 
 pub fn run(cli: Cli) -> CliResult {
-    let db = cli.db.clone().unwrap_or_else(default_db_path);
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(crate::desk::paths::default_db_path);
     let Some(command) = &cli.command else {
-        let startup = match cli.open.as_deref() {
-            None => crate::ui::Startup::Nothing,
-            Some("main") => crate::ui::Startup::MainWindow,
-            Some("card-requests") => crate::ui::Startup::CardRequests,
-            Some("connect-card") => crate::ui::Startup::ConnectCard,
-            Some("print-cards") => crate::ui::Startup::PrintCards,
-            Some(other) => {
-                return Err(CliError::Message(format!(
-                    "--open {other:?}: use main, card-requests, connect-card or print-cards"
-                )))
-            }
-        };
-        return crate::ui::run(cli.db.as_deref(), cli.demo, startup).map_err(CliError::Message);
+        return Err(CliError::Message(
+            "no command given (without one, carddesk opens the window)".into(),
+        ));
     };
-    // Formats need no database.
     // Formats need no database unless one exists (for custom formats) or
     // one is being added.
     if let Command::Format(cmd) = command {
         if !db.exists() && !matches!(cmd, FormatCmd::Add { .. }) {
-            return format_cmd(&crate::domain::builtin_formats(), cmd);
+            return format_cmd(&builtin_formats(), cmd);
         }
         let mut desk = Desk::open(&db)?;
+        let s = login(&desk, &cli)?;
         if let FormatCmd::Add { file } = cmd {
-            let s = login(&desk, &cli)?;
             let json = std::fs::read_to_string(file).map_err(|source| CliError::File {
                 path: file.display().to_string(),
                 source,
@@ -132,11 +125,16 @@ pub fn run(cli: Cli) -> CliResult {
             println!("added card format {name}");
             return Ok(());
         }
-        let formats = store::formats::list(desk.conn()).map_err(DeskError::from)?;
-        return format_cmd(&formats, cmd);
+        return format_cmd(&desk.card_formats(&s)?, cmd);
     }
     if let Command::Restore { file } = command {
-        let kept = crate::desk::restore(&db, file)?;
+        let name = cli.operator.as_deref().ok_or_else(|| {
+            CliError::Message(
+                "restoring needs an operator with the manage_database privilege: give --operator NAME".into(),
+            )
+        })?;
+        let password = read_secret(&format!("Password for {name}: "), "CARDDESK_PASSWORD")?;
+        let kept = crate::desk::restore(&db, file, name, &password)?;
         println!(
             "restored {} from {}; the previous database is kept as {}",
             db.display(),
@@ -155,7 +153,8 @@ pub fn run(cli: Cli) -> CliResult {
             unreachable!("handled above")
         }
         Command::Backup { file } => {
-            desk.backup(file)?;
+            let s = login(&desk, &cli)?;
+            desk.backup(&s, file)?;
             println!("backed up {} to {}", db.display(), file.display());
         }
         Command::Init { admin, email } => {
@@ -209,7 +208,8 @@ pub fn run(cli: Cli) -> CliResult {
             println!("{}", desk.add_site(&s, name)?);
         }
         Command::Site(SiteCmd::List) => {
-            for site in store::sites::list(desk.conn()).map_err(DeskError::from)? {
+            let s = login(&desk, &cli)?;
+            for site in desk.sites(&s)? {
                 println!("{}\t{}", site.id, site.name);
             }
         }
@@ -243,7 +243,7 @@ pub fn run(cli: Cli) -> CliResult {
                     badge_template: "Standard".into(),
                     ..Default::default()
                 };
-                Some(request_fields(&desk, base, request, Some(*notify))?)
+                Some(request_fields(&desk, &s, base, request, Some(*notify))?)
             } else {
                 None
             };
@@ -253,13 +253,14 @@ pub fn run(cli: Cli) -> CliResult {
                 eprintln!("card request {r} raised");
             }
         }
-        Command::Cardholder(CardholderCmd::List { search, json }) => {
-            let list = store::cardholders::list(desk.conn(), search, usize::MAX >> 1, 0)
-                .map_err(DeskError::from)?;
+        Command::Cardholder(CardholderCmd::List { search, json, page }) => {
+            let s = login(&desk, &cli)?;
+            let list = desk.cardholders(&s, search, page.page())?;
+            note_more(&list);
             if *json {
-                print_json(&list);
+                print_json(&list.items);
             } else {
-                for c in list {
+                for c in list.items {
                     println!(
                         "{}\t{}\t{}\t{}",
                         c.id,
@@ -279,18 +280,20 @@ pub fn run(cli: Cli) -> CliResult {
             state,
             search,
             json,
+            page,
         }) => {
+            let s = login(&desk, &cli)?;
             let state: Option<CredentialState> = state
                 .as_deref()
                 .map(str::parse)
                 .transpose()
                 .map_err(CliError::Message)?;
-            let list = store::credentials::list(desk.conn(), state, search, usize::MAX >> 1)
-                .map_err(DeskError::from)?;
+            let list = desk.credentials(&s, state, search, page.page())?;
+            note_more(&list);
             if *json {
-                print_json(&list);
+                print_json(&list.items);
             } else {
-                for c in list {
+                for c in list.items {
                     println!(
                         "{}\t{}\t{}\t{}",
                         c.id,
@@ -314,13 +317,19 @@ pub fn run(cli: Cli) -> CliResult {
             println!("imported {} cardholder(s)", report.imported);
         }
         Command::Audit(AuditCmd::Verify) => {
-            println!("audit trail intact: {} events", desk.verify_audit()?);
-        }
-        Command::Audit(AuditCmd::List { limit }) => {
             let s = login(&desk, &cli)?;
-            s.require(crate::domain::Privilege::ViewAudit, "read the audit trail")?;
+            println!("audit trail intact: {} events", desk.verify_audit(&s)?);
+        }
+        Command::Audit(AuditCmd::List { limit, offset }) => {
+            let s = login(&desk, &cli)?;
+            let page = crate::desk::PageRequest {
+                offset: *offset,
+                limit: *limit,
+            };
+            let events = desk.audit_events(&s, page)?;
+            note_more(&events);
             let mut lock = out.lock();
-            for e in store::audit::list(desk.conn(), *limit).map_err(DeskError::from)? {
+            for e in events.items {
                 let _ = writeln!(
                     lock,
                     "{}\t{}\t{}\t{}\t{} {}",
@@ -333,12 +342,19 @@ pub fn run(cli: Cli) -> CliResult {
                 );
             }
         }
-        Command::Outbox(OutboxCmd::List { json }) => {
-            let list = store::outbox::list(desk.conn()).map_err(DeskError::from)?;
+        Command::Outbox(OutboxCmd::List { status, json, page }) => {
+            let s = login(&desk, &cli)?;
+            let status: Option<OutboxStatus> = status
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(CliError::Message)?;
+            let list = desk.outbox(&s, status, page.page())?;
+            note_more(&list);
             if *json {
-                print_json(&list);
+                print_json(&list.items);
             } else {
-                for m in list {
+                for m in list.items {
                     println!("{}\t{}\t{}\t{}", m.id, m.status, m.to_address, m.subject);
                 }
             }
@@ -347,12 +363,12 @@ pub fn run(cli: Cli) -> CliResult {
     Ok(())
 }
 
-fn format_cmd(formats: &[crate::domain::CardFormat], cmd: &FormatCmd) -> CliResult {
+fn format_cmd(formats: &[CardFormat], cmd: &FormatCmd) -> CliResult {
     let find = |name: &str| {
         formats
             .iter()
             .find(|f| f.name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| DeskError::from(crate::domain::FormatError::UnknownFormat(name.into())))
+            .ok_or_else(|| DeskError::from(FormatError::UnknownFormat(name.into())))
     };
     match cmd {
         FormatCmd::Add { .. } => unreachable!("handled with the database"),
@@ -389,16 +405,18 @@ fn format_cmd(formats: &[crate::domain::CardFormat], cmd: &FormatCmd) -> CliResu
 
 fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
     match cmd {
-        RequestCmd::List { status, json } => {
+        RequestCmd::List { status, json, page } => {
             let status: Option<RequestStatus> = match status.as_str() {
                 "all" => None,
                 s => Some(s.parse().map_err(CliError::Message)?),
             };
-            let list = desk.requests(status)?;
+            let s = login(desk, cli)?;
+            let list = desk.requests(&s, status, page.page())?;
+            note_more(&list);
             if *json {
-                print_json(&list);
+                print_json(&list.items);
             } else {
-                for r in list {
+                for r in list.items {
                     println!(
                         "{}\t{}\t{}\t{}\t{}",
                         r.id, r.status, r.cardholder_name, r.requester_name, r.reason
@@ -406,21 +424,24 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
                 }
             }
         }
-        RequestCmd::Count => println!("{}", desk.pending_count()?),
+        RequestCmd::Count => {
+            let s = login(desk, cli)?;
+            println!("{}", desk.pending_count(&s)?);
+        }
         RequestCmd::Modify {
             id,
             request,
             notify,
         } => {
             let s = login(desk, cli)?;
-            let current = desk.request(*id)?;
+            let current = desk.request(&s, *id)?;
             let base = RequestFields {
                 reason: current.reason,
                 badge_template: current.badge_template,
                 notify_requester: current.notify_requester,
                 ship_to_site_id: current.ship_to_site_id,
             };
-            let fields = request_fields(desk, base, request, *notify)?;
+            let fields = request_fields(desk, &s, base, request, *notify)?;
             desk.modify_request(&s, *id, &fields)?;
         }
         RequestCmd::Deny { id, reason } => {

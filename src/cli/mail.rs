@@ -3,10 +3,11 @@
 
 use super::commands::{login, read_secret, CliError, CliResult};
 use super::Cli;
-use crate::desk::{Desk, DeskError};
-use crate::devices::mailer::{self, MailTransport, PassReport, SimulatedMailer, SmtpMailer};
-use crate::domain::{Secret, SmtpSettings};
+use crate::desk::outbox::PassReport;
+use crate::desk::station::{self, MailTransport};
+use crate::desk::{Desk, OutboxStatus, PageRequest, Privilege, Secret, SmtpSettings};
 use clap::Subcommand;
+use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub enum MailCmd {
@@ -48,20 +49,12 @@ pub enum MailCmd {
     },
 }
 
-fn transport(cli: &Cli) -> Box<dyn MailTransport> {
-    if cli.demo {
-        let db = cli
-            .db
-            .clone()
-            .unwrap_or_else(super::commands::default_db_path);
-        let dir = db
-            .parent()
-            .map(|d| d.join("simulated-mail"))
-            .unwrap_or_else(|| "simulated-mail".into());
-        Box::new(SimulatedMailer::new(dir))
-    } else {
-        Box::new(SmtpMailer)
-    }
+fn transport(cli: &Cli) -> Arc<dyn MailTransport> {
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(crate::desk::paths::default_db_path);
+    station::mail_transport(&db, cli.demo)
 }
 
 fn print_report(r: &PassReport) {
@@ -123,7 +116,7 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &MailCmd) -> CliResult {
             let s = login(desk, cli)?;
             let id = desk.queue_test_mail(&s, to)?;
             let t = transport(cli);
-            let r = mailer::send_now(desk.conn(), t.as_ref(), id).map_err(DeskError::from)?;
+            let r = desk.send_mail_now(&s, t.as_ref(), id)?;
             if r.not_configured {
                 return Err(CliError::Message(format!(
                     "no mail server configured: run carddesk mail configure first (test message {id} waits in the outbox)"
@@ -142,12 +135,14 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &MailCmd) -> CliResult {
             println!("test message {id} accepted by {} for {to}", t.describe());
         }
         MailCmd::Status => {
-            let c = desk.outbox_counts()?;
+            let s = login(desk, cli)?;
+            let c = desk.outbox_counts(&s)?;
             println!(
                 "pending {}\nsent {}\nfailed {}",
                 c.pending, c.sent, c.failed
             );
-            for m in desk.outbox()?.iter().filter(|m| m.status == "failed") {
+            let failed = desk.outbox(&s, Some(OutboxStatus::Failed), PageRequest::first(1000))?;
+            for m in &failed.items {
                 println!(
                     "failed mail {} to {}: {}",
                     m.id,
@@ -157,13 +152,16 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &MailCmd) -> CliResult {
             }
         }
         MailCmd::SendPending { now } => {
+            // A sending pass changes the outbox: only for those who may see it.
+            let s = login(desk, cli)?;
+            s.require(Privilege::ViewOutbox, "send the outbox")?;
             let due_by = if *now {
                 chrono::Utc::now() + chrono::Duration::days(365 * 100)
             } else {
                 chrono::Utc::now()
             };
             let t = transport(cli);
-            let r = mailer::send_due(desk.conn(), t.as_ref(), due_by).map_err(DeskError::from)?;
+            let r = desk.send_due_mail(t.as_ref(), due_by)?;
             if r.not_configured {
                 return Err(CliError::Message(
                     "no mail server configured: run carddesk mail configure first".into(),

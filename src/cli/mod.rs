@@ -10,7 +10,7 @@ mod temp;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-pub use commands::{default_db_path, run};
+pub use commands::run;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,7 +25,8 @@ pub struct Cli {
     /// Open the desk with simulated reader and printer (and offer demo data).
     #[arg(long, global = true)]
     pub demo: bool,
-    /// Operator to act as (password from CARDDESK_PASSWORD or a prompt).
+    /// Operator to act as (every command that reads or changes the database
+    /// needs one; password from CARDDESK_PASSWORD or a prompt).
     #[arg(long, global = true, env = "CARDDESK_OPERATOR")]
     pub operator: Option<String>,
     /// Open a dialog at start (for the screenshot script): main,
@@ -68,9 +69,11 @@ pub enum Command {
     /// The tamper-evident audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
-    /// Copy the database to FILE (safe while the desk is running).
+    /// Copy the database to FILE (safe while the desk is running; needs the
+    /// manage-database privilege).
     Backup { file: PathBuf },
-    /// Replace the database with a backup (the current one is kept as *.before-restore).
+    /// Replace the database with a backup (the current one is kept as
+    /// *.before-restore; needs the manage-database privilege).
     Restore { file: PathBuf },
     /// Mail waiting in the outbox.
     #[command(subcommand)]
@@ -137,6 +140,26 @@ pub enum FormatCmd {
     },
 }
 
+/// Which rows of a list to print (lists are read a page at a time).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct PageArgs {
+    /// Rows to print (1–1000).
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
+    /// Rows to skip first.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+}
+
+impl PageArgs {
+    pub fn page(self) -> crate::desk::PageRequest {
+        crate::desk::PageRequest {
+            offset: self.offset,
+            limit: self.limit,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct RequestOptions {
     /// Why the card could not be issued at once.
@@ -189,6 +212,8 @@ pub enum CardholderCmd {
         search: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        page: PageArgs,
     },
 }
 
@@ -200,6 +225,8 @@ pub enum RequestCmd {
         status: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Print the number of pending requests.
     Count,
@@ -247,6 +274,8 @@ pub enum CredentialCmd {
         search: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        page: PageArgs,
     },
 }
 
@@ -268,13 +297,20 @@ pub enum AuditCmd {
     List {
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum OutboxCmd {
     List {
+        /// pending, sending, sent or failed (default: all)
+        #[arg(long)]
+        status: Option<String>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        page: PageArgs,
     },
 }

@@ -2,8 +2,8 @@
 //! the command line.
 
 use super::commands::CliError;
+use crate::desk::station::{list_pcsc_readers, ReaderWorker};
 use crate::desk::{Desk, Enrolment, Session};
-use crate::devices::reader::{list_pcsc_readers, ReaderWorker};
 use clap::Subcommand;
 use std::io::IsTerminal;
 use std::sync::Arc;

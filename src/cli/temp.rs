@@ -3,11 +3,12 @@
 use super::badge::{printer, write};
 use super::commands::{login, CliError};
 use super::Cli;
-use crate::desk::{Desk, IssueOptions, Produced, TempCardRequest};
-use crate::devices::encoder::{CardEncoder, PcscEncoder, SimulatedEncoder};
-use crate::domain::temp_card::{DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH};
-use crate::domain::TempCardState;
-use crate::store::temp_cards::TempCardFilter;
+use crate::desk::job::JobContext;
+use crate::desk::station;
+use crate::desk::{
+    Desk, IssueOptions, Produced, Progress, TempCardFilter, TempCardRequest, TempCardState,
+    DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH,
+};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
@@ -118,14 +119,6 @@ pub struct Production {
     pub timeout: u64,
 }
 
-fn encoder(cli: &Cli) -> Box<dyn CardEncoder> {
-    if cli.demo {
-        Box::new(SimulatedEncoder)
-    } else {
-        Box::new(PcscEncoder::new())
-    }
-}
-
 /// Prints each card's result and writes the PIN letters; an error when a
 /// card failed (the order stays open for `temp repeat`).
 fn report(order: i64, produced: &[Produced], letters: &Path) -> Result {
@@ -164,17 +157,34 @@ fn report(order: i64, produced: &[Produced], letters: &Path) -> Result {
     Ok(())
 }
 
+/// The production job's progress, one line per card on stderr.
+fn progress() -> JobContext<Progress> {
+    JobContext::inline(|p: Progress| {
+        eprintln!(
+            "card {} of {}: {} {}",
+            p.done,
+            p.total,
+            p.card.label(),
+            p.card.state
+        )
+    })
+}
+
 pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
+    let s = login(desk, cli)?;
     if let TempCmd::List { state, json } = cmd {
         let state = state
             .as_deref()
             .map(str::parse::<TempCardState>)
             .transpose()
             .map_err(CliError::Message)?;
-        let cards = desk.temp_cards(&TempCardFilter {
-            state,
-            ..Default::default()
-        })?;
+        let cards = desk.temp_cards(
+            &s,
+            &TempCardFilter {
+                state,
+                ..Default::default()
+            },
+        )?;
         if *json {
             println!(
                 "{}",
@@ -195,7 +205,6 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
         }
         return Ok(());
     }
-    let s = login(desk, cli)?;
     match cmd {
         TempCmd::List { .. } => unreachable!("handled above"),
         TempCmd::Request {
@@ -238,13 +247,13 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
             let order = desk.issue_temp_cards(&s, ids, &options)?;
             println!("order {}", order.id);
             let p = printer(cli, production.timeout);
-            let e = encoder(cli);
+            let e = station::encoder(cli.demo);
             let produced = desk.produce_temp_order(
                 &s,
                 order.id,
                 p.as_ref(),
                 order.encode.then_some(e.as_ref()),
-                &mut |_| {},
+                &progress(),
             )?;
             report(order.id, &produced, &production.pin_letters)?;
         }
@@ -253,16 +262,16 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
             ids,
             production,
         } => {
-            let o = desk.temp_order(*order)?;
+            let o = desk.temp_order(&s, *order)?;
             let p = printer(cli, production.timeout);
-            let e = encoder(cli);
+            let e = station::encoder(cli.demo);
             let produced = desk.repeat_temp_production(
                 &s,
                 *order,
                 ids,
                 p.as_ref(),
                 o.encode.then_some(e.as_ref()),
-                &mut |_| {},
+                &progress(),
             )?;
             report(*order, &produced, &production.pin_letters)?;
         }
@@ -281,7 +290,7 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
         } => {
             let card = match (card, uid) {
                 (Some(c), _) => *c,
-                (None, Some(uid)) => desk.temp_card_by_uid(uid)?.id,
+                (None, Some(uid)) => desk.temp_card_by_uid(&s, uid)?.id,
                 (None, None) => unreachable!("clap requires one"),
             };
             let c = desk.assign_temp_card(&s, card, *cardholder)?;
@@ -311,7 +320,7 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
             println!("{}", desk.reveal_temp_puk(&s, *card)?);
         }
         TempCmd::Certs { card, all } => {
-            for c in desk.temp_card_certificates(*card)? {
+            for c in desk.temp_card_certificates(&s, *card)? {
                 if *all || c.revoked_at.is_none() {
                     print!("{}", c.pem);
                 }

@@ -116,10 +116,6 @@ fn insert_operator(desk: &mut Desk, actor: &str, input: &NewOperatorInput) -> De
 }
 
 impl Desk {
-    pub fn has_operators(&self) -> DeskResult<bool> {
-        Ok(store::operators::count(&self.conn)? > 0)
-    }
-
     /// Creates the first administrator of a new database (and the default site).
     pub fn init_admin(
         &mut self,

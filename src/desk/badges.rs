@@ -4,6 +4,7 @@
 //! PDF), the printer, then `finish_print_job` (records the verdict). Each
 //! step that writes is one transaction with its audit record.
 
+use super::job::JobContext;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::badge::{self, BadgeData, Template};
 use crate::devices::printer::{CardPrinter, PrintDocument, PrintError};
@@ -13,6 +14,20 @@ use crate::store::{
     print_jobs::{NewPrintJob, PrintJob, PrintStatus},
 };
 use rusqlite::Connection;
+
+/// Whose badge to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeOf {
+    Request(i64),
+    Cardholder(i64),
+}
+
+/// What a running print job reports before its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintProgress {
+    /// The printer took the document as its job `printer_job`.
+    Submitted { job_id: i64, printer_job: String },
+}
 
 /// A print job recorded and its badge rendered, ready for the printer.
 #[derive(Debug, Clone)]
@@ -92,22 +107,52 @@ fn media(t: &Template) -> (f32, f32) {
 
 impl Desk {
     /// Every badge template, shipped ones first.
-    pub fn badge_templates(&self) -> DeskResult<Vec<Template>> {
+    pub fn badge_templates(&self, s: &Session) -> DeskResult<Vec<Template>> {
+        s.require(Privilege::ViewRequests, "see the badge templates")?;
         Ok(store::badge_templates::list(&self.conn)?)
     }
 
     /// The templates' names, for pickers.
-    pub fn badge_template_names(&self) -> DeskResult<Vec<String>> {
+    pub fn badge_template_names(&self, s: &Session) -> DeskResult<Vec<String>> {
         Ok(self
-            .badge_templates()?
+            .badge_templates(s)?
             .into_iter()
             .map(|t| t.name)
             .collect())
     }
 
     /// A template by name (case-insensitive).
-    pub fn badge_template(&self, name: &str) -> DeskResult<Template> {
+    pub fn badge_template(&self, s: &Session, name: &str) -> DeskResult<Template> {
+        s.require(Privilege::ViewRequests, "see the badge templates")?;
         template(&self.conn, name)
+    }
+
+    /// A badge as a PDF: a request's (with its template and card) or a
+    /// cardholder's (with their newest active card, template Standard),
+    /// with `template` instead when given.
+    pub fn render_badge(
+        &self,
+        s: &Session,
+        of: BadgeOf,
+        template: Option<&str>,
+    ) -> DeskResult<Vec<u8>> {
+        let (data, default_template) = match of {
+            BadgeOf::Request(r) => (
+                self.badge_data_for_request(s, r)?,
+                self.request(s, r)?.badge_template,
+            ),
+            BadgeOf::Cardholder(c) => (self.badge_data_for_cardholder(s, c)?, "Standard".into()),
+        };
+        let t = self.badge_template(s, template.unwrap_or(&default_template))?;
+        Ok(badge::render_pdf(&t, &[data])?)
+    }
+
+    /// Adds or replaces a badge template from its JSON definition; returns
+    /// its name.
+    pub fn save_badge_template_json(&mut self, s: &Session, json: &str) -> DeskResult<String> {
+        let t = Template::from_json(json)?;
+        self.save_badge_template(s, &t)?;
+        Ok(t.name)
     }
 
     /// Adds or replaces a badge template (validated first).
@@ -132,8 +177,9 @@ impl Desk {
 
     /// What the request's badge shows: its cardholder and, once a card is
     /// connected, the card.
-    pub fn badge_data_for_request(&self, request_id: i64) -> DeskResult<BadgeData> {
-        let r = self.request(request_id)?;
+    pub fn badge_data_for_request(&self, s: &Session, request_id: i64) -> DeskResult<BadgeData> {
+        s.require(Privilege::ViewCardholders, "see badge data")?;
+        let r = self.request(s, request_id)?;
         let mut d = cardholder_data(&self.conn, r.cardholder_id)?;
         d.set("request_id", r.id.to_string());
         if let Some(c) = r.credential_id {
@@ -143,7 +189,12 @@ impl Desk {
     }
 
     /// What a cardholder's badge shows, with their newest active card.
-    pub fn badge_data_for_cardholder(&self, cardholder_id: i64) -> DeskResult<BadgeData> {
+    pub fn badge_data_for_cardholder(
+        &self,
+        s: &Session,
+        cardholder_id: i64,
+    ) -> DeskResult<BadgeData> {
+        s.require(Privilege::ViewCardholders, "see badge data")?;
         let mut d = cardholder_data(&self.conn, cardholder_id)?;
         let credential: Option<i64> = self
             .conn
@@ -161,7 +212,12 @@ impl Desk {
     }
 
     /// What a card's badge shows: the card and, when it has one, its holder.
-    pub fn badge_data_for_credential(&self, credential_id: i64) -> DeskResult<BadgeData> {
+    pub fn badge_data_for_credential(
+        &self,
+        s: &Session,
+        credential_id: i64,
+    ) -> DeskResult<BadgeData> {
+        s.require(Privilege::ViewCredentials, "see badge data")?;
         let c = store::credentials::get(&self.conn, credential_id)?.ok_or(DeskError::NotFound {
             what: "credential",
             id: credential_id.to_string(),
@@ -175,7 +231,12 @@ impl Desk {
     }
 
     /// Print jobs of a card, newest first.
-    pub fn print_jobs_for_credential(&self, credential_id: i64) -> DeskResult<Vec<PrintJob>> {
+    pub fn print_jobs_for_credential(
+        &self,
+        s: &Session,
+        credential_id: i64,
+    ) -> DeskResult<Vec<PrintJob>> {
+        s.require(Privilege::ViewCredentials, "see print jobs")?;
         Ok(store::print_jobs::for_credential(
             &self.conn,
             credential_id,
@@ -212,7 +273,7 @@ impl Desk {
             ));
         }
         let t = template(&self.conn, template_name)?;
-        let pdf = badge::render_pdf(&t, &[self.badge_data_for_credential(credential_id)?])?;
+        let pdf = badge::render_pdf(&t, &[self.badge_data_for_credential(s, credential_id)?])?;
         let new = NewPrintJob {
             request_id: None,
             credential_id: Some(credential_id),
@@ -235,25 +296,31 @@ impl Desk {
         queue: &str,
     ) -> DeskResult<PrintJob> {
         let prepared = self.start_card_print(s, credential_id, template, queue)?;
-        self.run_print(s, prepared, printer)
+        self.run_print(s, prepared, printer, &JobContext::inline(|_| {}))
     }
 
     /// The request's badge as a PDF, with the request's template.
-    pub fn render_request_badge(&self, request_id: i64) -> DeskResult<Vec<u8>> {
-        let r = self.request(request_id)?;
+    pub fn render_request_badge(&self, s: &Session, request_id: i64) -> DeskResult<Vec<u8>> {
+        let r = self.request(s, request_id)?;
         let t = template(&self.conn, &r.badge_template)?;
         Ok(badge::render_pdf(
             &t,
-            &[self.badge_data_for_request(request_id)?],
+            &[self.badge_data_for_request(s, request_id)?],
         )?)
     }
 
     /// Print jobs of a request, newest first.
-    pub fn print_jobs_for_request(&self, request_id: i64) -> DeskResult<Vec<PrintJob>> {
+    pub fn print_jobs_for_request(
+        &self,
+        s: &Session,
+        request_id: i64,
+    ) -> DeskResult<Vec<PrintJob>> {
+        s.require(Privilege::ViewRequests, "see print jobs")?;
         Ok(store::print_jobs::for_request(&self.conn, request_id)?)
     }
 
-    pub fn print_job(&self, job_id: i64) -> DeskResult<PrintJob> {
+    pub fn print_job(&self, s: &Session, job_id: i64) -> DeskResult<PrintJob> {
+        s.require(Privilege::ViewRequests, "see print jobs")?;
         store::print_jobs::get(&self.conn, job_id)?.ok_or(DeskError::NotFound {
             what: "print job",
             id: job_id.to_string(),
@@ -271,7 +338,7 @@ impl Desk {
     ) -> DeskResult<PreparedPrint> {
         s.require(Privilege::PrintCards, "print cards")?;
         let printer = check_printer(printer)?;
-        let r = self.request(request_id)?;
+        let r = self.request(s, request_id)?;
         if r.status == RequestStatus::Denied {
             return Err(DeskError::NotPending {
                 id: r.id,
@@ -280,7 +347,7 @@ impl Desk {
         }
         let credential_id = r.credential_id.ok_or(DeskError::NoCardToPrint(r.id))?;
         let t = template(&self.conn, &r.badge_template)?;
-        let pdf = badge::render_pdf(&t, &[self.badge_data_for_request(request_id)?])?;
+        let pdf = badge::render_pdf(&t, &[self.badge_data_for_request(s, request_id)?])?;
         let new = NewPrintJob {
             request_id: Some(r.id),
             credential_id: Some(credential_id),
@@ -303,7 +370,7 @@ impl Desk {
         printer: Option<&str>,
     ) -> DeskResult<PreparedPrint> {
         s.require(Privilege::PrintCards, "print cards")?;
-        let before = self.print_job(job_id)?;
+        let before = self.print_job(s, job_id)?;
         if before.status != PrintStatus::Failed {
             return Err(DeskError::NotRepeatable {
                 id: job_id,
@@ -313,8 +380,8 @@ impl Desk {
         let printer = check_printer(printer.unwrap_or(&before.printer))?.to_string();
         let t = template(&self.conn, &before.template)?;
         let data = match (before.request_id, before.credential_id) {
-            (Some(r), _) => self.badge_data_for_request(r)?,
-            (None, Some(c)) => self.badge_data_for_credential(c)?,
+            (Some(r), _) => self.badge_data_for_request(s, r)?,
+            (None, Some(c)) => self.badge_data_for_credential(s, c)?,
             (None, None) => unreachable!("the schema requires a request or a card"),
         };
         let pdf = badge::render_pdf(&t, &[data])?;
@@ -387,7 +454,7 @@ impl Desk {
         result: &Result<(), PrintError>,
     ) -> DeskResult<PrintJob> {
         s.require(Privilege::PrintCards, "print cards")?;
-        let before = self.print_job(job_id)?;
+        let before = self.print_job(s, job_id)?;
         if before.status != PrintStatus::Printing {
             return Err(DeskError::invalid(
                 "print job",
@@ -424,7 +491,7 @@ impl Desk {
 
     /// Prints the request's badge and waits for the printer's verdict
     /// (blocks: for the command line; the UI uses the three steps with a
-    /// `PrintWorker`). Returns the recorded job, printed or failed.
+    /// print job). Returns the recorded job, printed or failed.
     pub fn print_request_badge(
         &mut self,
         s: &Session,
@@ -433,7 +500,7 @@ impl Desk {
         queue: &str,
     ) -> DeskResult<PrintJob> {
         let prepared = self.start_request_print(s, request_id, queue)?;
-        self.run_print(s, prepared, printer)
+        self.run_print(s, prepared, printer, &JobContext::inline(|_| {}))
     }
 
     /// Repeats a failed job and waits for the verdict (blocking).
@@ -445,18 +512,26 @@ impl Desk {
         queue: Option<&str>,
     ) -> DeskResult<PrintJob> {
         let prepared = self.repeat_print_job(s, job_id, queue)?;
-        self.run_print(s, prepared, printer)
+        self.run_print(s, prepared, printer, &JobContext::inline(|_| {}))
     }
 
-    fn run_print(
+    /// The print job: sends a recorded job's document to the printer,
+    /// reports the printer's job id, follows it to its verdict and records
+    /// that. The window runs it with `job::spawn`, the command line inline.
+    pub fn run_print(
         &mut self,
         s: &Session,
         p: PreparedPrint,
         printer: &dyn CardPrinter,
+        ctx: &JobContext<PrintProgress>,
     ) -> DeskResult<PrintJob> {
         let (job, result) = match printer.submit(&p.job.printer, &p.document) {
             Err(e) => (None, Err(e)),
             Ok(job) => {
+                ctx.report(PrintProgress::Submitted {
+                    job_id: p.job.id,
+                    printer_job: job.clone(),
+                });
                 let r = printer.wait(&p.job.printer, &job);
                 (Some(job), r)
             }

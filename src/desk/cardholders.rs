@@ -156,30 +156,4 @@ impl Desk {
         tx.commit()?;
         Ok(id)
     }
-
-    pub fn add_site(&mut self, s: &Session, name: &str) -> DeskResult<i64> {
-        s.require(Privilege::ManageSettings, "add sites")?;
-        if name.trim().is_empty() {
-            return Err(DeskError::invalid("site name", "must not be empty"));
-        }
-        if store::sites::find(&self.conn, name)?.is_some() {
-            return Err(DeskError::invalid(
-                "site name",
-                format!("a site called {:?} already exists", name.trim()),
-            ));
-        }
-        let tx = self.conn.transaction()?;
-        let id = store::sites::insert(&tx, name)?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
-            "site.create",
-            "site",
-            Some(id),
-            None,
-            Some(&serde_json::json!({"name": name.trim()})),
-        )?;
-        tx.commit()?;
-        Ok(id)
-    }
 }

@@ -139,6 +139,7 @@ impl Desk {
                     Some(crate::domain::CredentialState::Unassigned),
                     "",
                     1,
+                    0,
                 )?;
                 if let Some(c) = stock.first() {
                     self.connect_card(

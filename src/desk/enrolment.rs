@@ -13,7 +13,7 @@ impl Desk {
     /// connect cards and that request `request_id` is still pending.
     pub fn ready_to_enrol(&self, s: &Session, request_id: i64) -> DeskResult<CardRequest> {
         s.require(Privilege::AnswerRequests, "connect cards to requests")?;
-        let r = self.request(request_id)?;
+        let r = self.request(s, request_id)?;
         if !r.status.is_open() {
             return Err(DeskError::NotPending {
                 id: request_id,

@@ -14,6 +14,8 @@ pub enum DeskError {
     Format(#[from] FormatError),
     #[error("unknown operator or wrong password")]
     BadLogin,
+    #[error("log in first: this needs an operator's session")]
+    NotLoggedIn,
     #[error("the database already has operators; log in as one of them instead of running init")]
     AlreadyInitialised,
     #[error("operator {operator} may not {action} (needs the {privilege} privilege)")]

@@ -5,14 +5,15 @@
 use super::{Desk, DeskError, DeskResult, Session};
 use crate::domain::mail::looks_like_address;
 use crate::domain::{Privilege, SmtpSettings};
-use crate::store::{self, outbox::OutboxCounts, outbox::OutboxMessage};
+use crate::store::{self, outbox::OutboxMessage};
 
 /// Subject of the "send test message" mail.
 pub const TEST_SUBJECT: &str = "CardDesk test message";
 
 impl Desk {
     /// The configured mail server (the password is inside a `Secret`).
-    pub fn mail_settings(&self) -> DeskResult<Option<SmtpSettings>> {
+    pub fn mail_settings(&self, s: &Session) -> DeskResult<Option<SmtpSettings>> {
+        s.require(Privilege::ManageSettings, "see the mail settings")?;
         Ok(store::settings::smtp(&self.conn)?)
     }
 
@@ -148,14 +149,5 @@ impl Desk {
         )?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// Every message in the outbox, oldest first (for the outbox screen).
-    pub fn outbox(&self) -> DeskResult<Vec<OutboxMessage>> {
-        Ok(store::outbox::list(&self.conn)?)
-    }
-
-    pub fn outbox_counts(&self) -> DeskResult<OutboxCounts> {
-        Ok(store::outbox::counts(&self.conn)?)
     }
 }

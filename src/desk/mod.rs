@@ -6,55 +6,86 @@
 mod auth;
 mod backup;
 mod badges;
+mod card_formats;
 mod cardholders;
+mod command;
 mod credentials;
 mod demo;
 mod enrolment;
 mod error;
 mod import;
+pub mod job;
 mod mail;
 mod notification;
+pub mod outbox;
+pub mod paths;
+mod queries;
 mod requests;
+mod sites;
+pub mod station;
 mod temp_cards;
 mod temp_certs;
 
 pub use auth::{NewOperatorInput, Session};
 pub use backup::restore;
-pub use badges::PreparedPrint;
+pub use badges::{BadgeOf, PreparedPrint, PrintProgress};
 pub use cardholders::{read_photo, CardholderInput};
+pub use command::{DeskCommand, DeskOutcome, NamedPreview};
 pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
 pub use mail::TEST_SUBJECT;
+pub use queries::{Page, PageRequest, MAX_PAGE};
 pub use requests::{Assigned, ConnectCard, Enrolment};
 pub use temp_cards::{IssueOptions, PinLetter, Produced, Progress, TempCardRequest};
+
+// The values desk's actions and queries speak in: faces name them through
+// desk, the one door.
+pub use crate::domain::temp_card::{
+    DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH, PIN_LENGTHS, PUK_LENGTHS,
+};
+pub use crate::domain::{
+    builtin_formats, CardFormat, CredentialState, FormatError, OutboxStatus, Privilege,
+    RequestStatus, Role, Secret, Security, SmtpSettings, TempCardState, UID_FORMAT,
+};
+
+// The rows the desk hands to its faces. They are plain values; the faces
+// name them through desk and never reach into the store.
+pub use crate::store::audit::AuditEvent;
+pub use crate::store::cardholders::Cardholder;
+pub use crate::store::credentials::Credential;
+pub use crate::store::outbox::{OutboxCounts, OutboxMessage};
+pub use crate::store::print_jobs::{PrintJob, PrintStatus};
+pub use crate::store::requests::{CardRequest, RequestFields};
+pub use crate::store::sites::Site;
+pub use crate::store::temp_cards::{
+    OrderStatus, TempCard, TempCardFilter, TempCertificate, TempOrder,
+};
 
 use crate::store;
 use rusqlite::Connection;
 use std::path::Path;
 
+/// The one door to the data: it owns its database connection, and every
+/// read and write is a method that takes the operator's session.
 pub struct Desk {
     conn: Connection,
 }
 
 impl Desk {
-    /// Opens (creating and migrating) the database file.
+    /// Opens the database file, creating and migrating it. Do this once at
+    /// start-up, before any other thread opens it (see [`Desk::connect`]).
     pub fn open(path: &Path) -> DeskResult<Desk> {
         Ok(Desk {
             conn: store::open(path)?,
         })
     }
 
-    /// Walks the audit hash chain: the number of events, or where it breaks.
-    pub fn verify_audit(&self) -> DeskResult<u64> {
-        store::audit::verify(&self.conn)?.map_err(|b| DeskError::AuditBroken {
-            id: b.id,
-            reason: b.reason,
+    /// A second connection to a database [`Desk::open`] has prepared: for
+    /// worker threads and jobs. Never migrates.
+    pub fn connect(path: &Path) -> DeskResult<Desk> {
+        Ok(Desk {
+            conn: store::connect(path)?,
         })
-    }
-
-    /// Read-only access for lists and queries. Writes go through actions.
-    pub fn conn(&self) -> &Connection {
-        &self.conn
     }
 }
 

@@ -206,15 +206,8 @@ fn release(conn: &Connection, actor: &str, credential_id: i64) -> DeskResult<()>
 }
 
 impl Desk {
-    pub fn pending_count(&self) -> DeskResult<i64> {
-        Ok(store::requests::count_pending(&self.conn)?)
-    }
-
-    pub fn requests(&self, status: Option<RequestStatus>) -> DeskResult<Vec<CardRequest>> {
-        Ok(store::requests::list(&self.conn, status)?)
-    }
-
-    pub fn request(&self, id: i64) -> DeskResult<CardRequest> {
+    pub fn request(&self, s: &Session, id: i64) -> DeskResult<CardRequest> {
+        s.require(Privilege::ViewRequests, "see card requests")?;
         store::requests::get(&self.conn, id)?.ok_or(DeskError::NotFound {
             what: "card request",
             id: id.to_string(),

@@ -10,6 +10,6 @@ pub mod temp_card;
 pub use card_format::{builtin_formats, CardFormat, FieldValues, FormatError, UID_FORMAT};
 pub use card_request::RequestStatus;
 pub use credential::{check_eligible, CredentialState, Ineligible};
-pub use mail::{Secret, Security, SmtpSettings};
+pub use mail::{OutboxStatus, Secret, Security, SmtpSettings};
 pub use privilege::{Privilege, Role};
 pub use temp_card::TempCardState;

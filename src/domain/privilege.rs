@@ -8,6 +8,14 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Privilege {
+    /// See cardholders (names, departments, photos).
+    ViewCardholders,
+    /// See credentials and temporary cards, and who holds them.
+    ViewCredentials,
+    /// See card requests and the pending count.
+    ViewRequests,
+    /// See the mail outbox (addresses and subjects of notifications).
+    ViewOutbox,
     /// Create and edit cardholders, raise card requests.
     ManageCardholders,
     /// Modify requests, connect cards, close requests.
@@ -21,10 +29,16 @@ pub enum Privilege {
     ViewAudit,
     /// Show a temporary card's stored PUK (each reveal is audited).
     RevealPuk,
+    /// Back up and restore the database.
+    ManageDatabase,
 }
 
 impl Privilege {
-    pub const ALL: [Privilege; 9] = [
+    pub const ALL: [Privilege; 14] = [
+        Self::ViewCardholders,
+        Self::ViewCredentials,
+        Self::ViewRequests,
+        Self::ViewOutbox,
         Self::ManageCardholders,
         Self::AnswerRequests,
         Self::DenyRequests,
@@ -34,10 +48,15 @@ impl Privilege {
         Self::ManageSettings,
         Self::ViewAudit,
         Self::RevealPuk,
+        Self::ManageDatabase,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::ViewCardholders => "view_cardholders",
+            Self::ViewCredentials => "view_credentials",
+            Self::ViewRequests => "view_requests",
+            Self::ViewOutbox => "view_outbox",
             Self::ManageCardholders => "manage_cardholders",
             Self::AnswerRequests => "answer_requests",
             Self::DenyRequests => "deny_requests",
@@ -47,6 +66,7 @@ impl Privilege {
             Self::ManageSettings => "manage_settings",
             Self::ViewAudit => "view_audit",
             Self::RevealPuk => "reveal_puk",
+            Self::ManageDatabase => "manage_database",
         }
     }
 }
@@ -75,7 +95,7 @@ pub enum Role {
     Supervisor,
     /// Enrols cardholders and answers requests, but may not deny them.
     Operator,
-    /// Reads lists only.
+    /// Reads the cardholder, credential and request lists; changes nothing.
     Viewer,
 }
 
@@ -85,14 +105,25 @@ impl Role {
         match self {
             Role::Administrator => Privilege::ALL.to_vec(),
             Role::Supervisor => vec![
+                ViewCardholders,
+                ViewCredentials,
+                ViewRequests,
+                ViewOutbox,
                 ManageCardholders,
                 AnswerRequests,
                 DenyRequests,
                 PrintCards,
                 ViewAudit,
             ],
-            Role::Operator => vec![ManageCardholders, AnswerRequests, PrintCards],
-            Role::Viewer => vec![],
+            Role::Operator => vec![
+                ViewCardholders,
+                ViewCredentials,
+                ViewRequests,
+                ManageCardholders,
+                AnswerRequests,
+                PrintCards,
+            ],
+            Role::Viewer => vec![ViewCardholders, ViewCredentials, ViewRequests],
         }
     }
 }

@@ -101,12 +101,16 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<AuditEvent> {
 const COLUMNS: &str = "id, at, actor, action, entity, entity_id, before, after, prev_hash, hash";
 
 /// Newest first.
-pub fn list(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<AuditEvent>> {
+pub fn list(conn: &Connection, limit: usize, offset: usize) -> rusqlite::Result<Vec<AuditEvent>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM audit_event ORDER BY id DESC LIMIT ?1"
+        "SELECT {COLUMNS} FROM audit_event ORDER BY id DESC LIMIT ?1 OFFSET ?2"
     ))?;
-    let rows = stmt.query_map([limit as i64], from_row)?;
+    let rows = stmt.query_map([limit as i64, offset as i64], from_row)?;
     rows.collect()
+}
+
+pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM audit_event", [], |r| r.get(0))
 }
 
 /// Walks the whole chain. Ok(number of events) or the first broken row.

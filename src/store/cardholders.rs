@@ -121,3 +121,15 @@ pub fn list(
 pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM cardholder", [], |r| r.get(0))
 }
+
+/// How many cardholders [`list`] would return without a limit.
+pub fn count_matching(conn: &Connection, search: &str) -> rusqlite::Result<i64> {
+    let like = format!("%{}%", search.trim());
+    conn.query_row(
+        "SELECT count(*) FROM cardholder
+         WHERE ?1 = '%%' OR first_name || ' ' || last_name LIKE ?1
+            OR ifnull(email, '') LIKE ?1 OR ifnull(department, '') LIKE ?1",
+        [like],
+        |r| r.get(0),
+    )
+}

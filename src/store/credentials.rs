@@ -130,18 +130,37 @@ pub fn list(
     state: Option<CredentialState>,
     search: &str,
     limit: usize,
+    offset: usize,
 ) -> rusqlite::Result<Vec<Credential>> {
     let like = format!("%{}%", search.trim());
     let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE (?1 IS NULL OR c.state = ?1)
-           AND (?2 = '%%' OR c.value LIKE ?2 OR c.fields LIKE ?2 OR c.format LIKE ?2
-                OR ifnull(c.uid, '') LIKE ?2
-                OR ifnull(h.first_name || ' ' || h.last_name, '') LIKE ?2)
-         ORDER BY c.id DESC LIMIT ?3"
+        "{SELECT} WHERE {MATCHES} ORDER BY c.id DESC LIMIT ?3 OFFSET ?4"
     ))?;
     let rows = stmt.query_map(
-        params![state.map(|s| s.as_str()), like, limit as i64],
+        params![state.map(|s| s.as_str()), like, limit as i64, offset as i64],
         from_row,
     )?;
     rows.collect()
+}
+
+const MATCHES: &str = "(?1 IS NULL OR c.state = ?1)
+           AND (?2 = '%%' OR c.value LIKE ?2 OR c.fields LIKE ?2 OR c.format LIKE ?2
+                OR ifnull(c.uid, '') LIKE ?2
+                OR ifnull(h.first_name || ' ' || h.last_name, '') LIKE ?2)";
+
+/// How many credentials [`list`] would return without a limit.
+pub fn count_matching(
+    conn: &Connection,
+    state: Option<CredentialState>,
+    search: &str,
+) -> rusqlite::Result<i64> {
+    let like = format!("%{}%", search.trim());
+    conn.query_row(
+        &format!(
+            "SELECT count(*) FROM credential c LEFT JOIN cardholder h ON h.id = c.cardholder_id
+             WHERE {MATCHES}"
+        ),
+        params![state.map(|s| s.as_str()), like],
+        |r| r.get(0),
+    )
 }

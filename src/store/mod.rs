@@ -27,6 +27,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0002_mail.sql"),
     include_str!("../../migrations/0003_badges.sql"),
     include_str!("../../migrations/0005_temp_cards.sql"),
+    include_str!("../../migrations/0006_view_privileges.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -50,6 +51,14 @@ pub enum OpenError {
         path: String,
         source: rusqlite_migration::Error,
     },
+    #[error("database {path} does not exist")]
+    Missing { path: String },
+    #[error("database {path} is at schema {found}, this CardDesk needs {known}; restart CardDesk so it can migrate it")]
+    NotMigrated {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }
@@ -59,7 +68,14 @@ pub fn schema_version() -> i64 {
     MIGRATION_SQL.len() as i64
 }
 
-/// Opens (creating if needed) and migrates the database at `path`.
+/// Opens (creating if needed) and migrates the database at `path`. Call it
+/// once, before any other thread opens the file; threads then use
+/// [`connect`].
+///
+/// Migrating is serialised across threads and processes by an exclusive lock
+/// on `<db>.lock`: rusqlite_migration reads `user_version` before it opens its
+/// transaction, so two first starts at the same moment would otherwise both
+/// try to create the tables ("table site already exists").
 pub fn open(path: &Path) -> Result<Connection, OpenError> {
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -68,34 +84,103 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
             source: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
         })?;
     }
-    let mut conn = Connection::open(path).map_err(|source| OpenError::Open {
-        path: shown.clone(),
-        source,
-    })?;
-    configure(&conn)?;
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if found > schema_version() {
-        return Err(OpenError::TooNew {
+    let mut conn = connect_unchecked(path)?;
+    check_not_newer(&conn, &shown)?;
+    if version(&conn)? != schema_version() {
+        let _lock = MigrationLock::take(path)?;
+        // rusqlite_migration applies every pending migration in one transaction.
+        MIGRATIONS
+            .to_latest(&mut conn)
+            .map_err(|source| OpenError::Migrate {
+                path: shown.clone(),
+                source,
+            })?;
+    }
+    formats::ensure_builtin(&conn)?;
+    badge_templates::ensure_builtin(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a database that [`open`] has already migrated (worker threads, jobs).
+/// Never migrates: a database at another schema version is refused.
+pub fn connect(path: &Path) -> Result<Connection, OpenError> {
+    let shown = path.display().to_string();
+    if !path.exists() {
+        return Err(OpenError::Missing { path: shown });
+    }
+    let conn = connect_unchecked(path)?;
+    check_not_newer(&conn, &shown)?;
+    let found = version(&conn)?;
+    if found != schema_version() {
+        return Err(OpenError::NotMigrated {
             path: shown,
             found,
             known: schema_version(),
         });
     }
-    // rusqlite_migration applies every pending migration in one transaction.
-    MIGRATIONS
-        .to_latest(&mut conn)
-        .map_err(|source| OpenError::Migrate {
-            path: shown,
-            source,
-        })?;
-    formats::ensure_builtin(&conn)?;
-    badge_templates::ensure_builtin(&conn)?;
+    Ok(conn)
+}
+
+fn connect_unchecked(path: &Path) -> Result<Connection, OpenError> {
+    let conn = Connection::open(path).map_err(|source| OpenError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    configure(&conn)?;
     // Every transaction here writes. BEGIN IMMEDIATE takes the write lock up
     // front, so a busy database waits (busy_timeout) instead of failing with
     // "database is locked" when a read transaction cannot be upgraded while
     // another process (the mailer, the CLI, a second desk) is writing.
+    let mut conn = conn;
     conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     Ok(conn)
+}
+
+fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+fn check_not_newer(conn: &Connection, shown: &str) -> Result<(), OpenError> {
+    let found = version(conn)?;
+    if found > schema_version() {
+        return Err(OpenError::TooNew {
+            path: shown.to_string(),
+            found,
+            known: schema_version(),
+        });
+    }
+    Ok(())
+}
+
+/// An exclusive advisory lock on `<db>.lock`, held while migrating.
+struct MigrationLock(std::fs::File);
+
+impl MigrationLock {
+    fn take(db: &Path) -> Result<MigrationLock, OpenError> {
+        let mut name = db.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = std::path::PathBuf::from(name);
+        let failed = |e: std::io::Error| OpenError::Open {
+            path: db.display().to_string(),
+            source: rusqlite::Error::InvalidPath(
+                format!("cannot lock {}: {e}", lock_path.display()).into(),
+            ),
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(failed)?;
+        file.lock().map_err(failed)?;
+        Ok(MigrationLock(file))
+    }
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -1,6 +1,7 @@
 //! Mail waiting to be sent. Rows are written in the same transaction as the
 //! change that causes them; the mailer worker sends them later.
 
+use crate::domain::OutboxStatus;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ pub struct OutboxMessage {
     pub language: String,
     pub message_id: String,
     pub request_id: Option<i64>,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub next_attempt_at: String,
@@ -75,7 +76,9 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxMessage> {
         language: r.get(5)?,
         message_id: r.get(6)?,
         request_id: r.get(7)?,
-        status: r.get(8)?,
+        status: r.get::<_, String>(8)?.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
+        })?,
         attempts: r.get(9)?,
         last_error: r.get(10)?,
         next_attempt_at: r.get(11)?,
@@ -86,10 +89,30 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxMessage> {
     })
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<OutboxMessage>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM outbox ORDER BY id"))?;
-    let rows = stmt.query_map([], from_row)?;
+/// Newest first, optionally only those in one state.
+pub fn list(
+    conn: &Connection,
+    status: Option<OutboxStatus>,
+    limit: usize,
+    offset: usize,
+) -> rusqlite::Result<Vec<OutboxMessage>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE ?1 IS NULL OR status = ?1
+         ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(
+        params![status.map(|s| s.as_str()), limit as i64, offset as i64],
+        from_row,
+    )?;
     rows.collect()
+}
+
+pub fn count(conn: &Connection, status: Option<OutboxStatus>) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM outbox WHERE ?1 IS NULL OR status = ?1",
+        [status.map(|s| s.as_str())],
+        |r| r.get(0),
+    )
 }
 
 pub fn for_request(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<OutboxMessage>> {
@@ -162,7 +185,7 @@ pub fn claim(conn: &Connection, m: &OutboxMessage, by: &str, now: &str) -> rusql
     let n = conn.execute(
         "UPDATE outbox SET status = 'sending', claimed_by = ?1, claimed_at = ?2
           WHERE id = ?3 AND status = ?4 AND claimed_by IS ?5",
-        params![by, now, m.id, m.status, m.claimed_by],
+        params![by, now, m.id, m.status.as_str(), m.claimed_by],
     )?;
     Ok(n == 1)
 }

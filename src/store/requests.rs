@@ -95,12 +95,26 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<CardRequest>> 
 pub fn list(
     conn: &Connection,
     status: Option<RequestStatus>,
+    limit: usize,
+    offset: usize,
 ) -> rusqlite::Result<Vec<CardRequest>> {
     let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE (?1 IS NULL OR r.status = ?1) ORDER BY r.created_at, r.id"
+        "{SELECT} WHERE (?1 IS NULL OR r.status = ?1) ORDER BY r.created_at, r.id
+         LIMIT ?2 OFFSET ?3"
     ))?;
-    let rows = stmt.query_map([status.map(|s| s.as_str())], from_row)?;
+    let rows = stmt.query_map(
+        params![status.map(|s| s.as_str()), limit as i64, offset as i64],
+        from_row,
+    )?;
     rows.collect()
+}
+
+pub fn count(conn: &Connection, status: Option<RequestStatus>) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM card_request WHERE ?1 IS NULL OR status = ?1",
+        [status.map(|s| s.as_str())],
+        |r| r.get(0),
+    )
 }
 
 pub fn count_pending(conn: &Connection) -> rusqlite::Result<i64> {

@@ -2,9 +2,10 @@
 
 use super::i18n::{t, tf};
 use super::widgets::message;
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
-use crate::domain::Privilege;
+use crate::desk::Privilege;
+use crate::desk::{DeskCommand, DeskOutcome};
 use egui_extras::{Column, TableBuilder};
 
 #[derive(Default)]
@@ -26,17 +27,11 @@ impl AuditView {
                 .clicked()
             {
                 self.busy = true;
-                env.worker.submit(Tag::VerifyAudit, |desk| {
-                    let n = desk.verify_audit()?;
-                    Ok(Outcome::Message(tf(
-                        "Audit trail intact: {n} events.",
-                        &[("n", &n)],
-                    )))
-                });
+                env.worker.send(DeskCommand::VerifyAudit);
             }
         });
         message(ui, &self.result);
-        let events = &env.snapshot.audit;
+        let events = &env.snapshot.audit.items;
         TableBuilder::new(ui)
             .id_salt("audit")
             .striped(true)
@@ -82,12 +77,14 @@ impl AuditView {
             });
     }
 
-    pub fn on_reply(&mut self, result: JobResult) {
+    pub fn on_reply(&mut self, result: CommandResult) {
         self.busy = false;
         self.result = Some(match result {
-            Ok(Outcome::Message(m)) => Ok(m),
+            Ok(DeskOutcome::AuditIntact(n)) => {
+                Ok(tf("Audit trail intact: {n} events.", &[("n", &n)]))
+            }
             Ok(_) => Ok(String::new()),
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
         });
     }
 }

@@ -2,36 +2,27 @@
 //! state requested; tick the ones to issue; Issue puts them in an order
 //! (with PIN/PUK lengths, encoding and certificates); Next produces them one
 //! by one (n of N, errors so far); then Complete order, Repeat production
-//! for the cards the operator ticks, or Cancel. Every step runs on the desk
-//! worker.
+//! for the cards the operator ticks, or Cancel. Every step is a desk
+//! command; production is a desk job on a thread of its own, the same job
+//! the command line runs.
 
 use super::i18n::{t, tf};
 use super::widgets::message;
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
-use crate::desk::{Desk, IssueOptions};
-use crate::devices::encoder::{CardEncoder, PcscEncoder, SimulatedEncoder};
-use crate::domain::temp_card::{DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH, PIN_LENGTHS, PUK_LENGTHS};
-use crate::domain::{Privilege, TempCardState};
-use crate::store::temp_cards::{OrderStatus, TempCard, TempCardFilter, TempOrder};
+use crate::desk::job::{self, JobEvent, JobHandle};
+use crate::desk::station;
+use crate::desk::{
+    DeskCommand, DeskOutcome, IssueOptions, OrderStatus, Produced, Progress, TempCard,
+    TempCardFilter, TempOrder,
+};
+use crate::desk::{Privilege, TempCardState};
+use crate::desk::{DEFAULT_PIN_LENGTH, DEFAULT_PUK_LENGTH, PIN_LENGTHS, PUK_LENGTHS};
 use egui_extras::{Column, TableBuilder};
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
 
-/// What the production thread reports.
-enum RunEvent {
-    /// One card produced or failed, and the order's cards now.
-    Produced(Box<TempCard>, Vec<TempCard>),
-    /// A desk error stopped the run.
-    Failed(String),
-    Finished,
-}
-
-struct Run {
-    rx: mpsc::Receiver<RunEvent>,
-    stop: Arc<AtomicBool>,
-}
+/// The production job: progress after each card, then every card's result.
+type Run = JobHandle<Progress, Vec<Produced>>;
 
 pub struct BatchOrdersView {
     /// Cards shown: requested ones (search), then the order's cards.
@@ -222,7 +213,7 @@ impl BatchOrdersView {
                 )
                 .clicked()
             {
-                self.start(ui.ctx(), env, waiting.clone());
+                self.start(env, None);
             }
             let repeat: Vec<i64> = self
                 .cards
@@ -240,7 +231,7 @@ impl BatchOrdersView {
                 )
                 .clicked()
             {
-                self.start(ui.ctx(), env, repeat);
+                self.start(env, Some(repeat));
             }
             if ui
                 .add_enabled(
@@ -254,7 +245,7 @@ impl BatchOrdersView {
             if ui.button(t("Cancel")).clicked() {
                 // Stops after the card being produced; then cancels.
                 if let Some(run) = &self.run {
-                    run.stop.store(true, Ordering::Relaxed);
+                    run.cancel();
                     self.cancelling = true;
                 } else if !self.busy {
                     self.close(env, order.id, true);
@@ -334,26 +325,28 @@ impl BatchOrdersView {
             since,
             order_id: None,
         };
-        env.worker.submit(Tag::BatchOrders, move |desk| {
-            let cards = desk.temp_cards(&filter)?;
-            let profiles = desk.temp_cert_profiles()?;
-            // Listing queues runs lpstat: here, off the UI thread.
-            let queues = match printer {
-                Some(p) => p
-                    .queues()
-                    .map_err(|e| crate::desk::DeskError::invalid("printer", e.to_string()))?
-                    .into_iter()
-                    .map(|q| q.name)
-                    .collect(),
-                None => Vec::new(),
-            };
-            Ok(Outcome::TempCards(cards, profiles, queues))
-        });
+        env.worker.send(DeskCommand::SearchTempCards(filter));
+        if let Some(printer) = printer {
+            // Listing queues runs lpstat: off the UI thread.
+            env.worker.list_queues(printer);
+        }
+    }
+
+    /// The card printer's queues arrived.
+    pub fn on_queues(&mut self, queues: Result<Vec<String>, String>) {
+        match queues {
+            Ok(queues) => {
+                if !queues.contains(&self.printer) {
+                    self.printer = queues.first().cloned().unwrap_or_default();
+                }
+                self.queues = queues;
+            }
+            Err(e) => self.result = Some(Err(e)),
+        }
     }
 
     fn issue(&mut self, env: &Env) {
         self.busy = true;
-        let session = env.session.clone();
         let ids: Vec<i64> = self.ticked.iter().copied().collect();
         let options = IssueOptions {
             printer: self.printer.clone(),
@@ -368,94 +361,78 @@ impl BatchOrdersView {
                 .map(|(p, _)| p.clone())
                 .collect(),
         };
-        env.worker.submit(Tag::BatchOrders, move |desk| {
-            let order = desk.issue_temp_cards(&session, &ids, &options)?;
-            let cards = desk.temp_order_cards(order.id)?;
-            Ok(Outcome::TempOrder(order, cards))
-        });
+        env.worker
+            .send(DeskCommand::IssueTempCards { ids, options });
     }
 
-    /// Produces the cards on a thread of its own (its own database
-    /// connection), so neither the window nor the desk worker waits for the
-    /// printer or the encoder; progress comes back over a channel.
-    fn start(&mut self, ctx: &egui::Context, env: &Env, ids: Vec<i64>) {
+    /// Produces the order's waiting cards (Next) or the ticked ones again
+    /// (Repeat production) as a desk job on a thread of its own, so neither
+    /// the window nor the desk worker waits for the printer or the encoder.
+    fn start(&mut self, env: &Env, repeat: Option<Vec<i64>>) {
         let (Some(order), Some(printer)) = (self.order.clone(), env.printer.cloned()) else {
             self.result = Some(Err(t("No printers found.").into()));
             return;
         };
-        self.total = ids.len();
+        self.total = match &repeat {
+            Some(ids) => ids.len(),
+            None => self
+                .cards
+                .iter()
+                .filter(|c| c.state == TempCardState::Requested)
+                .count(),
+        };
         self.done = 0;
         self.errors = 0;
         self.ticked.clear();
         self.busy = true;
         self.result = None;
-        let (tx, rx) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        self.run = Some(Run {
-            rx,
-            stop: stop.clone(),
-        });
         let session = env.session.clone();
         let demo = env.simulated_cards.is_some();
-        let db = env.worker.db.clone();
-        let ctx = ctx.clone();
-        std::thread::Builder::new()
-            .name("temp-card-production".into())
-            .spawn(move || {
-                let send = |e: RunEvent| {
-                    let _ = tx.send(e);
-                    ctx.request_repaint();
-                };
-                let mut desk = match Desk::open(&db) {
-                    Ok(d) => d,
-                    Err(e) => return send(RunEvent::Failed(e.to_string())),
-                };
-                let encoder: Box<dyn CardEncoder> = if demo {
-                    Box::new(SimulatedEncoder)
-                } else {
-                    Box::new(PcscEncoder::new())
-                };
-                for id in ids {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
+        let notify = env.notify.clone();
+        self.run = Some(job::spawn(
+            "temp-card-production",
+            env.worker.db.clone(),
+            notify,
+            move |desk, ctx| {
+                let encoder = station::encoder(demo);
+                let encoder = order.encode.then_some(encoder.as_ref());
+                match repeat {
+                    None => {
+                        desk.produce_temp_order(&session, order.id, printer.as_ref(), encoder, ctx)
                     }
-                    let produced = desk.produce_temp_card(
+                    Some(ids) => desk.repeat_temp_production(
                         &session,
                         order.id,
-                        id,
+                        &ids,
                         printer.as_ref(),
-                        order.encode.then_some(encoder.as_ref()),
-                    );
-                    match produced.and_then(|p| Ok((p.card, desk.temp_order_cards(order.id)?))) {
-                        Ok((card, cards)) => send(RunEvent::Produced(Box::new(card), cards)),
-                        Err(e) => return send(RunEvent::Failed(e.to_string())),
-                    }
+                        encoder,
+                        ctx,
+                    ),
                 }
-                send(RunEvent::Finished);
-            })
-            .expect("spawn the production thread");
+            },
+        ));
     }
 
-    /// Applies what the production thread reported since the last frame.
+    /// Applies what the production job reported since the last frame.
     fn poll_run(&mut self, env: &Env) {
         let Some(run) = &self.run else { return };
-        let events: Vec<RunEvent> = run.rx.try_iter().collect();
-        for event in events {
+        for event in run.events() {
             match event {
-                RunEvent::Produced(card, cards) => {
-                    self.done += 1;
-                    if card.state == TempCardState::Failed {
-                        self.errors += 1;
+                JobEvent::Progress(p) => {
+                    self.done = p.done;
+                    self.errors = p.errors;
+                    if let Some(c) = self.cards.iter_mut().find(|c| c.id == p.card.id) {
+                        *c = p.card;
                     }
-                    self.cards = cards;
                 }
-                RunEvent::Failed(e) => {
+                JobEvent::Finished(Err(e)) => {
                     self.run = None;
                     self.busy = false;
                     self.cancelling = false;
-                    self.result = Some(Err(e));
+                    self.result = Some(Err(e.to_string()));
+                    return;
                 }
-                RunEvent::Finished => {
+                JobEvent::Finished(Ok(_)) => {
                     self.run = None;
                     self.busy = false;
                     if self.cancelling {
@@ -473,6 +450,7 @@ impl BatchOrdersView {
                             ))
                         });
                     }
+                    return;
                 }
             }
         }
@@ -480,32 +458,24 @@ impl BatchOrdersView {
 
     fn close(&mut self, env: &Env, order: i64, cancel: bool) {
         self.busy = true;
-        let session = env.session.clone();
-        env.worker.submit(Tag::BatchOrders, move |desk| {
-            let o = if cancel {
-                desk.cancel_temp_order(&session, order)?
-            } else {
-                desk.complete_temp_order(&session, order)?
-            };
-            Ok(Outcome::TempOrder(o, Vec::new()))
+        env.worker.send(if cancel {
+            DeskCommand::CancelTempOrder { id: order }
+        } else {
+            DeskCommand::CompleteTempOrder { id: order }
         });
     }
 
-    pub fn on_reply(&mut self, result: JobResult) {
+    pub fn on_reply(&mut self, result: CommandResult) {
         self.busy = false;
         match result {
-            Ok(Outcome::TempCards(cards, profiles, queues)) => {
+            Ok(DeskOutcome::TempCards { cards, profiles }) => {
                 self.searched = true;
-                if !queues.contains(&self.printer) {
-                    self.printer = queues.first().cloned().unwrap_or_default();
-                }
-                self.queues = queues;
                 self.ticked.retain(|id| cards.iter().any(|c| c.id == *id));
                 self.cards = cards;
                 self.profiles = profiles.into_iter().map(|p| (p, false)).collect();
                 self.result = None;
             }
-            Ok(Outcome::TempOrder(order, _)) if order.status != OrderStatus::Open => {
+            Ok(DeskOutcome::TempOrder { order, .. }) if order.status != OrderStatus::Open => {
                 self.result = Some(Ok(match order.status {
                     OrderStatus::Cancelled => {
                         tf("Batch order {id} cancelled.", &[("id", &order.id)])
@@ -517,14 +487,14 @@ impl BatchOrdersView {
                 self.ticked.clear();
                 self.searched = false;
             }
-            Ok(Outcome::TempOrder(order, cards)) => {
+            Ok(DeskOutcome::TempOrder { order, cards }) => {
                 self.order = Some(order);
                 self.cards = cards;
                 self.ticked.clear();
                 self.result = None;
             }
             Ok(_) => {}
-            Err(e) => self.result = Some(Err(e)),
+            Err(e) => self.result = Some(Err(e.to_string())),
         }
     }
 }

@@ -7,10 +7,11 @@ use super::print_cards::PrintDialog;
 use super::request_forms::{DenyForm, ModifyForm};
 use super::selection::Selection;
 use super::widgets::{action_button, message};
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
-use crate::domain::Privilege;
-use crate::store::requests::CardRequest;
+use crate::desk::CardRequest;
+use crate::desk::Privilege;
+use crate::desk::{DeskCommand, DeskOutcome};
 use egui_extras::{Column, TableBuilder};
 
 #[derive(Default)]
@@ -51,7 +52,7 @@ fn needs(
 
 impl CardRequestsDialog {
     pub fn show(&mut self, ctx: &egui::Context, env: &Env, open: &mut bool) {
-        let pending = &env.snapshot.pending;
+        let pending = &env.snapshot.pending.items;
         let ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
         self.selection.retain(&ids);
         let mut window_open = *open;
@@ -78,9 +79,12 @@ impl CardRequestsDialog {
     }
 
     fn contents(&mut self, ui: &mut egui::Ui, env: &Env, ids: &[i64]) {
-        let pending = &env.snapshot.pending;
+        let pending = &env.snapshot.pending.items;
         ui.horizontal(|ui| {
-            ui.strong(tf("Card requests ({n})", &[("n", &pending.len())]));
+            ui.strong(tf(
+                "Card requests ({n})",
+                &[("n", &env.snapshot.pending_count())],
+            ));
             ui.separator();
             ui.label(tf("{n} selected", &[("n", &self.selection.len())]));
         });
@@ -150,7 +154,7 @@ impl CardRequestsDialog {
     }
 
     fn table(&mut self, ui: &mut egui::Ui, env: &Env, ids: &[i64]) {
-        let pending = &env.snapshot.pending;
+        let pending = &env.snapshot.pending.items;
         let modifiers = ui.input(|i| i.modifiers);
         let mut clicked = None;
         TableBuilder::new(ui)
@@ -239,16 +243,10 @@ impl CardRequestsDialog {
     }
 
     fn close_selected(&mut self, env: &Env) {
-        let ids = self.selection.ids();
-        let session = env.session.clone();
         self.busy = true;
         self.message = None;
-        env.worker.submit(Tag::Close, move |desk| {
-            desk.close_requests(&session, &ids)?;
-            Ok(Outcome::Message(tf(
-                "Closed {n} request(s).",
-                &[("n", &ids.len())],
-            )))
+        env.worker.send(DeskCommand::CloseRequests {
+            ids: self.selection.ids(),
         });
     }
 
@@ -295,23 +293,23 @@ impl CardRequestsDialog {
         }
     }
 
-    /// A job this dialog (or one of its sub-dialogs) started has finished.
-    pub fn on_reply(&mut self, ctx: &egui::Context, tag: Tag, result: JobResult) {
-        if tag == Tag::Close {
+    /// A command this dialog (or one of its sub-dialogs) sent came back.
+    pub fn on_reply(&mut self, ctx: &egui::Context, command: &str, result: CommandResult) {
+        if command == "close_requests" {
             self.busy = false;
             self.message = Some(match result {
-                Ok(Outcome::Message(m)) => {
+                Ok(DeskOutcome::RequestsClosed(n)) => {
                     self.selection.clear();
-                    Ok(m)
+                    Ok(tf("Closed {n} request(s).", &[("n", &n)]))
                 }
                 Ok(_) => Ok(String::new()),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             });
             return;
         }
-        let finished = match (tag, &mut self.sub) {
-            (Tag::Modify, Some(Sub::Modify(f))) => f.on_reply(result),
-            (Tag::Deny, Some(Sub::Deny(f))) => {
+        let finished = match (command, &mut self.sub) {
+            ("modify_request", Some(Sub::Modify(f))) => f.on_reply(result),
+            ("deny_requests", Some(Sub::Deny(f))) => {
                 let n = f.ids.len();
                 let done = f.on_reply(result);
                 if done {
@@ -320,11 +318,14 @@ impl CardRequestsDialog {
                 }
                 done
             }
-            (Tag::Connect, Some(Sub::Connect(d))) => {
+            ("connect_card", Some(Sub::Connect(d))) => {
                 d.on_reply(result);
                 false
             }
-            (Tag::Print, Some(Sub::Print(d))) => {
+            (
+                "badge_previews" | "start_request_print" | "repeat_print_job",
+                Some(Sub::Print(d)),
+            ) => {
                 d.on_reply(ctx, result);
                 false
             }

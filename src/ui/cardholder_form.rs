@@ -4,10 +4,11 @@
 use super::i18n::{t, tf};
 use super::request_forms::{site_picker, template_picker};
 use super::widgets::{labelled_edit, message};
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
 use crate::desk::CardholderInput;
-use crate::store::requests::RequestFields;
+use crate::desk::RequestFields;
+use crate::desk::{DeskCommand, DeskOutcome};
 
 pub struct CardholderForm {
     first: String,
@@ -119,36 +120,30 @@ impl CardholderForm {
             activation: opt(&self.activation),
             expiry: opt(&self.expiry),
         };
-        let photo_path = opt(&self.photo_path);
-        let request = self.request_card.then(|| self.request.clone());
-        let session = env.session.clone();
         self.busy = true;
         self.result = None;
-        env.worker.submit(Tag::CreateCardholder, move |desk| {
-            let mut input = input;
-            if let Some(path) = photo_path {
-                input.photo = Some(crate::desk::read_photo(std::path::Path::new(&path))?);
-            }
-            let name = format!("{} {}", input.first_name.trim(), input.last_name.trim());
-            let (_, request_id) = desk.create_cardholder(&session, &input, request.as_ref())?;
-            Ok(Outcome::Message(match request_id {
+        env.worker.send(DeskCommand::CreateCardholder {
+            input,
+            photo_path: opt(&self.photo_path).map(Into::into),
+            request: self.request_card.then(|| self.request.clone()),
+        });
+    }
+
+    /// The message to show once the cardholder was created and the form
+    /// can close.
+    pub fn on_reply(&mut self, result: CommandResult) -> Option<String> {
+        self.busy = false;
+        match result {
+            Ok(DeskOutcome::CardholderCreated { name, request_id }) => Some(match request_id {
                 Some(id) => tf(
                     "Cardholder {name} created; card request {id} raised.",
                     &[("name", &name), ("id", &id)],
                 ),
                 None => tf("Cardholder {name} created.", &[("name", &name)]),
-            }))
-        });
-    }
-
-    /// True when the cardholder was created and the form can close.
-    pub fn on_reply(&mut self, result: JobResult) -> Option<String> {
-        self.busy = false;
-        match result {
-            Ok(Outcome::Message(m)) => Some(m),
+            }),
             Ok(_) => Some(String::new()),
             Err(e) => {
-                self.result = Some(Err(e));
+                self.result = Some(Err(e.to_string()));
                 None
             }
         }

@@ -3,11 +3,12 @@
 
 use super::i18n::{t, tf};
 use super::widgets::message;
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
+use crate::desk::CardRequest;
+use crate::desk::{CardFormat, UID_FORMAT};
 use crate::desk::{ConnectCard, Enrolment};
-use crate::domain::{CardFormat, CredentialState, UID_FORMAT};
-use crate::store::requests::CardRequest;
+use crate::desk::{DeskCommand, DeskOutcome};
 use egui_extras::{Column, TableBuilder};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -250,9 +251,9 @@ impl ConnectDialog {
         let needle = self.filter.to_lowercase();
         let stock: Vec<_> = env
             .snapshot
-            .credentials
+            .stock
+            .items
             .iter()
-            .filter(|c| c.state == CredentialState::Unassigned)
             .filter(|c| needle.is_empty() || c.label().to_lowercase().contains(&needle))
             .collect();
         ui.label(format!("{} ({})", t("Unassigned credentials"), stock.len()));
@@ -293,17 +294,17 @@ impl ConnectDialog {
     fn submit(&mut self, env: &Env, how: ConnectCard) {
         self.busy = true;
         self.result = None;
-        let (id, session) = (self.request.id, env.session.clone());
-        env.worker.submit(Tag::Connect, move |desk| {
-            desk.connect_card(&session, id, &how).map(Outcome::Assigned)
+        env.worker.send(DeskCommand::ConnectCard {
+            request_id: self.request.id,
+            how,
         });
     }
 
-    pub fn on_reply(&mut self, result: JobResult) {
+    pub fn on_reply(&mut self, result: CommandResult) {
         self.busy = false;
         let name = &self.request.cardholder_name;
         self.result = Some(match result {
-            Ok(Outcome::Assigned(a)) => {
+            Ok(DeskOutcome::Assigned(a)) => {
                 let credential = a.credential.label();
                 let args: &[(&str, &dyn std::fmt::Display)] =
                     &[("credential", &credential), ("name", name)];
@@ -315,7 +316,7 @@ impl ConnectDialog {
                 })
             }
             Ok(_) => Ok(String::new()),
-            Err(e) => Err(tf("Rejected: {error}", &[("error", &e)])),
+            Err(e) => Err(tf("Rejected: {error}", &[("error", &e.to_string())])),
         });
     }
 }

@@ -86,6 +86,10 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("Cardholder {name} created; card request {id} raised.", "Kaarthouder {name} aangemaakt; kaartaanvraag {id} ingediend."),
     ("Cardholders", "Kaarthouders"),
     ("Cardholders: {n}", "Kaarthouders: {n}"),
+    (
+        "{label}: {total} (first {n} shown; search to narrow)",
+        "{label}: {total} (eerste {n} getoond; zoek om te beperken)",
+    ),
     ("Certificates", "Certificaten"),
     ("Choose a card format.", "Kies een kaartformaat."),
     ("Choose a reader", "Kies een lezer"),

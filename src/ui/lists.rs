@@ -1,62 +1,45 @@
 //! The cardholder and credential lists: virtualised tables (only the visible
-//! rows are laid out) with a search box and a state filter. Filtering runs
-//! only when the search or the data changes, never per frame.
+//! rows are laid out) with a search box and a state filter. The search runs
+//! in SQL on the desk worker: the window holds one page of each list, and
+//! the app sends a new view when a search box changes.
 
 use super::i18n::{t, tf};
 use super::Env;
-use crate::domain::CredentialState;
+use crate::desk::CredentialState;
+use crate::desk::Page;
 use egui_extras::{Column, TableBuilder};
-use std::sync::Arc;
-
-/// Indices into a list that match the current search, recomputed lazily.
-#[derive(Default)]
-struct Filtered {
-    key: Option<(String, Option<CredentialState>, usize)>,
-    rows: Vec<usize>,
-}
 
 #[derive(Default)]
 pub struct CardholderList {
     pub search: String,
-    filtered: Filtered,
 }
 
-fn list_id<T>(list: &Arc<Vec<T>>) -> usize {
-    Arc::as_ptr(list) as usize
+/// "N" or "first n of N" above a list.
+fn count_text<T>(label: &str, page: &Page<T>) -> String {
+    if page.has_more() {
+        tf(
+            "{label}: {total} (first {n} shown; search to narrow)",
+            &[
+                ("label", &label),
+                ("total", &page.total),
+                ("n", &page.items.len()),
+            ],
+        )
+    } else {
+        format!("{label}: {}", page.total)
+    }
 }
 
 impl CardholderList {
     pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
-        let all = &env.snapshot.cardholders;
+        let page = &env.snapshot.cardholders;
         ui.horizontal(|ui| {
-            ui.strong(tf("Cardholders: {n}", &[("n", &all.len())]));
+            ui.strong(count_text(t("Cardholders"), page));
             let l = ui.label(t("Search"));
             ui.add(egui::TextEdit::singleline(&mut self.search).id_salt("cardholder-search"))
                 .labelled_by(l.id);
         });
-        let key = (self.search.to_lowercase(), None, list_id(all));
-        if self.filtered.key.as_ref() != Some(&key) {
-            let needle = &key.0;
-            self.filtered.rows = (0..all.len())
-                .filter(|&i| {
-                    let c = &all[i];
-                    needle.is_empty()
-                        || c.full_name().to_lowercase().contains(needle)
-                        || c.email
-                            .as_deref()
-                            .unwrap_or("")
-                            .to_lowercase()
-                            .contains(needle)
-                        || c.department
-                            .as_deref()
-                            .unwrap_or("")
-                            .to_lowercase()
-                            .contains(needle)
-                })
-                .collect();
-            self.filtered.key = Some(key);
-        }
-        let rows = &self.filtered.rows;
+        let rows = &page.items;
         TableBuilder::new(ui)
             .id_salt("cardholders")
             .striped(true)
@@ -74,7 +57,7 @@ impl CardholderList {
             })
             .body(|body| {
                 body.rows(20.0, rows.len(), |mut row| {
-                    let c = &all[rows[row.index()]];
+                    let c = &rows[row.index()];
                     row.col(|ui| {
                         ui.label(c.id.to_string());
                     });
@@ -99,14 +82,13 @@ impl CardholderList {
 pub struct CredentialList {
     pub search: String,
     pub state: Option<CredentialState>,
-    filtered: Filtered,
 }
 
 impl CredentialList {
     pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
-        let all = &env.snapshot.credentials;
+        let page = &env.snapshot.credentials;
         ui.horizontal(|ui| {
-            ui.strong(tf("Credentials: {n}", &[("n", &all.len())]));
+            ui.strong(count_text(t("Credentials"), page));
             let l = ui.label(t("Search"));
             ui.add(egui::TextEdit::singleline(&mut self.search).id_salt("credential-search"))
                 .labelled_by(l.id);
@@ -122,25 +104,7 @@ impl CredentialList {
                 .response
                 .labelled_by(l.id);
         });
-        let key = (self.search.to_lowercase(), self.state, list_id(all));
-        if self.filtered.key.as_ref() != Some(&key) {
-            let needle = &key.0;
-            self.filtered.rows = (0..all.len())
-                .filter(|&i| {
-                    let c = &all[i];
-                    self.state.is_none_or(|s| c.state == s)
-                        && (needle.is_empty()
-                            || c.label().to_lowercase().contains(needle)
-                            || c.holder_name
-                                .as_deref()
-                                .unwrap_or("")
-                                .to_lowercase()
-                                .contains(needle))
-                })
-                .collect();
-            self.filtered.key = Some(key);
-        }
-        let rows = &self.filtered.rows;
+        let rows = &page.items;
         TableBuilder::new(ui)
             .id_salt("credentials")
             .striped(true)
@@ -157,7 +121,7 @@ impl CredentialList {
             })
             .body(|body| {
                 body.rows(20.0, rows.len(), |mut row| {
-                    let c = &all[rows[row.index()]];
+                    let c = &rows[row.index()];
                     row.col(|ui| {
                         ui.label(c.id.to_string());
                     });

@@ -3,7 +3,9 @@
 
 use super::i18n::t;
 use super::widgets::{labelled_edit, message};
-use super::worker::{DeskWorker, Outcome, Tag};
+use super::worker::DeskWorker;
+use crate::desk::DeskCommand;
+use crate::desk::Secret;
 use egui::Ui;
 
 #[derive(Default)]
@@ -56,9 +58,9 @@ impl LoginScreen {
         if (clicked || enter) && !self.busy {
             self.busy = true;
             self.error = None;
-            let (name, password) = (self.name.clone(), self.password.clone());
-            worker.submit(Tag::Login, move |desk| {
-                desk.login(&name, &password).map(Outcome::Session)
+            worker.send(DeskCommand::Login {
+                name: self.name.clone(),
+                password: Secret::new(self.password.clone()),
             });
         }
         if self.busy {
@@ -90,19 +92,11 @@ impl LoginScreen {
             }
             self.busy = true;
             self.error = None;
-            let (name, email, password, demo) = (
-                self.name.clone(),
-                self.email.clone(),
-                self.password.clone(),
-                self.load_demo,
-            );
-            worker.submit(Tag::Setup, move |desk| {
-                let email = Some(email.as_str()).filter(|e| !e.trim().is_empty());
-                let session = desk.init_admin(&name, email, &password)?;
-                if demo {
-                    desk.seed_demo(&session)?;
-                }
-                Ok(Outcome::Session(session))
+            worker.send(DeskCommand::SetUp {
+                name: self.name.clone(),
+                email: Some(self.email.trim().to_string()).filter(|e| !e.is_empty()),
+                password: Secret::new(self.password.clone()),
+                demo_data: self.load_demo,
             });
         }
         if self.busy {

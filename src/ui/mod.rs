@@ -22,12 +22,9 @@ pub mod worker;
 pub use app::{DeskApp, Options, Screen, Startup};
 pub use worker::DeskWorker;
 
-use crate::desk::{Desk, Session};
-use crate::devices::mailer::{MailTransport, MailWorker, SimulatedMailer, SmtpMailer};
-use crate::devices::printer::{CardPrinter, CupsPrinter, PrintWorker, SimulatedPrinter};
-use crate::devices::reader::{ReaderWorker, SimulatedCards};
-use crate::store::credentials::Credential;
-use std::collections::HashMap;
+use crate::desk::outbox::MailWorker;
+use crate::desk::station::{self, CardPrinter, Notify, SimulatedCards};
+use crate::desk::{Credential, Desk, Session};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -36,23 +33,26 @@ pub struct Env<'a> {
     pub snapshot: &'a worker::Snapshot,
     pub session: &'a Session,
     pub worker: &'a DeskWorker,
-    cred_index: &'a HashMap<i64, usize>,
     pub readers: &'a [String],
     /// The last reader problem (pcscd down, unreadable card), if any.
     pub reader_error: Option<&'a str>,
     pub simulated_cards: Option<&'a SimulatedCards>,
     pub printer: Option<&'a Arc<dyn CardPrinter>>,
+    /// Wakes the window when a job started from a screen reports.
+    pub notify: Notify,
 }
 
 impl Env<'_> {
+    /// A card connected to one of the pending requests shown.
     pub fn credential(&self, id: i64) -> Option<&Credential> {
-        self.cred_index
-            .get(&id)
-            .and_then(|&i| self.snapshot.credentials.get(i))
+        self.snapshot.request_cards.get(&id)
     }
 }
 
 pub const DEMO_OPERATOR: (&str, &str) = ("demo", "demo1234");
+
+/// How long the window waits for the card printer before a job fails.
+const PRINT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// DejaVu Sans (shipped in assets/, also used on the badges) first, so every
 /// accented name and the few symbols the screens use render the same
@@ -71,10 +71,11 @@ fn install_fonts(ctx: &egui::Context) {
     ctx.set_fonts(fonts);
 }
 
-/// The demo database: created and filled on first use.
-fn prepare_demo(db: &Path) -> Result<(), String> {
+/// Opens (creating and migrating) the database once, before any thread
+/// opens it, and fills a new demo database.
+fn prepare(db: &Path, demo: bool) -> Result<(), String> {
     let mut desk = Desk::open(db).map_err(|e| e.to_string())?;
-    if !desk.has_operators().map_err(|e| e.to_string())? {
+    if demo && !desk.has_operators().map_err(|e| e.to_string())? {
         let (name, password) = DEMO_OPERATOR;
         let admin = desk
             .init_admin(name, Some("demo@carddesk.example"), password)
@@ -84,17 +85,52 @@ fn prepare_demo(db: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Opens the desk window on `db` (or the per-user default store).
-pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String> {
+/// Opens the database (the one migration, before any thread opens the file,
+/// so a first start can never race itself), then starts the devices, the
+/// mailer and the desk worker, and builds the window's app: what
+/// [`run`] shows, and what the UI tests drive.
+pub fn boot(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<DeskApp, String> {
+    prepare(db, demo)?;
+    let transport = station::mail_transport(db, demo);
+    let mail = MailWorker::spawn(db.to_path_buf(), transport, notify.clone());
+    let (reader, simulated_cards) = station::readers(demo, notify.clone());
+    let printer = station::card_printer(demo, PRINT_TIMEOUT);
+    let worker = DeskWorker::spawn(db.to_path_buf(), notify).map_err(|e| e.to_string())?;
+    let options = Options {
+        mail: Some(mail),
+        reader: Some(reader),
+        printer: Some(printer),
+        simulated_cards,
+        startup,
+        demo,
+        login_hint: demo.then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
+    };
+    Ok(DeskApp::new(worker, options))
+}
+
+/// Opens the desk window on `db` (or the per-user default store); `open`
+/// names a dialog to show at start (the screenshot script's `--open`).
+pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), String> {
+    let startup = match open {
+        None => Startup::Nothing,
+        Some("main") => Startup::MainWindow,
+        Some("card-requests") => Startup::CardRequests,
+        Some("connect-card") => Startup::ConnectCard,
+        Some("print-cards") => Startup::PrintCards,
+        Some(other) => {
+            return Err(format!(
+                "--open {other:?}: use main, card-requests, connect-card or print-cards"
+            ))
+        }
+    };
     i18n::set_lang(i18n::lang_from_env());
     let db: PathBuf = match (db, demo) {
         (Some(p), _) => p.to_path_buf(),
-        (None, false) => crate::cli::default_db_path(),
-        (None, true) => crate::cli::default_db_path().with_file_name("carddesk-demo.db"),
+        (None, false) => crate::desk::paths::default_db_path(),
+        (None, true) => crate::desk::paths::demo_db_path(),
     };
-    if demo {
-        prepare_demo(&db)?;
-    }
+    // A database that cannot be opened is reported before any window opens.
+    prepare(&db, demo)?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("CardDesk")
@@ -109,46 +145,13 @@ pub fn run(db: Option<&Path>, demo: bool, startup: Startup) -> Result<(), String
             cc.egui_ctx.set_theme(egui::Theme::Light);
             install_fonts(&cc.egui_ctx);
             let ctx = cc.egui_ctx.clone();
-            let notify: crate::devices::Notify = Arc::new(move || ctx.request_repaint());
-            let transport: Arc<dyn MailTransport> = if demo {
-                Arc::new(SimulatedMailer::new(
-                    db.with_file_name("carddesk-demo-mail"),
-                ))
-            } else {
-                Arc::new(SmtpMailer)
-            };
-            let mail = MailWorker::spawn(db.clone(), transport, notify.clone());
-            let (reader, simulated_cards) = if demo {
-                let (worker, cards) = ReaderWorker::spawn_simulated(notify.clone());
-                (worker, Some(cards))
-            } else {
-                (ReaderWorker::spawn_pcsc(notify.clone()), None)
-            };
-            let printer: Arc<dyn CardPrinter> = if demo {
-                Arc::new(SimulatedPrinter::new(std::time::Duration::from_millis(
-                    1500,
-                )))
-            } else {
-                Arc::new(CupsPrinter::new())
-            };
-            let print_worker = PrintWorker::spawn(printer.clone(), notify.clone());
-            let worker = DeskWorker::spawn(db, notify)?;
-            let app_options = Options {
-                mail: Some(mail),
-                reader: Some(reader),
-                printer: Some((printer, print_worker)),
-                simulated_cards,
-                startup,
-                demo,
-                login_hint: demo
-                    .then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
-            };
+            let notify: Notify = Arc::new(move || ctx.request_repaint());
             #[allow(unused_mut)]
-            let mut app = DeskApp::new(worker, app_options);
+            let mut app = boot(&db, demo, startup, notify)?;
             #[cfg(feature = "tray")]
             {
                 let ctx = cc.egui_ctx.clone();
-                let wake: crate::devices::Notify = Arc::new(move || ctx.request_repaint());
+                let wake: Notify = Arc::new(move || ctx.request_repaint());
                 match tray::Tray::install(wake, i18n::t("Card requests")) {
                     Ok(t) => app.set_tray(t),
                     Err(e) => tracing::info!("no system tray ({e}); running without the tray icon"),

@@ -5,10 +5,9 @@
 
 use super::i18n::{t, tf};
 use super::widgets::message;
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
-use crate::store::print_jobs::{PrintJob, PrintStatus};
-use crate::store::requests::CardRequest;
+use crate::desk::{CardRequest, DeskCommand, DeskOutcome, NamedPreview, PrintJob, PrintStatus};
 use std::collections::BTreeMap;
 
 pub struct PrintDialog {
@@ -29,12 +28,6 @@ struct JobView {
     failed: bool,
 }
 
-/// Rendered badge sides for one request, ready to become textures.
-pub struct Preview {
-    pub name: String,
-    pub sides: Vec<image::RgbaImage>,
-}
-
 impl PrintDialog {
     pub fn new(requests: &[&CardRequest], env: &Env) -> PrintDialog {
         let d = PrintDialog {
@@ -50,30 +43,12 @@ impl PrintDialog {
             error: None,
             started: false,
         };
-        let ids: Vec<(i64, String)> = d.requests.iter().take(4).cloned().collect();
-        env.worker.submit(Tag::Print, move |desk| {
-            let mut out = Vec::new();
-            for (id, name) in ids {
-                let r = desk.request(id)?;
-                let template = desk.badge_template(&r.badge_template)?;
-                let data = desk.badge_data_for_request(id)?;
-                out.push(Preview {
-                    name,
-                    sides: crate::badge::preview(&template, &data)?,
-                });
-            }
-            Ok(Outcome::Previews(out))
+        env.worker.send(DeskCommand::BadgePreviews {
+            requests: d.requests.iter().take(4).cloned().collect(),
         });
         if let Some(printer) = env.printer.cloned() {
             // Listing queues runs lpstat: off the UI thread too.
-            env.worker.submit(Tag::Print, move |_| {
-                let queues = printer
-                    .queues()
-                    .map_err(|e| crate::desk::DeskError::invalid("printer", e.to_string()))?;
-                Ok(Outcome::Queues(
-                    queues.into_iter().map(|q| q.name).collect(),
-                ))
-            });
+            env.worker.list_queues(printer);
         }
         d
     }
@@ -172,10 +147,10 @@ impl PrintDialog {
         self.started = true;
         self.error = None;
         for (id, _) in &self.requests {
-            let (id, queue, session) = (*id, queue.clone(), env.session.clone());
-            env.worker.submit(Tag::Print, move |desk| {
-                desk.start_request_print(&session, id, &queue)
-                    .map(|p| Outcome::PrintPrepared(Box::new(p)))
+            let (id, queue) = (*id, queue.clone());
+            env.worker.send(DeskCommand::StartRequestPrint {
+                request_id: id,
+                printer: queue,
             });
         }
     }
@@ -191,10 +166,10 @@ impl PrintDialog {
             });
         }
         if let Some(job_id) = repeat {
-            let (queue, session) = (self.queue.clone(), env.session.clone());
-            env.worker.submit(Tag::Print, move |desk| {
-                desk.repeat_print_job(&session, job_id, queue.as_deref())
-                    .map(|p| Outcome::PrintPrepared(Box::new(p)))
+            let queue = self.queue.clone();
+            env.worker.send(DeskCommand::RepeatPrintJob {
+                job_id,
+                printer: queue,
             });
         }
     }
@@ -242,15 +217,30 @@ impl PrintDialog {
         }
     }
 
-    pub fn on_reply(&mut self, ctx: &egui::Context, result: JobResult) {
+    /// The card printer's queues arrived (or could not be listed).
+    pub fn on_queues(&mut self, queues: Result<Vec<String>, String>) {
+        match queues {
+            Ok(q) => self.queues = Some(q),
+            Err(e) => {
+                self.queues = Some(Vec::new());
+                self.error = Some(Err(e));
+            }
+        }
+    }
+
+    /// A print job ended with an error before it could be recorded.
+    pub fn on_job_error(&mut self, error: String) {
+        self.error = Some(Err(error));
+    }
+
+    pub fn on_reply(&mut self, ctx: &egui::Context, result: CommandResult) {
+        let result = result.map_err(|e| e.to_string());
         match result {
-            Ok(Outcome::Previews(previews)) => {
+            Ok(DeskOutcome::Previews(previews)) => {
                 self.loading_previews = false;
                 self.previews = textures(ctx, "badge", previews);
             }
-            Ok(Outcome::Queues(q)) => self.queues = Some(q),
-            Ok(Outcome::PrintPrepared(p)) => self.show_job(&p.job),
-            Ok(Outcome::PrintJob(job)) => self.show_job(&job),
+            Ok(DeskOutcome::PrintPrepared(p)) => self.show_job(&p.job),
             Ok(_) => {}
             Err(e) => {
                 if self.queues.is_none() && !self.started {
@@ -269,7 +259,7 @@ impl PrintDialog {
 pub fn textures(
     ctx: &egui::Context,
     prefix: &str,
-    previews: Vec<Preview>,
+    previews: Vec<NamedPreview>,
 ) -> Vec<(String, Vec<egui::TextureHandle>)> {
     previews
         .into_iter()

@@ -2,9 +2,10 @@
 
 use super::i18n::{t, tf};
 use super::widgets::{labelled_edit, message};
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
-use crate::store::requests::{CardRequest, RequestFields};
+use crate::desk::DeskCommand;
+use crate::desk::{CardRequest, RequestFields};
 
 pub struct ModifyForm {
     id: i64,
@@ -101,10 +102,9 @@ impl ModifyForm {
                     || ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if ok && !self.busy {
                     self.busy = true;
-                    let (id, fields, session) = (self.id, self.fields.clone(), env.session.clone());
-                    env.worker.submit(Tag::Modify, move |desk| {
-                        desk.modify_request(&session, id, &fields)?;
-                        Ok(Outcome::Message(String::new()))
+                    env.worker.send(DeskCommand::ModifyRequest {
+                        id: self.id,
+                        fields: self.fields.clone(),
                     });
                 }
                 if ui.button(t("Cancel")).clicked() {
@@ -116,7 +116,7 @@ impl ModifyForm {
     }
 
     /// True when the modification was saved and the dialog can close.
-    pub fn on_reply(&mut self, result: JobResult) -> bool {
+    pub fn on_reply(&mut self, result: CommandResult) -> bool {
         finished(&mut self.busy, &mut self.error, result)
     }
 }
@@ -156,11 +156,9 @@ impl DenyForm {
                     .clicked()
                 {
                     self.busy = true;
-                    let (ids, reason, session) =
-                        (self.ids.clone(), self.reason.clone(), env.session.clone());
-                    env.worker.submit(Tag::Deny, move |desk| {
-                        desk.deny_requests(&session, &ids, Some(&reason))?;
-                        Ok(Outcome::Message(String::new()))
+                    env.worker.send(DeskCommand::DenyRequests {
+                        ids: self.ids.clone(),
+                        reason: Some(self.reason.clone()),
                     });
                 }
                 if ui.button(t("Cancel")).clicked() {
@@ -171,7 +169,7 @@ impl DenyForm {
         keep && !modal.should_close()
     }
 
-    pub fn on_reply(&mut self, result: JobResult) -> bool {
+    pub fn on_reply(&mut self, result: CommandResult) -> bool {
         finished(&mut self.busy, &mut self.error, result)
     }
 }
@@ -181,13 +179,13 @@ impl DenyForm {
 fn finished(
     busy: &mut bool,
     error: &mut Option<Result<String, String>>,
-    result: JobResult,
+    result: CommandResult,
 ) -> bool {
     *busy = false;
     match result {
         Ok(_) => true,
         Err(e) => {
-            *error = Some(Err(e));
+            *error = Some(Err(e.to_string()));
             false
         }
     }

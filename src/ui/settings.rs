@@ -3,10 +3,11 @@
 
 use super::i18n::{lang, set_lang, t, tf, Lang};
 use super::widgets::{labelled_edit, message};
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
-use crate::domain::mail::{Secret, Security, SmtpSettings};
-use crate::domain::Privilege;
+use crate::desk::{DeskCommand, DeskOutcome};
+use crate::desk::{OutboxStatus, Privilege};
+use crate::desk::{Secret, Security, SmtpSettings};
 use egui_extras::{Column, TableBuilder};
 
 #[derive(Default)]
@@ -90,14 +91,9 @@ impl SettingsView {
             self.save(env);
         }
         if send_test {
-            let (to, session) = (self.test_to.clone(), env.session.clone());
             self.busy = true;
-            env.worker.submit(Tag::Mail, move |desk| {
-                let id = desk.queue_test_mail(&session, &to)?;
-                Ok(Outcome::Message(tf(
-                    "Test message {id} queued.",
-                    &[("id", &id)],
-                )))
+            env.worker.send(DeskCommand::QueueTestMail {
+                to: self.test_to.clone(),
             });
         }
         if !may {
@@ -134,12 +130,8 @@ impl SettingsView {
             user,
             from: form.from.trim().to_string(),
         };
-        let session = env.session.clone();
         self.busy = true;
-        env.worker.submit(Tag::Mail, move |desk| {
-            desk.configure_mail(&session, &settings)?;
-            Ok(Outcome::Message(t("Mail settings saved.").to_string()))
-        });
+        env.worker.send(DeskCommand::ConfigureMail(settings));
     }
 
     fn outbox(&mut self, ui: &mut egui::Ui, env: &Env) {
@@ -152,7 +144,7 @@ impl SettingsView {
                 ("failed", &o.failed),
             ],
         ));
-        let mail = &env.snapshot.mail;
+        let mail = &env.snapshot.mail.items;
         let may_retry = env.session.may(Privilege::AnswerRequests);
         let mut retry = None;
         TableBuilder::new(ui)
@@ -185,13 +177,13 @@ impl SettingsView {
                         ui.label(&m.subject);
                     });
                     row.col(|ui| {
-                        ui.label(&m.status);
+                        ui.label(m.status.as_str());
                     });
                     row.col(|ui| {
                         ui.label(m.attempts.to_string());
                     });
                     row.col(|ui| {
-                        if m.status == "failed"
+                        if m.status == OutboxStatus::Failed
                             && may_retry
                             && ui.small_button(t("Retry")).clicked()
                         {
@@ -202,28 +194,25 @@ impl SettingsView {
                 });
             });
         if let Some(id) = retry {
-            let session = env.session.clone();
             self.busy = true;
-            env.worker.submit(Tag::Mail, move |desk| {
-                desk.retry_mail(&session, id, None)?;
-                Ok(Outcome::Message(tf(
-                    "Mail {id} queued again.",
-                    &[("id", &id)],
-                )))
-            });
+            env.worker.send(DeskCommand::RetryMail { id, to: None });
         }
     }
 
-    pub fn on_reply(&mut self, result: JobResult) {
+    pub fn on_reply(&mut self, result: CommandResult) {
         self.busy = false;
         if result.is_ok() {
             // Show what is now stored.
             self.form = None;
         }
         self.result = Some(match result {
-            Ok(Outcome::Message(m)) => Ok(m),
+            Ok(DeskOutcome::MailConfigured) => Ok(t("Mail settings saved.").to_string()),
+            Ok(DeskOutcome::TestMailQueued(id)) => {
+                Ok(tf("Test message {id} queued.", &[("id", &id)]))
+            }
+            Ok(DeskOutcome::MailRequeued(id)) => Ok(tf("Mail {id} queued again.", &[("id", &id)])),
             Ok(_) => Ok(String::new()),
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
         });
     }
 }

@@ -2,9 +2,9 @@
 //! the same layout code that renders the printed PDF.
 
 use super::i18n::t;
-use super::print_cards::Preview;
-use super::worker::{JobResult, Outcome, Tag};
+use super::worker::CommandResult;
 use super::Env;
+use crate::desk::{DeskCommand, DeskOutcome};
 
 #[derive(Default)]
 pub struct TemplatesView {
@@ -18,17 +18,7 @@ impl TemplatesView {
         ui.heading(t("Badge templates"));
         if !self.requested {
             self.requested = true;
-            env.worker.submit(Tag::Templates, |desk| {
-                let sample = crate::badge::BadgeData::sample();
-                let mut out = Vec::new();
-                for template in desk.badge_templates()? {
-                    out.push(Preview {
-                        name: format!("{} — {}", template.name, template.description),
-                        sides: crate::badge::preview(&template, &sample)?,
-                    });
-                }
-                Ok(Outcome::Previews(out))
-            });
+            env.worker.send(DeskCommand::TemplatePreviews);
         }
         if let Some(e) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
@@ -47,13 +37,13 @@ impl TemplatesView {
         });
     }
 
-    pub fn on_reply(&mut self, ctx: &egui::Context, result: JobResult) {
+    pub fn on_reply(&mut self, ctx: &egui::Context, result: CommandResult) {
         match result {
-            Ok(Outcome::Previews(p)) => {
+            Ok(DeskOutcome::Previews(p)) => {
                 self.previews = super::print_cards::textures(ctx, "template", p)
             }
             Ok(_) => {}
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
     }
 }

@@ -104,7 +104,7 @@ mod os {
     impl Tray {
         /// Installs the icon. `wake` is called from the tray's thread when
         /// it is clicked, so the UI wakes up even while idle.
-        pub fn install(wake: crate::devices::Notify, title: &str) -> Result<Tray, String> {
+        pub fn install(wake: crate::desk::station::Notify, title: &str) -> Result<Tray, String> {
             let (tx, clicks) = mpsc::channel();
             let item = MenuItem::new(title, true, None);
             let menu = Menu::new();

@@ -1,19 +1,22 @@
-//! The desk worker: one thread that owns the database connection. The UI
-//! sends it jobs (desk actions, logins) and receives their results and fresh
-//! snapshots of what the screens show, so no query ever runs on the UI
-//! thread. Changes made by other processes (the CLI, a second desk) are
-//! noticed through `PRAGMA data_version` and trigger a new snapshot.
+//! The desk worker: one thread that owns the window's desk connection. The
+//! window sends it [`DeskCommand`]s and the list views it shows; it answers
+//! with typed replies and fresh snapshots of what the screens show, so no
+//! query ever runs on the UI thread. Changes made by other processes (the
+//! CLI, a second desk) are noticed through `PRAGMA data_version` and trigger
+//! a new snapshot.
+//!
+//! Nothing is loaded before an operator logs in, and a snapshot holds only
+//! what that operator may see, page by page.
 
-use crate::desk::{Assigned, Desk, DeskError, Session};
-use crate::devices::Notify;
-use crate::domain::mail::SmtpSettings;
-use crate::domain::{CardFormat, RequestStatus};
-use crate::store::outbox::{OutboxCounts, OutboxMessage};
-use crate::store::temp_cards::{TempCard, TempOrder};
-use crate::store::{
-    self, audit::AuditEvent, cardholders::Cardholder, credentials::Credential,
-    requests::CardRequest, sites::Site,
+use crate::desk::station::CardPrinter;
+use crate::desk::station::Notify;
+use crate::desk::SmtpSettings;
+use crate::desk::{
+    AuditEvent, CardRequest, Cardholder, Credential, Desk, DeskCommand, DeskError, DeskOutcome,
+    DeskResult, OutboxCounts, OutboxMessage, Page, PageRequest, Session, Site,
 };
+use crate::desk::{CardFormat, CredentialState, Privilege, RequestStatus};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -21,68 +24,62 @@ use std::time::Duration;
 
 /// How often the worker looks for changes made by other processes.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+/// Rows of each list the window keeps (the visible part and a margin).
+const LIST_PAGE: usize = 200;
 
 /// What the screens show, loaded in one go on the worker thread.
 #[derive(Clone, Default)]
 pub struct Snapshot {
-    pub pending: Arc<Vec<CardRequest>>,
-    pub cardholders: Arc<Vec<Cardholder>>,
-    pub credentials: Arc<Vec<Credential>>,
-    pub audit: Arc<Vec<AuditEvent>>,
+    /// Pending requests, oldest first; `total` is the tray count.
+    pub pending: Arc<Page<CardRequest>>,
+    /// The cards connected to the pending requests shown, by id.
+    pub request_cards: Arc<HashMap<i64, Credential>>,
+    pub cardholders: Arc<Page<Cardholder>>,
+    pub credentials: Arc<Page<Credential>>,
+    /// Unassigned credentials (Connect card → Existing credential).
+    pub stock: Arc<Page<Credential>>,
+    pub audit: Arc<Page<AuditEvent>>,
     pub sites: Arc<Vec<Site>>,
     pub formats: Arc<Vec<CardFormat>>,
     pub templates: Arc<Vec<String>>,
     pub outbox: OutboxCounts,
     /// The most recent outbox messages, newest first.
-    pub mail: Arc<Vec<OutboxMessage>>,
+    pub mail: Arc<Page<OutboxMessage>>,
     pub smtp: Option<SmtpSettings>,
     pub has_operators: bool,
 }
 
-/// Which screen asked, so the reply goes back to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tag {
-    Login,
-    Setup,
-    CreateCardholder,
-    Modify,
-    Deny,
-    Connect,
-    Close,
-    Print,
-    VerifyAudit,
-    Mail,
-    Templates,
-    BatchOrders,
+impl Snapshot {
+    /// The number on the tray badge.
+    pub fn pending_count(&self) -> i64 {
+        self.pending.total
+    }
 }
 
-pub enum Outcome {
-    Session(Session),
-    Assigned(Assigned),
-    Message(String),
-    Previews(Vec<super::print_cards::Preview>),
-    Queues(Vec<String>),
-    /// A print job was recorded; its document goes to the print worker.
-    PrintPrepared(Box<crate::desk::PreparedPrint>),
-    /// A print job's verdict was recorded.
-    PrintJob(crate::store::print_jobs::PrintJob),
-    /// Requested temporary cards, the certificate profiles and the
-    /// printers (queue names).
-    TempCards(Vec<TempCard>, Vec<String>, Vec<String>),
-    /// A batch order and its cards.
-    TempOrder(TempOrder, Vec<TempCard>),
+/// What the lists on screen are filtered by (searched in SQL).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListView {
+    pub cardholder_search: String,
+    pub credential_search: String,
+    pub credential_state: Option<CredentialState>,
 }
 
-pub type JobResult = Result<Outcome, String>;
-type Job = Box<dyn FnOnce(&mut Desk) -> Result<Outcome, DeskError> + Send>;
+/// What a command came back with: the outcome, or the desk's own error.
+pub type CommandResult = DeskResult<DeskOutcome>;
 
 pub enum Reply {
     Snapshot(Snapshot),
-    Done(Tag, JobResult),
+    /// The answer to a command, by the command's name.
+    Done(&'static str, DeskResult<DeskOutcome>),
+    /// The card printer's queues (listing them runs `lpstat`).
+    Queues(Result<Vec<String>, String>),
 }
 
 enum Msg {
-    Job(Tag, Job),
+    Command(DeskCommand),
+    View(ListView),
+    Queues(Arc<dyn CardPrinter>),
+    Logout,
     Refresh,
 }
 
@@ -92,40 +89,74 @@ pub struct DeskWorker {
     pub db: PathBuf,
 }
 
-fn load(desk: &Desk) -> Result<Snapshot, DeskError> {
-    let c = desk.conn();
-    let outbox = store::outbox::counts(c)?;
-    let mut mail: Vec<OutboxMessage> = store::outbox::list(c)?;
-    // Newest first; the desk needs the recent ones, not years of history.
-    mail.reverse();
-    mail.truncate(200);
+fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<Snapshot> {
+    let has_operators = desk.has_operators()?;
+    let Some(s) = session else {
+        // Before login: only whether this is a first run.
+        return Ok(Snapshot {
+            has_operators,
+            ..Snapshot::default()
+        });
+    };
+    let page = PageRequest::first(LIST_PAGE);
+    let pending = desk.requests(s, Some(RequestStatus::Pending), PageRequest::first(1000))?;
+    let mut request_cards = HashMap::new();
+    for id in pending.items.iter().filter_map(|r| r.credential_id) {
+        request_cards.insert(id, desk.credential(s, id)?);
+    }
+    let may = |p| s.may(p);
     Ok(Snapshot {
-        pending: Arc::new(store::requests::list(c, Some(RequestStatus::Pending))?),
-        cardholders: Arc::new(store::cardholders::list(c, "", usize::MAX >> 1, 0)?),
-        credentials: Arc::new(store::credentials::list(c, None, "", usize::MAX >> 1)?),
-        audit: Arc::new(store::audit::list(c, 500)?),
-        sites: Arc::new(store::sites::list(c)?),
-        formats: Arc::new(store::formats::list(c)?),
-        templates: Arc::new(desk.badge_template_names()?),
-        outbox,
-        mail: Arc::new(mail),
-        smtp: desk.mail_settings()?,
-        has_operators: desk.has_operators()?,
+        pending: Arc::new(pending),
+        request_cards: Arc::new(request_cards),
+        cardholders: Arc::new(desk.cardholders(s, &view.cardholder_search, page)?),
+        credentials: Arc::new(desk.credentials(
+            s,
+            view.credential_state,
+            &view.credential_search,
+            page,
+        )?),
+        stock: Arc::new(desk.credentials(s, Some(CredentialState::Unassigned), "", page)?),
+        audit: Arc::new(if may(Privilege::ViewAudit) {
+            desk.audit_events(s, PageRequest::first(500))?
+        } else {
+            Page::default()
+        }),
+        sites: Arc::new(desk.sites(s)?),
+        formats: Arc::new(desk.card_formats(s)?),
+        templates: Arc::new(desk.badge_template_names(s)?),
+        outbox: if may(Privilege::ViewOutbox) {
+            desk.outbox_counts(s)?
+        } else {
+            OutboxCounts::default()
+        },
+        mail: Arc::new(if may(Privilege::ViewOutbox) {
+            desk.outbox(s, None, PageRequest::first(LIST_PAGE))?
+        } else {
+            Page::default()
+        }),
+        smtp: if may(Privilege::ManageSettings) {
+            desk.mail_settings(s)?
+        } else {
+            None
+        },
+        has_operators,
     })
 }
 
 impl DeskWorker {
-    /// Opens the database (on the caller's thread, so a bad path is reported
-    /// before any window opens) and starts the worker.
+    /// Starts the worker on a database that `Desk::open` has already
+    /// prepared (migrated) on the caller's thread.
     pub fn spawn(db: PathBuf, notify: Notify) -> Result<DeskWorker, DeskError> {
-        let mut desk = Desk::open(&db)?;
+        let mut desk = Desk::connect(&db)?;
         let (tx, jobs) = mpsc::channel::<Msg>();
         let (replies, rx) = mpsc::channel::<Reply>();
         std::thread::Builder::new()
             .name("desk-worker".into())
             .spawn(move || {
-                let send_snapshot = |desk: &Desk| {
-                    match load(desk) {
+                let mut session: Option<Session> = None;
+                let mut view = ListView::default();
+                let send_snapshot = |desk: &Desk, session: Option<&Session>, view: &ListView| {
+                    match load(desk, session, view) {
                         Ok(s) => {
                             let _ = replies.send(Reply::Snapshot(s));
                         }
@@ -133,23 +164,46 @@ impl DeskWorker {
                     }
                     notify();
                 };
-                let mut seen = store::data_version(desk.conn()).unwrap_or(0);
-                send_snapshot(&desk);
+                let mut seen = desk.data_version().unwrap_or(0);
+                send_snapshot(&desk, None, &view);
                 loop {
                     match jobs.recv_timeout(WATCH_INTERVAL) {
-                        Ok(Msg::Job(tag, job)) => {
-                            let result = job(&mut desk).map_err(|e| e.to_string());
-                            if replies.send(Reply::Done(tag, result)).is_err() {
+                        Ok(Msg::Command(command)) => {
+                            let name = command.name();
+                            tracing::debug!("desk command {name}");
+                            let result = desk.execute(session.as_ref(), command);
+                            if let Ok(DeskOutcome::Session(s)) = &result {
+                                session = Some(s.clone());
+                            }
+                            if replies.send(Reply::Done(name, result)).is_err() {
                                 return;
                             }
-                            send_snapshot(&desk);
+                            send_snapshot(&desk, session.as_ref(), &view);
                         }
-                        Ok(Msg::Refresh) => send_snapshot(&desk),
+                        Ok(Msg::View(v)) => {
+                            if v != view {
+                                view = v;
+                                send_snapshot(&desk, session.as_ref(), &view);
+                            }
+                        }
+                        Ok(Msg::Queues(printer)) => {
+                            let queues = printer
+                                .queues()
+                                .map(|q| q.into_iter().map(|q| q.name).collect())
+                                .map_err(|e| e.to_string());
+                            let _ = replies.send(Reply::Queues(queues));
+                            notify();
+                        }
+                        Ok(Msg::Logout) => {
+                            session = None;
+                            send_snapshot(&desk, None, &view);
+                        }
+                        Ok(Msg::Refresh) => send_snapshot(&desk, session.as_ref(), &view),
                         Err(RecvTimeoutError::Timeout) => {
-                            let now = store::data_version(desk.conn()).unwrap_or(seen);
+                            let now = desk.data_version().unwrap_or(seen);
                             if now != seen {
                                 seen = now;
-                                send_snapshot(&desk);
+                                send_snapshot(&desk, session.as_ref(), &view);
                             }
                         }
                         Err(RecvTimeoutError::Disconnected) => return,
@@ -160,12 +214,24 @@ impl DeskWorker {
         Ok(DeskWorker { tx, rx, db })
     }
 
-    pub fn submit(
-        &self,
-        tag: Tag,
-        job: impl FnOnce(&mut Desk) -> Result<Outcome, DeskError> + Send + 'static,
-    ) {
-        let _ = self.tx.send(Msg::Job(tag, Box::new(job)));
+    /// Runs a command; its reply comes back through [`DeskWorker::poll`].
+    pub fn send(&self, command: DeskCommand) {
+        let _ = self.tx.send(Msg::Command(command));
+    }
+
+    /// Sets what the lists are filtered by; a new snapshot follows.
+    pub fn set_view(&self, view: ListView) {
+        let _ = self.tx.send(Msg::View(view));
+    }
+
+    /// Lists the printer's queues off the UI thread.
+    pub fn list_queues(&self, printer: Arc<dyn CardPrinter>) {
+        let _ = self.tx.send(Msg::Queues(printer));
+    }
+
+    /// Forgets the session: the next snapshot holds nothing but the login.
+    pub fn logout(&self) {
+        let _ = self.tx.send(Msg::Logout);
     }
 
     pub fn refresh(&self) {

@@ -1,6 +1,9 @@
 //! The desk window: login, the top bar with the notification tray area, the
-//! task navigation, and the screens and dialogs. Screens return what the
-//! operator asked for; the app routes worker replies back to them.
+//! task navigation, and the screens and dialogs. Screens send desk commands;
+//! the app applies every reply, job event and device event in one place
+//! (`apply_reply`, `poll_print_jobs`, `poll_reader`).
+
+mod command_handling;
 
 use super::card_requests::CardRequestsDialog;
 use super::cardholder_form::CardholderForm;
@@ -8,12 +11,13 @@ use super::i18n::{t, tf};
 use super::lists::{CardholderList, CredentialList};
 use super::login::LoginScreen;
 use super::widgets::{message, tray_badge};
-use super::worker::{DeskWorker, Outcome, Reply, Snapshot, Tag};
+use super::worker::{DeskWorker, ListView, Snapshot};
 use super::{audit_view::AuditView, settings::SettingsView, Env};
-use crate::desk::Session;
-use crate::devices::printer::{CardPrinter, PrintCommand, PrintEvent, PrintWorker};
-use crate::devices::reader::{ReaderEvent, ReaderWorker, SimulatedCards};
-use std::collections::HashMap;
+use crate::desk::job::JobHandle;
+use crate::desk::outbox::{MailEvent, MailWorker};
+use crate::desk::station::CardPrinter;
+use crate::desk::station::{ReaderEvent, ReaderWorker, SimulatedCards};
+use crate::desk::{PrintJob, PrintProgress, Session};
 use std::sync::Arc;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -71,20 +75,19 @@ pub struct Options {
     /// Log in with the hint and open a dialog at start (screenshots).
     pub startup: Startup,
     /// Sends the outbox; kicked when a request is answered.
-    pub mail: Option<crate::devices::mailer::MailWorker>,
+    pub mail: Option<MailWorker>,
     /// Card readers (PC/SC, or simulated in demo mode).
     pub reader: Option<ReaderWorker>,
     /// Demo mode: lets the operator present a simulated card.
     pub simulated_cards: Option<SimulatedCards>,
-    /// The card printer and the worker that runs its jobs.
-    pub printer: Option<(Arc<dyn CardPrinter>, PrintWorker)>,
+    /// The card printer (print jobs run on threads of their own).
+    pub printer: Option<Arc<dyn CardPrinter>>,
 }
 
 pub struct DeskApp {
     worker: DeskWorker,
     snapshot: Snapshot,
     loaded: bool,
-    cred_index: HashMap<i64, usize>,
     pub session: Option<Session>,
     login: LoginScreen,
     pub screen: Screen,
@@ -100,11 +103,15 @@ pub struct DeskApp {
     status: Option<Result<String, String>>,
     readers: Vec<String>,
     demo: bool,
-    mail: Option<crate::devices::mailer::MailWorker>,
+    mail: Option<MailWorker>,
     reader: Option<ReaderWorker>,
     simulated_cards: Option<SimulatedCards>,
     reader_error: Option<String>,
-    printer: Option<(Arc<dyn CardPrinter>, PrintWorker)>,
+    printer: Option<Arc<dyn CardPrinter>>,
+    /// Print jobs running, whoever started them.
+    print_jobs: Vec<JobHandle<PrintProgress, PrintJob>>,
+    /// What the lists were last asked to show.
+    view: ListView,
     ctx: Option<egui::Context>,
     startup: Startup,
     #[cfg(feature = "tray")]
@@ -123,7 +130,6 @@ impl DeskApp {
             worker,
             snapshot: Snapshot::default(),
             loaded: false,
-            cred_index: HashMap::new(),
             session: None,
             login,
             screen: Screen::CredentialManagement,
@@ -148,6 +154,8 @@ impl DeskApp {
             simulated_cards: options.simulated_cards,
             reader_error: None,
             printer: options.printer,
+            print_jobs: Vec::new(),
+            view: ListView::default(),
             ctx: None,
             startup: options.startup,
             #[cfg(feature = "tray")]
@@ -164,7 +172,7 @@ impl DeskApp {
     /// the window on the Card requests dialog.
     #[cfg(feature = "tray")]
     fn tray_logic(&mut self, ctx: &egui::Context) {
-        let pending = self.snapshot.pending.len();
+        let pending = self.snapshot.pending_count() as usize;
         let Some(tray) = &mut self.tray else { return };
         tray.set_pending(
             pending,
@@ -188,37 +196,31 @@ impl DeskApp {
         if self.session.is_none() {
             if !self.login.busy {
                 self.login.busy = true;
-                let (name, password) = (self.login.name.clone(), self.login.password.clone());
-                self.worker.submit(Tag::Login, move |desk| {
-                    desk.login(&name, &password).map(Outcome::Session)
+                self.worker.send(crate::desk::DeskCommand::Login {
+                    name: self.login.name.clone(),
+                    password: crate::desk::Secret::new(self.login.password.clone()),
                 });
             }
             return;
         }
         if self.startup != Startup::MainWindow {
             self.open_card_requests();
-            let ids: Vec<i64> = self.snapshot.pending.iter().map(|r| r.id).collect();
+            let pending = self.snapshot.pending.items.clone();
+            let ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
             if let Some(&first) = ids.first() {
                 self.requests.selection.click(&ids, first, false, false);
                 if ids.len() > 2 {
                     self.requests.selection.click(&ids, ids[2], true, false);
                 }
                 if self.startup == Startup::PrintCards {
-                    let env = Env {
-                        snapshot: &self.snapshot,
-                        session: self.session.as_ref().expect("logged in"),
-                        worker: &self.worker,
-                        cred_index: &self.cred_index,
-                        readers: &self.readers,
-                        reader_error: None,
-                        simulated_cards: None,
-                        printer: self.printer.as_ref().map(|(p, _)| p),
-                    };
-                    self.requests.open_print(&self.snapshot.pending[..1], &env);
+                    let session = self.session.clone().expect("logged in");
+                    let mut requests = std::mem::take(&mut self.requests);
+                    requests.open_print(&pending[..1], &self.env(&session));
+                    self.requests = requests;
                 }
                 if self.startup == Startup::ConnectCard {
                     self.requests.selection.click(&ids, first, false, false);
-                    self.requests.open_connect(self.snapshot.pending[0].clone());
+                    self.requests.open_connect(pending[0].clone());
                 }
             }
         }
@@ -227,7 +229,47 @@ impl DeskApp {
 
     /// The pending count as the app currently shows it.
     pub fn pending_count(&self) -> usize {
-        self.snapshot.pending.len()
+        self.snapshot.pending_count() as usize
+    }
+
+    /// What a screen needs to draw itself and send commands.
+    fn env<'a>(&'a self, session: &'a Session) -> Env<'a> {
+        let ctx = self.ctx.clone();
+        Env {
+            snapshot: &self.snapshot,
+            session,
+            worker: &self.worker,
+            readers: &self.readers,
+            reader_error: self.reader_error.as_deref(),
+            simulated_cards: self.simulated_cards.as_ref(),
+            printer: self.printer.as_ref(),
+            notify: Arc::new(move || {
+                if let Some(ctx) = &ctx {
+                    ctx.request_repaint();
+                }
+            }),
+        }
+    }
+
+    /// The lists follow their search boxes: a new view goes to the worker,
+    /// which re-queries just those pages.
+    fn sync_view(&mut self) {
+        let view = ListView {
+            cardholder_search: self.cardholders.search.trim().to_string(),
+            credential_search: self.credentials.search.trim().to_string(),
+            credential_state: self.credentials.state,
+        };
+        if view != self.view {
+            self.view = view.clone();
+            self.worker.set_view(view);
+        }
+    }
+
+    /// Ends the session: the worker forgets it and the lists are dropped.
+    pub fn log_out(&mut self) {
+        self.session = None;
+        self.requests_open = false;
+        self.worker.logout();
     }
 
     pub fn set_readers(&mut self, readers: Vec<String>) {
@@ -238,89 +280,6 @@ impl DeskApp {
     pub fn open_card_requests(&mut self) {
         self.requests_open = true;
         self.screen = Screen::CredentialManagement;
-    }
-
-    /// Applies what the worker sent since the last frame.
-    pub fn poll_worker(&mut self) {
-        for reply in self.worker.poll() {
-            match reply {
-                Reply::Snapshot(s) => {
-                    self.cred_index = s
-                        .credentials
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| (c.id, i))
-                        .collect();
-                    self.snapshot = s;
-                    self.loaded = true;
-                }
-                Reply::Done(tag, result) => self.on_reply(tag, result),
-            }
-        }
-    }
-
-    fn on_reply(&mut self, tag: Tag, result: super::worker::JobResult) {
-        match tag {
-            Tag::Login | Tag::Setup => {
-                self.login.busy = false;
-                match result {
-                    Ok(Outcome::Session(s)) => {
-                        self.session = Some(s);
-                        self.login.password.clear();
-                        self.login.repeat.clear();
-                        self.login.error = None;
-                    }
-                    Ok(_) => {}
-                    Err(e) => self.login.error = Some(Err(e)),
-                }
-            }
-            Tag::CreateCardholder => {
-                if let Some(form) = &mut self.cardholder_form {
-                    if let Some(done) = form.on_reply(result) {
-                        self.status = Some(Ok(done));
-                        self.cardholder_form = None;
-                    }
-                }
-            }
-            Tag::VerifyAudit => self.audit.on_reply(result),
-            Tag::BatchOrders => self.batch_orders.on_reply(result),
-            Tag::Templates => {
-                let ctx = self.ctx.clone().unwrap_or_default();
-                self.templates.on_reply(&ctx, result);
-            }
-            Tag::Mail => {
-                if result.is_ok() {
-                    if let Some(mail) = &self.mail {
-                        mail.kick();
-                    }
-                }
-                self.settings.on_reply(result);
-            }
-            Tag::Print => {
-                // A recorded job goes to the printer whether or not the
-                // dialog is still open; its verdict is recorded likewise.
-                if let (Ok(Outcome::PrintPrepared(p)), Some((_, worker))) = (&result, &self.printer)
-                {
-                    worker.print(PrintCommand {
-                        job_id: p.job.id,
-                        queue: p.job.printer.clone(),
-                        document: p.document.clone(),
-                    });
-                }
-                let ctx = self.ctx.clone().unwrap_or_default();
-                self.requests.on_reply(&ctx, tag, result);
-            }
-            _ => {
-                // An answered request may have queued mail: send it now.
-                if matches!(tag, Tag::Close | Tag::Deny) && result.is_ok() {
-                    if let Some(mail) = &self.mail {
-                        mail.kick();
-                    }
-                }
-                let ctx = self.ctx.clone().unwrap_or_default();
-                self.requests.on_reply(&ctx, tag, result);
-            }
-        }
     }
 
     /// Applies reader events: the reader list, cards presented, outages.
@@ -351,51 +310,20 @@ impl DeskApp {
         }
     }
 
-    /// Applies print worker events: progress, and the verdict to record.
-    fn poll_printer(&mut self) {
-        let events: Vec<PrintEvent> = match &self.printer {
-            Some((_, w)) => std::iter::from_fn(|| w.try_recv()).collect(),
-            None => return,
-        };
-        for event in events {
-            match event {
-                PrintEvent::Submitted {
-                    job_id,
-                    printer_job,
-                } => {
-                    if let Some(d) = self.requests.print_dialog() {
-                        d.on_submitted(job_id, &printer_job);
-                    }
-                }
-                PrintEvent::Finished {
-                    job_id,
-                    printer_job,
-                    result,
-                } => {
-                    let Some(session) = self.session.clone() else {
-                        continue;
-                    };
-                    self.worker.submit(Tag::Print, move |desk| {
-                        desk.finish_print_job(&session, job_id, printer_job.as_deref(), &result)
-                            .map(Outcome::PrintJob)
-                    });
-                }
-            }
-        }
-    }
-
     /// A card was presented at a reader.
     pub fn on_card_presented(&mut self, reader: &str, uid: &str) {
-        let Some(session) = &self.session else { return };
+        let Some(session) = self.session.clone() else {
+            return;
+        };
         let env = Env {
             snapshot: &self.snapshot,
-            session,
+            session: &session,
             worker: &self.worker,
-            cred_index: &self.cred_index,
             readers: &self.readers,
             reader_error: self.reader_error.as_deref(),
             simulated_cards: self.simulated_cards.as_ref(),
-            printer: self.printer.as_ref().map(|(p, _)| p),
+            printer: self.printer.as_ref(),
+            notify: Arc::new(|| {}),
         };
         if let Some(d) = self.requests.connect_dialog() {
             d.on_card(reader, uid, &env);
@@ -410,8 +338,7 @@ impl DeskApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button(t("Log out")).clicked() {
-                    self.session = None;
-                    self.requests_open = false;
+                    self.log_out();
                 }
                 ui.label(tf(
                     "Logged in as {name}",
@@ -419,7 +346,7 @@ impl DeskApp {
                 ));
                 ui.separator();
                 // The notification tray area.
-                if tray_badge(ui, self.snapshot.pending.len() as i64).clicked() {
+                if tray_badge(ui, self.snapshot.pending_count()).clicked() {
                     self.open_card_requests();
                 }
             });
@@ -448,15 +375,21 @@ impl DeskApp {
             .resizable(false)
             .exact_size(215.0)
             .show(ui, |ui| self.navigation(ui));
+        self.sync_view();
+        let ctx_for_jobs = self.ctx.clone();
         let env = Env {
             snapshot: &self.snapshot,
             session,
             worker: &self.worker,
-            cred_index: &self.cred_index,
             readers: &self.readers,
             reader_error: self.reader_error.as_deref(),
             simulated_cards: self.simulated_cards.as_ref(),
-            printer: self.printer.as_ref().map(|(p, _)| p),
+            printer: self.printer.as_ref(),
+            notify: Arc::new(move || {
+                if let Some(ctx) = &ctx_for_jobs {
+                    ctx.request_repaint();
+                }
+            }),
         };
         egui::CentralPanel::default().show(ui, |ui| {
             message(ui, &self.status);
@@ -465,7 +398,7 @@ impl DeskApp {
                     ui.horizontal(|ui| {
                         let label = tf(
                             "Card requests ({n})",
-                            &[("n", &self.snapshot.pending.len())],
+                            &[("n", &self.snapshot.pending_count())],
                         );
                         if ui.button(label).clicked() {
                             self.requests_open = true;
@@ -517,11 +450,11 @@ impl eframe::App for DeskApp {
         #[cfg(feature = "tray")]
         self.tray_logic(ctx);
         self.poll_reader();
-        self.poll_printer();
+        self.poll_print_jobs();
         self.run_startup();
         if let Some(mail) = &self.mail {
             for event in mail.events() {
-                if let crate::devices::mailer::MailEvent::Error(e) = event {
+                if let MailEvent::Error(e) = event {
                     tracing::warn!("mailer: {e}");
                 }
             }

@@ -1,0 +1,10 @@
+-- Reading is a privilege too: every list and count the desk shows is checked.
+-- Existing operators get what their role now includes.
+INSERT OR IGNORE INTO operator_privilege (operator_id, privilege)
+    SELECT o.id, p.privilege FROM operator o
+    JOIN (SELECT 'view_cardholders' AS privilege UNION ALL SELECT 'view_credentials'
+          UNION ALL SELECT 'view_requests') p;
+INSERT OR IGNORE INTO operator_privilege (operator_id, privilege)
+    SELECT id, 'view_outbox' FROM operator WHERE role IN ('administrator', 'supervisor');
+INSERT OR IGNORE INTO operator_privilege (operator_id, privilege)
+    SELECT id, 'manage_database' FROM operator WHERE role = 'administrator';

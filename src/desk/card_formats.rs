@@ -1,0 +1,47 @@
+//! Card formats the administrator adds (the built-in ones are data in
+//! `domain::card_format`).
+
+use super::{Desk, DeskResult, Session};
+use crate::domain::{CardFormat, FormatError, Privilege};
+use crate::store;
+
+impl Desk {
+    /// Adds a custom Wiegand format from its JSON definition (the same shape
+    /// `carddesk format show` prints). Returns its name.
+    pub fn add_card_format(&mut self, s: &Session, json: &str) -> DeskResult<String> {
+        s.require(Privilege::ManageFormats, "add card formats")?;
+        let format: CardFormat =
+            serde_json::from_str(json).map_err(|e| FormatError::BadDefinition {
+                name: "(new format)".into(),
+                reason: format!("not a format definition: {e}"),
+            })?;
+        let CardFormat::Wiegand(w) = &format else {
+            return Err(FormatError::BadDefinition {
+                name: format.name().into(),
+                reason: "only Wiegand formats can be added".into(),
+            }
+            .into());
+        };
+        w.validate()?;
+        if store::formats::get(&self.conn, &w.name)?.is_some() {
+            return Err(FormatError::BadDefinition {
+                name: w.name.clone(),
+                reason: "a format with this name already exists".into(),
+            }
+            .into());
+        }
+        let tx = self.conn.transaction()?;
+        store::formats::insert(&tx, &format)?;
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "format.create",
+            "card_format",
+            None,
+            None,
+            Some(&serde_json::to_value(&format).expect("serialise")),
+        )?;
+        tx.commit()?;
+        Ok(w.name.clone())
+    }
+}

@@ -1,0 +1,283 @@
+//! Commands as values: everything the window asks of the desk is one
+//! [`DeskCommand`], run by [`Desk::execute`] on the desk worker's thread, and
+//! answered with a [`DeskOutcome`] or the real [`DeskError`]. Being values,
+//! commands can be logged (passwords are [`Secret`]s), replayed in tests and
+//! listed; the window applies every reply in one place.
+
+use super::{
+    Assigned, CardholderInput, ConnectCard, Desk, DeskError, DeskResult, IssueOptions,
+    PreparedPrint, RequestFields, Session, TempCard, TempCardFilter, TempOrder,
+};
+use crate::badge::{self, BadgeData};
+use crate::domain::{Secret, SmtpSettings};
+use std::path::PathBuf;
+
+/// One operator action or query.
+#[derive(Debug, Clone)]
+pub enum DeskCommand {
+    Login {
+        name: String,
+        password: Secret,
+    },
+    /// First run: the first administrator (and, for a demo database, the
+    /// demo data).
+    SetUp {
+        name: String,
+        email: Option<String>,
+        password: Secret,
+        demo_data: bool,
+    },
+    CreateCardholder {
+        input: CardholderInput,
+        /// A JPEG or PNG to read on the worker thread.
+        photo_path: Option<PathBuf>,
+        request: Option<RequestFields>,
+    },
+    ModifyRequest {
+        id: i64,
+        fields: RequestFields,
+    },
+    DenyRequests {
+        ids: Vec<i64>,
+        reason: Option<String>,
+    },
+    ConnectCard {
+        request_id: i64,
+        how: ConnectCard,
+    },
+    CloseRequests {
+        ids: Vec<i64>,
+    },
+    /// Badge previews of these requests (id, name shown).
+    BadgePreviews {
+        requests: Vec<(i64, String)>,
+    },
+    /// Every badge template drawn with sample data.
+    TemplatePreviews,
+    StartRequestPrint {
+        request_id: i64,
+        printer: String,
+    },
+    RepeatPrintJob {
+        job_id: i64,
+        printer: Option<String>,
+    },
+    VerifyAudit,
+    ConfigureMail(SmtpSettings),
+    QueueTestMail {
+        to: String,
+    },
+    RetryMail {
+        id: i64,
+        to: Option<String>,
+    },
+    SearchTempCards(TempCardFilter),
+    IssueTempCards {
+        ids: Vec<i64>,
+        options: IssueOptions,
+    },
+    CompleteTempOrder {
+        id: i64,
+    },
+    CancelTempOrder {
+        id: i64,
+    },
+}
+
+/// A badge drawn for the screen: its name and one image per side.
+#[derive(Debug, Clone)]
+pub struct NamedPreview {
+    pub name: String,
+    pub sides: Vec<image::RgbaImage>,
+}
+
+/// What a command produced.
+#[derive(Debug)]
+pub enum DeskOutcome {
+    Session(Session),
+    CardholderCreated {
+        name: String,
+        request_id: Option<i64>,
+    },
+    RequestModified,
+    RequestsDenied(usize),
+    Assigned(Assigned),
+    RequestsClosed(usize),
+    Previews(Vec<NamedPreview>),
+    /// A print job was recorded; its document goes to the printer as a job.
+    PrintPrepared(Box<PreparedPrint>),
+    AuditIntact(u64),
+    MailConfigured,
+    TestMailQueued(i64),
+    MailRequeued(i64),
+    /// Requested temporary cards and the certificate profiles.
+    TempCards {
+        cards: Vec<TempCard>,
+        profiles: Vec<String>,
+    },
+    /// A batch order and its cards.
+    TempOrder {
+        order: TempOrder,
+        cards: Vec<TempCard>,
+    },
+}
+
+impl DeskCommand {
+    /// The command's name, for logs and for routing its reply.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeskCommand::Login { .. } => "login",
+            DeskCommand::SetUp { .. } => "set_up",
+            DeskCommand::CreateCardholder { .. } => "create_cardholder",
+            DeskCommand::ModifyRequest { .. } => "modify_request",
+            DeskCommand::DenyRequests { .. } => "deny_requests",
+            DeskCommand::ConnectCard { .. } => "connect_card",
+            DeskCommand::CloseRequests { .. } => "close_requests",
+            DeskCommand::BadgePreviews { .. } => "badge_previews",
+            DeskCommand::TemplatePreviews => "template_previews",
+            DeskCommand::StartRequestPrint { .. } => "start_request_print",
+            DeskCommand::RepeatPrintJob { .. } => "repeat_print_job",
+            DeskCommand::VerifyAudit => "verify_audit",
+            DeskCommand::ConfigureMail(_) => "configure_mail",
+            DeskCommand::QueueTestMail { .. } => "queue_test_mail",
+            DeskCommand::RetryMail { .. } => "retry_mail",
+            DeskCommand::SearchTempCards(_) => "search_temp_cards",
+            DeskCommand::IssueTempCards { .. } => "issue_temp_cards",
+            DeskCommand::CompleteTempOrder { .. } => "complete_temp_order",
+            DeskCommand::CancelTempOrder { .. } => "cancel_temp_order",
+        }
+    }
+}
+
+fn previews(
+    template: &badge::Template,
+    data: &BadgeData,
+    name: String,
+) -> DeskResult<NamedPreview> {
+    Ok(NamedPreview {
+        name,
+        sides: badge::preview(template, data)?,
+    })
+}
+
+impl Desk {
+    /// Runs one command. Login and first-run set-up need no session; every
+    /// other command is refused without one.
+    pub fn execute(
+        &mut self,
+        session: Option<&Session>,
+        command: DeskCommand,
+    ) -> DeskResult<DeskOutcome> {
+        let s = match (&command, session) {
+            (DeskCommand::Login { name, password }, _) => {
+                return self
+                    .login(name, password.expose())
+                    .map(DeskOutcome::Session)
+            }
+            (
+                DeskCommand::SetUp {
+                    name,
+                    email,
+                    password,
+                    demo_data,
+                },
+                _,
+            ) => {
+                let session = self.init_admin(name, email.as_deref(), password.expose())?;
+                if *demo_data {
+                    self.seed_demo(&session)?;
+                }
+                return Ok(DeskOutcome::Session(session));
+            }
+            (_, Some(s)) => s,
+            (_, None) => return Err(DeskError::NotLoggedIn),
+        };
+        Ok(match command {
+            DeskCommand::Login { .. } | DeskCommand::SetUp { .. } => unreachable!("handled above"),
+            DeskCommand::CreateCardholder {
+                mut input,
+                photo_path,
+                request,
+            } => {
+                if let Some(path) = photo_path {
+                    input.photo = Some(super::read_photo(&path)?);
+                }
+                let name = format!("{} {}", input.first_name.trim(), input.last_name.trim());
+                let (_, request_id) = self.create_cardholder(s, &input, request.as_ref())?;
+                DeskOutcome::CardholderCreated { name, request_id }
+            }
+            DeskCommand::ModifyRequest { id, fields } => {
+                self.modify_request(s, id, &fields)?;
+                DeskOutcome::RequestModified
+            }
+            DeskCommand::DenyRequests { ids, reason } => {
+                self.deny_requests(s, &ids, reason.as_deref())?;
+                DeskOutcome::RequestsDenied(ids.len())
+            }
+            DeskCommand::ConnectCard { request_id, how } => {
+                DeskOutcome::Assigned(self.connect_card(s, request_id, &how)?)
+            }
+            DeskCommand::CloseRequests { ids } => {
+                self.close_requests(s, &ids)?;
+                DeskOutcome::RequestsClosed(ids.len())
+            }
+            DeskCommand::BadgePreviews { requests } => {
+                let mut out = Vec::new();
+                for (id, name) in requests {
+                    let r = self.request(s, id)?;
+                    let template = self.badge_template(s, &r.badge_template)?;
+                    let data = self.badge_data_for_request(s, id)?;
+                    out.push(previews(&template, &data, name)?);
+                }
+                DeskOutcome::Previews(out)
+            }
+            DeskCommand::TemplatePreviews => {
+                let sample = BadgeData::sample();
+                let mut out = Vec::new();
+                for t in self.badge_templates(s)? {
+                    let name = format!("{} — {}", t.name, t.description);
+                    out.push(previews(&t, &sample, name)?);
+                }
+                DeskOutcome::Previews(out)
+            }
+            DeskCommand::StartRequestPrint {
+                request_id,
+                printer,
+            } => DeskOutcome::PrintPrepared(Box::new(
+                self.start_request_print(s, request_id, &printer)?,
+            )),
+            DeskCommand::RepeatPrintJob { job_id, printer } => DeskOutcome::PrintPrepared(
+                Box::new(self.repeat_print_job(s, job_id, printer.as_deref())?),
+            ),
+            DeskCommand::VerifyAudit => DeskOutcome::AuditIntact(self.verify_audit(s)?),
+            DeskCommand::ConfigureMail(settings) => {
+                self.configure_mail(s, &settings)?;
+                DeskOutcome::MailConfigured
+            }
+            DeskCommand::QueueTestMail { to } => {
+                DeskOutcome::TestMailQueued(self.queue_test_mail(s, &to)?)
+            }
+            DeskCommand::RetryMail { id, to } => {
+                self.retry_mail(s, id, to.as_deref())?;
+                DeskOutcome::MailRequeued(id)
+            }
+            DeskCommand::SearchTempCards(filter) => DeskOutcome::TempCards {
+                cards: self.temp_cards(s, &filter)?,
+                profiles: self.temp_cert_profiles(s)?,
+            },
+            DeskCommand::IssueTempCards { ids, options } => {
+                let order = self.issue_temp_cards(s, &ids, &options)?;
+                let cards = self.temp_order_cards(s, order.id)?;
+                DeskOutcome::TempOrder { order, cards }
+            }
+            DeskCommand::CompleteTempOrder { id } => DeskOutcome::TempOrder {
+                order: self.complete_temp_order(s, id)?,
+                cards: Vec::new(),
+            },
+            DeskCommand::CancelTempOrder { id } => DeskOutcome::TempOrder {
+                order: self.cancel_temp_order(s, id)?,
+                cards: Vec::new(),
+            },
+        })
+    }
+}

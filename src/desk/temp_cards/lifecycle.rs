@@ -1,0 +1,219 @@
+//! Assigned and in stock: assign a produced card to a cardholder, take it
+//! back, lock, unlock, abort or expire it, and find a card by its chip UID.
+
+use super::{get_card, setting_num, transition, SETTING_MAX_PER_PERSON};
+use crate::desk::{snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
+use crate::domain::temp_card::{self as rules, TempCardState};
+use crate::domain::{CredentialState, Privilege};
+use crate::store::{
+    self,
+    temp_cards::{TempCard, TempCardFilter},
+};
+
+impl Desk {
+    /// Marks produced cards whose validity ran out as expired; returns how many.
+    pub fn expire_temp_cards(&mut self, s: &Session) -> DeskResult<usize> {
+        let now = chrono::Utc::now();
+        let due: Vec<TempCard> = store::temp_cards::list(&self.conn, &TempCardFilter::default())?
+            .into_iter()
+            .filter(|c| matches!(c.state, TempCardState::Unassigned | TempCardState::Assigned))
+            .filter(|c| {
+                c.valid_until
+                    .as_deref()
+                    .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+                    .is_some_and(|v| rules::is_expired(v.to_utc(), now))
+            })
+            .collect();
+        for c in &due {
+            self.change_temp_card_state(s, c.id, TempCardState::Expired)?;
+        }
+        Ok(due.len())
+    }
+
+    /// Lock, unlock (→ unassigned), abort or expire a card. The card's
+    /// credential follows: locked → inactive, aborted → revoked,
+    /// expired → expired, unlocked → unassigned. A holder loses the card.
+    pub fn change_temp_card_state(
+        &mut self,
+        s: &Session,
+        card_id: i64,
+        to: TempCardState,
+    ) -> DeskResult<TempCard> {
+        s.require(Privilege::PrintCards, "change temporary cards")?;
+        let card = get_card(&self.conn, card_id)?;
+        transition(&card, to)?;
+        let credential_state = match to {
+            TempCardState::Locked => CredentialState::Inactive,
+            TempCardState::Aborted => CredentialState::Revoked,
+            TempCardState::Expired => CredentialState::Expired,
+            TempCardState::Unassigned if card.state == TempCardState::Locked => {
+                CredentialState::Unassigned
+            }
+            _ => {
+                return Err(DeskError::invalid(
+                    "temporary card state",
+                    format!(
+                        "{to} is reached through production, assignment or return, not set directly (lock, unlock, abort or expire)"
+                    ),
+                ))
+            }
+        };
+        let tx = self.conn.transaction()?;
+        if card.cardholder_id.is_some() {
+            store::temp_cards::set_holder(&tx, card.id, None)?;
+        }
+        store::temp_cards::set_state(&tx, card.id, to, None)?;
+        store::credentials::set_holder(&tx, card.credential_id, credential_state, None)?;
+        store::temp_cards::revoke_certificates(&tx, card.id, "cessation_of_operation")?;
+        let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            &format!("temp_card.{to}"),
+            "temp_card",
+            Some(card.id),
+            Some(&snapshot(&card)),
+            Some(&snapshot(&after)),
+        )?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    /// Assign a temporary card (unassigned, still valid) to a cardholder,
+    /// within the per-person limit (setting `temp_card.max_per_person`,
+    /// default 1; 0 = no limit).
+    pub fn assign_temp_card(
+        &mut self,
+        s: &Session,
+        card_id: i64,
+        cardholder_id: i64,
+    ) -> DeskResult<TempCard> {
+        s.require(Privilege::AnswerRequests, "assign temporary cards")?;
+        let card = get_card(&self.conn, card_id)?;
+        transition(&card, TempCardState::Assigned)?;
+        let holder =
+            store::cardholders::get(&self.conn, cardholder_id)?.ok_or(DeskError::NotFound {
+                what: "cardholder",
+                id: cardholder_id.to_string(),
+            })?;
+        if let Some(until) = card
+            .valid_until
+            .as_deref()
+            .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+        {
+            if rules::is_expired(until.to_utc(), chrono::Utc::now()) {
+                self.change_temp_card_state(s, card_id, TempCardState::Expired)?;
+                return Err(DeskError::invalid(
+                    "temporary card",
+                    format!(
+                        "{} expired on {until}; it is now marked expired — pick another card",
+                        card.label()
+                    ),
+                ));
+            }
+        }
+        let limit: u32 = setting_num(
+            &self.conn,
+            SETTING_MAX_PER_PERSON,
+            rules::DEFAULT_MAX_PER_PERSON,
+        )?;
+        let held = store::temp_cards::held_by(&self.conn, cardholder_id)?;
+        rules::check_holder_limit(held, limit).map_err(|e| {
+            DeskError::invalid("temporary card", format!("{}: {e}", holder.full_name()))
+        })?;
+        let tx = self.conn.transaction()?;
+        store::temp_cards::set_holder(&tx, card.id, Some(cardholder_id))?;
+        store::credentials::set_holder(
+            &tx,
+            card.credential_id,
+            CredentialState::Active,
+            Some(cardholder_id),
+        )?;
+        // The card's certificates are re-issued bound to the holder too.
+        let mut profiles: Vec<String> = Vec::new();
+        let mut until = None;
+        for c in store::temp_cards::certificates(&tx, card.id)? {
+            if c.revoked_at.is_none() && !profiles.contains(&c.profile) {
+                until = chrono::DateTime::parse_from_rfc3339(&c.not_after).ok();
+                profiles.push(c.profile);
+            }
+        }
+        if let Some(until) = until {
+            store::temp_cards::revoke_certificates(&tx, card.id, "superseded")?;
+            let until =
+                time::OffsetDateTime::from_unix_timestamp(until.timestamp()).expect("a valid date");
+            temp_certs::issue(
+                &tx,
+                &card,
+                Some((cardholder_id, &holder.full_name())),
+                &profiles,
+                until,
+            )?;
+        }
+        let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "temp_card.assign",
+            "temp_card",
+            Some(card.id),
+            Some(&snapshot(&card)),
+            Some(&snapshot(&after)),
+        )?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    /// The temporary card whose chip has this UID (presented at a reader).
+    pub fn temp_card_by_uid(&self, s: &Session, uid: &str) -> DeskResult<TempCard> {
+        s.require(Privilege::ViewCredentials, "see temporary cards")?;
+        let uid = crate::domain::card_format::normalize_uid(uid)?;
+        let not_found = || DeskError::NotFound {
+            what: "temporary card with UID",
+            id: uid.clone(),
+        };
+        let credential =
+            store::credentials::find_by_uid(&self.conn, &uid)?.ok_or_else(not_found)?;
+        let id = store::temp_cards::id_for_credential(&self.conn, credential.id)?
+            .ok_or_else(not_found)?;
+        get_card(&self.conn, id)
+    }
+
+    /// Return a temporary card to stock: unassigned again, its certificates
+    /// revoked.
+    pub fn return_temp_card(&mut self, s: &Session, card_id: i64) -> DeskResult<TempCard> {
+        s.require(Privilege::AnswerRequests, "take back temporary cards")?;
+        let card = get_card(&self.conn, card_id)?;
+        if card.state != TempCardState::Assigned {
+            return Err(DeskError::invalid(
+                "temporary card",
+                format!(
+                    "{} is {}; only assigned cards are returned",
+                    card.label(),
+                    card.state
+                ),
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        store::temp_cards::set_holder(&tx, card.id, None)?;
+        store::credentials::set_holder(&tx, card.credential_id, CredentialState::Unassigned, None)?;
+        let revoked =
+            store::temp_cards::revoke_certificates(&tx, card.id, "cessation_of_operation")?;
+        let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
+        store::audit::record(
+            &tx,
+            &s.operator.name,
+            "temp_card.return",
+            "temp_card",
+            Some(card.id),
+            Some(&snapshot(&card)),
+            Some(&{
+                let mut a = snapshot(&after);
+                a["certificates_revoked"] = revoked.into();
+                a
+            }),
+        )?;
+        tx.commit()?;
+        Ok(after)
+    }
+}

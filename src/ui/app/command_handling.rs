@@ -1,0 +1,136 @@
+//! The one place the window applies what comes back: desk replies (routed by
+//! the command's name to the screen that sent it, and to what follows from
+//! them: mail to send, a print job to start) and print job events.
+
+use super::DeskApp;
+use crate::desk::job::{self, JobEvent};
+use crate::desk::{DeskOutcome, PrintProgress};
+use crate::ui::worker::{CommandResult, Reply};
+
+impl DeskApp {
+    /// Applies what the worker sent since the last frame.
+    pub fn poll_worker(&mut self) {
+        for reply in self.worker.poll() {
+            match reply {
+                Reply::Snapshot(s) => {
+                    self.snapshot = s;
+                    self.loaded = true;
+                }
+                Reply::Done(command, result) => self.apply_reply(command, result),
+                Reply::Queues(queues) => {
+                    if let Some(d) = self.requests.print_dialog() {
+                        d.on_queues(queues.clone());
+                    }
+                    self.batch_orders.on_queues(queues);
+                }
+            }
+        }
+    }
+
+    /// The one place a command's reply is applied: to the screen that sent
+    /// it, and to what follows from it (mail to send, a job to print).
+    fn apply_reply(&mut self, command: &'static str, result: CommandResult) {
+        let ctx = self.ctx.clone().unwrap_or_default();
+        if let Err(e) = &result {
+            tracing::info!("{command}: {e}");
+        }
+        match command {
+            "login" | "set_up" => {
+                self.login.busy = false;
+                match result {
+                    Ok(DeskOutcome::Session(s)) => {
+                        self.session = Some(s);
+                        self.login.password.clear();
+                        self.login.repeat.clear();
+                        self.login.error = None;
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.login.error = Some(Err(e.to_string())),
+                }
+            }
+            "create_cardholder" => {
+                if let Some(form) = &mut self.cardholder_form {
+                    if let Some(done) = form.on_reply(result) {
+                        self.status = Some(Ok(done));
+                        self.cardholder_form = None;
+                    }
+                }
+            }
+            "verify_audit" => self.audit.on_reply(result),
+            "search_temp_cards"
+            | "issue_temp_cards"
+            | "complete_temp_order"
+            | "cancel_temp_order" => self.batch_orders.on_reply(result),
+            "template_previews" => self.templates.on_reply(&ctx, result),
+            "configure_mail" | "queue_test_mail" | "retry_mail" => {
+                if result.is_ok() {
+                    self.kick_mailer();
+                }
+                self.settings.on_reply(result);
+            }
+            "start_request_print" | "repeat_print_job" => {
+                // A recorded job goes to the printer whether or not the
+                // dialog is still open; its verdict is recorded likewise.
+                if let (Ok(DeskOutcome::PrintPrepared(p)), Some(printer), Some(session)) =
+                    (&result, &self.printer, &self.session)
+                {
+                    let (prepared, printer, session) =
+                        ((**p).clone(), printer.clone(), session.clone());
+                    let notify = self.env(&session).notify;
+                    self.print_jobs.push(job::spawn(
+                        "print-job",
+                        self.worker.db.clone(),
+                        notify,
+                        move |desk, ctx| desk.run_print(&session, prepared, printer.as_ref(), ctx),
+                    ));
+                }
+                self.requests.on_reply(&ctx, command, result);
+            }
+            _ => {
+                // An answered request may have queued mail: send it now.
+                if matches!(command, "close_requests" | "deny_requests") && result.is_ok() {
+                    self.kick_mailer();
+                }
+                self.requests.on_reply(&ctx, command, result);
+            }
+        }
+    }
+
+    fn kick_mailer(&self) {
+        if let Some(mail) = &self.mail {
+            mail.kick();
+        }
+    }
+
+    /// Applies print job events: the printer took a job, and its verdict.
+    pub(super) fn poll_print_jobs(&mut self) {
+        let mut finished = Vec::new();
+        for (i, handle) in self.print_jobs.iter().enumerate() {
+            for event in handle.events() {
+                let dialog = self.requests.print_dialog();
+                match event {
+                    JobEvent::Progress(PrintProgress::Submitted {
+                        job_id,
+                        printer_job,
+                    }) => {
+                        if let Some(d) = dialog {
+                            d.on_submitted(job_id, &printer_job);
+                        }
+                    }
+                    JobEvent::Finished(verdict) => {
+                        finished.push(i);
+                        match (verdict, dialog) {
+                            (Ok(job), Some(d)) => d.show_job(&job),
+                            (Err(e), Some(d)) => d.on_job_error(e.to_string()),
+                            (Err(e), None) => self.status = Some(Err(e.to_string())),
+                            (Ok(_), None) => {}
+                        }
+                    }
+                }
+            }
+        }
+        for i in finished.into_iter().rev() {
+            self.print_jobs.remove(i);
+        }
+    }
+}
