@@ -64,6 +64,18 @@ fn print_json<T: serde::Serialize>(value: &T) {
     );
 }
 
+/// Prints a page of a list: JSON, or one tab-separated line per row.
+fn print_list<T: serde::Serialize>(page: &Page<T>, json: bool, line: impl Fn(&T) -> String) {
+    note_more(page);
+    if json {
+        print_json(&page.items);
+    } else {
+        for item in &page.items {
+            println!("{}", line(item));
+        }
+    }
+}
+
 /// Tells (on stderr, so scripts reading stdout are undisturbed) that a list
 /// goes on beyond the page printed.
 fn note_more<T>(page: &Page<T>) {
@@ -256,20 +268,15 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Cardholder(CardholderCmd::List { search, json, page }) => {
             let s = login(&desk, &cli)?;
             let list = desk.cardholders(&s, search, page.page())?;
-            note_more(&list);
-            if *json {
-                print_json(&list.items);
-            } else {
-                for c in list.items {
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        c.id,
-                        c.full_name(),
-                        c.email.unwrap_or_default(),
-                        c.department.unwrap_or_default()
-                    );
-                }
-            }
+            print_list(&list, *json, |c| {
+                format!(
+                    "{}\t{}\t{}\t{}",
+                    c.id,
+                    c.full_name(),
+                    c.email.as_deref().unwrap_or_default(),
+                    c.department.as_deref().unwrap_or_default()
+                )
+            });
         }
         Command::Request(cmd) => request_cmd(&mut desk, &cli, cmd)?,
         Command::Mail(cmd) => super::mail::run(&mut desk, &cli, cmd)?,
@@ -289,20 +296,15 @@ pub fn run(cli: Cli) -> CliResult {
                 .transpose()
                 .map_err(CliError::Message)?;
             let list = desk.credentials(&s, state, search, page.page())?;
-            note_more(&list);
-            if *json {
-                print_json(&list.items);
-            } else {
-                for c in list.items {
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        c.id,
-                        c.label(),
-                        c.state,
-                        c.holder_name.unwrap_or_default()
-                    );
-                }
-            }
+            print_list(&list, *json, |c| {
+                format!(
+                    "{}\t{}\t{}\t{}",
+                    c.id,
+                    c.label(),
+                    c.state,
+                    c.holder_name.as_deref().unwrap_or_default()
+                )
+            });
         }
         Command::Import(ImportCmd::Cardholders { file, skip_bad }) => {
             let s = login(&desk, &cli)?;
@@ -350,14 +352,9 @@ pub fn run(cli: Cli) -> CliResult {
                 .transpose()
                 .map_err(CliError::Message)?;
             let list = desk.outbox(&s, status, page.page())?;
-            note_more(&list);
-            if *json {
-                print_json(&list.items);
-            } else {
-                for m in list.items {
-                    println!("{}\t{}\t{}\t{}", m.id, m.status, m.to_address, m.subject);
-                }
-            }
+            print_list(&list, *json, |m| {
+                format!("{}\t{}\t{}\t{}", m.id, m.status, m.to_address, m.subject)
+            });
         }
     }
     Ok(())
@@ -412,17 +409,12 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
             };
             let s = login(desk, cli)?;
             let list = desk.requests(&s, status, page.page())?;
-            note_more(&list);
-            if *json {
-                print_json(&list.items);
-            } else {
-                for r in list.items {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        r.id, r.status, r.cardholder_name, r.requester_name, r.reason
-                    );
-                }
-            }
+            print_list(&list, *json, |r| {
+                format!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.id, r.status, r.cardholder_name, r.requester_name, r.reason
+                )
+            });
         }
         RequestCmd::Count => {
             let s = login(desk, cli)?;

@@ -4,6 +4,7 @@
 //! PDF), the printer, then `finish_print_job` (records the verdict). Each
 //! step that writes is one transaction with its audit record.
 
+use super::audit;
 use super::job::JobContext;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::badge::{self, BadgeData, Template};
@@ -388,14 +389,14 @@ impl Desk {
         let tx = self.conn.transaction()?;
         store::print_jobs::restart(&tx, job_id, &printer)?;
         let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             "print.repeat",
             "print_job",
             Some(job_id),
-            Some(&snapshot(&before)),
-            Some(&snapshot(&job)),
+            Some(snapshot(&before)),
+            Some(snapshot(&job)),
         )?;
         tx.commit()?;
         let title = match job.request_id {
@@ -425,14 +426,14 @@ impl Desk {
         let tx = self.conn.transaction()?;
         let id = store::print_jobs::insert(&tx, new)?;
         let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             "print.start",
             "print_job",
             Some(id),
             None,
-            Some(&snapshot(&job)),
+            Some(snapshot(&job)),
         )?;
         tx.commit()?;
         Ok(PreparedPrint {

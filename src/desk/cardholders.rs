@@ -1,3 +1,4 @@
+use super::audit;
 use super::auth::check_email;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::Privilege;
@@ -119,14 +120,14 @@ impl Desk {
         let tx = self.conn.transaction()?;
         let id = store::cardholders::insert(&tx, &new)?;
         let after = store::cardholders::get(&tx, id)?;
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             "cardholder.create",
             "cardholder",
             Some(id),
             None,
-            Some(&snapshot(&after)),
+            Some(snapshot(&after)),
         )?;
         let request_id = match request {
             Some(r) => Some(super::requests::insert_request(&tx, s, id, r)?),

@@ -28,7 +28,7 @@ pub enum DeskCommand {
         demo_data: bool,
     },
     CreateCardholder {
-        input: CardholderInput,
+        input: Box<CardholderInput>,
         /// A JPEG or PNG to read on the worker thread.
         photo_path: Option<PathBuf>,
         request: Option<RequestFields>,

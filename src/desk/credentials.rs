@@ -1,3 +1,4 @@
+use super::audit;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::{CredentialState, FormatError, Privilege};
 use crate::store::{self, credentials::Credential};
@@ -36,14 +37,14 @@ impl Desk {
             },
         )?;
         let after = store::credentials::get(&tx, id)?.expect("just inserted");
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             "credential.register",
             "credential",
             Some(id),
             None,
-            Some(&snapshot(&after)),
+            Some(snapshot(&after)),
         )?;
         tx.commit()?;
         Ok(after)

@@ -2,6 +2,7 @@
 //! line number, and nothing is imported unless all rows are good (or the
 //! operator chose to skip bad rows).
 
+use super::audit;
 use super::cardholders::{validate, CardholderInput};
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::Privilege;
@@ -93,14 +94,14 @@ impl Desk {
         for new in &good {
             let id = store::cardholders::insert(&tx, new)?;
             let after = store::cardholders::get(&tx, id)?;
-            store::audit::record(
+            audit(
                 &tx,
-                &s.operator.name,
+                s,
                 "cardholder.import",
                 "cardholder",
                 Some(id),
                 None,
-                Some(&snapshot(&after)),
+                Some(snapshot(&after)),
             )?;
         }
         tx.commit()?;

@@ -89,6 +89,29 @@ impl Desk {
     }
 }
 
+/// Records what operator `s` did, in the caller's transaction: every state
+/// change goes through here with its before and after (see [`snapshot`]).
+fn audit(
+    tx: &Connection,
+    s: &Session,
+    action: &str,
+    entity: &str,
+    id: Option<i64>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> rusqlite::Result<()> {
+    store::audit::record(
+        tx,
+        &s.operator.name,
+        action,
+        entity,
+        id,
+        before.as_ref(),
+        after.as_ref(),
+    )
+    .map(|_| ())
+}
+
 /// Serialises a row for the audit trail's before/after columns.
 fn snapshot<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).expect("store rows serialise")

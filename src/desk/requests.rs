@@ -1,5 +1,6 @@
 //! Answering card requests: modify, deny, connect a card, close.
 
+use super::audit;
 use super::{notification, snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::card_format::normalize_uid;
 use crate::domain::{
@@ -75,14 +76,14 @@ pub(super) fn insert_request(
 ) -> DeskResult<i64> {
     let id = store::requests::insert(conn, cardholder_id, s.operator.id, f)?;
     let after = store::requests::get(conn, id)?;
-    store::audit::record(
+    audit(
         conn,
-        &s.operator.name,
+        s,
         "request.create",
         "card_request",
         Some(id),
         None,
-        Some(&snapshot(&after)),
+        Some(snapshot(&after)),
     )?;
     Ok(id)
 }
@@ -230,14 +231,14 @@ impl Desk {
         check_request_fields(&tx, &as_requester, f)?;
         store::requests::update_fields(&tx, id, f)?;
         let after = store::requests::get(&tx, id)?;
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             "request.modify",
             "card_request",
             Some(id),
-            Some(&snapshot(&before)),
-            Some(&snapshot(&after)),
+            Some(snapshot(&before)),
+            Some(snapshot(&after)),
         )?;
         tx.commit()?;
         Ok(())
@@ -298,27 +299,7 @@ impl Desk {
     ) -> DeskResult<()> {
         s.require(Privilege::DenyRequests, "deny card requests")?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        let tx = self.conn.transaction()?;
-        for &id in ids {
-            let before = pending(&tx, id)?;
-            if let Some(c) = before.credential_id {
-                release(&tx, &s.operator.name, c)?;
-            }
-            store::requests::answer(&tx, id, RequestStatus::Denied, s.operator.id, reason)?;
-            let after = store::requests::get(&tx, id)?.expect("exists");
-            notification::queue(&tx, &after, &s.operator)?;
-            store::audit::record(
-                &tx,
-                &s.operator.name,
-                "request.deny",
-                "card_request",
-                Some(id),
-                Some(&snapshot(&before)),
-                Some(&snapshot(&after)),
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.answer_requests(s, ids, RequestStatus::Denied, reason)
     }
 
     pub fn deny_request(&mut self, s: &Session, id: i64, reason: Option<&str>) -> DeskResult<()> {
@@ -328,23 +309,44 @@ impl Desk {
     /// Completes requests (all or none); each must have a card connected.
     pub fn close_requests(&mut self, s: &Session, ids: &[i64]) -> DeskResult<()> {
         s.require(Privilege::AnswerRequests, "close card requests")?;
+        self.answer_requests(s, ids, RequestStatus::Completed, None)
+    }
+
+    /// The one answer loop of deny and close: in one transaction, each
+    /// request is re-read (still pending?), answered, its requester's mail
+    /// queued if they asked, and audited; any error undoes them all.
+    fn answer_requests(
+        &mut self,
+        s: &Session,
+        ids: &[i64],
+        answer: RequestStatus,
+        reason: Option<&str>,
+    ) -> DeskResult<()> {
         let tx = self.conn.transaction()?;
         for &id in ids {
             let before = pending(&tx, id)?;
-            if before.credential_id.is_none() {
-                return Err(DeskError::NoCredential(id));
-            }
-            store::requests::answer(&tx, id, RequestStatus::Completed, s.operator.id, None)?;
+            let action = match (answer, before.credential_id) {
+                (RequestStatus::Completed, None) => return Err(DeskError::NoCredential(id)),
+                (RequestStatus::Completed, Some(_)) => "request.close",
+                (_, credential) => {
+                    // A denied request gives its card back to stock.
+                    if let Some(c) = credential {
+                        release(&tx, &s.operator.name, c)?;
+                    }
+                    "request.deny"
+                }
+            };
+            store::requests::answer(&tx, id, answer, s.operator.id, reason)?;
             let after = store::requests::get(&tx, id)?.expect("exists");
             notification::queue(&tx, &after, &s.operator)?;
-            store::audit::record(
+            audit(
                 &tx,
-                &s.operator.name,
-                "request.close",
+                s,
+                action,
                 "card_request",
                 Some(id),
-                Some(&snapshot(&before)),
-                Some(&snapshot(&after)),
+                Some(snapshot(&before)),
+                Some(snapshot(&after)),
             )?;
         }
         tx.commit()?;

@@ -160,7 +160,7 @@ impl BatchOrdersView {
                             .unwrap_or_else(|| t("Choose a reader").into()),
                     )
                     .show_ui(ui, |ui| {
-                        for r in env.readers {
+                        for r in &env.devices.readers {
                             ui.selectable_value(&mut self.reader, Some(r.clone()), r);
                         }
                     });
@@ -305,7 +305,7 @@ impl BatchOrdersView {
 
     fn search(&mut self, env: &Env) {
         self.busy = true;
-        let printer = env.printer.cloned();
+        let printer = env.devices.printer.clone();
         let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let since = text(&self.filter_since);
         if let Some(d) = &since {
@@ -369,7 +369,7 @@ impl BatchOrdersView {
     /// (Repeat production) as a desk job on a thread of its own, so neither
     /// the window nor the desk worker waits for the printer or the encoder.
     fn start(&mut self, env: &Env, repeat: Option<Vec<i64>>) {
-        let (Some(order), Some(printer)) = (self.order.clone(), env.printer.cloned()) else {
+        let (Some(order), Some(printer)) = (self.order.clone(), env.devices.printer.clone()) else {
             self.result = Some(Err(t("No printers found.").into()));
             return;
         };
@@ -387,8 +387,8 @@ impl BatchOrdersView {
         self.busy = true;
         self.result = None;
         let session = env.session.clone();
-        let demo = env.simulated_cards.is_some();
-        let notify = env.notify.clone();
+        let demo = env.devices.simulated_cards.is_some();
+        let notify = env.devices.notify.clone();
         self.run = Some(job::spawn(
             "temp-card-production",
             env.worker.db.clone(),

@@ -123,7 +123,7 @@ impl CardholderForm {
         self.busy = true;
         self.result = None;
         env.worker.send(DeskCommand::CreateCardholder {
-            input,
+            input: Box::new(input),
             photo_path: opt(&self.photo_path).map(Into::into),
             request: self.request_card.then(|| self.request.clone()),
         });

@@ -90,26 +90,26 @@ impl ConnectDialog {
     }
 
     fn automatic(&mut self, ui: &mut egui::Ui, env: &Env) {
-        if let Some(problem) = env.reader_error {
+        if let Some(problem) = &env.devices.reader_error {
             ui.colored_label(ui.visuals().error_fg_color, problem);
         }
-        if env.readers.is_empty() {
+        if env.devices.readers.is_empty() {
             ui.label(t("No readers found. Connect a reader."));
             return;
         }
         if self
             .reader
             .as_ref()
-            .is_none_or(|r| !env.readers.contains(r))
+            .is_none_or(|r| !env.devices.readers.contains(r))
         {
-            self.reader = env.readers.first().cloned();
+            self.reader = env.devices.readers.first().cloned();
         }
         ui.horizontal(|ui| {
             let l = ui.label(t("Reader"));
             egui::ComboBox::from_id_salt("connect-reader")
                 .selected_text(self.reader.clone().unwrap_or_default())
                 .show_ui(ui, |ui| {
-                    for r in env.readers {
+                    for r in &env.devices.readers {
                         ui.selectable_value(&mut self.reader, Some(r.clone()), r);
                     }
                 })
@@ -124,7 +124,7 @@ impl ConnectDialog {
                 }
                 ui.strong(tf("Present the card to {reader}…", &[("reader", reader)]));
             });
-            if let Some(cards) = env.simulated_cards {
+            if let Some(cards) = &env.devices.simulated_cards {
                 // Demo mode: there is no card to hold up, so type its UID.
                 ui.add_space(8.0);
                 ui.horizontal(|ui| {

@@ -39,43 +39,59 @@ impl CardholderList {
             ui.add(egui::TextEdit::singleline(&mut self.search).id_salt("cardholder-search"))
                 .labelled_by(l.id);
         });
-        let rows = &page.items;
-        TableBuilder::new(ui)
-            .id_salt("cardholders")
-            .striped(true)
-            .column(Column::initial(60.0))
-            .column(Column::initial(220.0).resizable(true).clip(true))
-            .column(Column::initial(260.0).resizable(true).clip(true))
-            .column(Column::initial(140.0).resizable(true))
-            .column(Column::remainder())
-            .header(20.0, |mut h| {
-                for title in ["#", "Name", "E-mail", "Department", "Expiry"] {
-                    h.col(|ui| {
-                        ui.strong(if title == "#" { "#" } else { t(title) });
+        text_table(
+            ui,
+            "cardholders",
+            &[(60.0, false), (220.0, true), (260.0, true), (140.0, true)],
+            &["#", "Name", "E-mail", "Department", "Expiry"],
+            &page.items,
+            |c| {
+                [
+                    c.id.to_string(),
+                    c.full_name(),
+                    c.email.clone().unwrap_or_default(),
+                    c.department.clone().unwrap_or_default(),
+                    c.expiry.clone().unwrap_or_default(),
+                ]
+                .to_vec()
+            },
+        );
+    }
+}
+
+/// A read-only, virtualised table of text cells: only the visible rows are
+/// laid out. `widths` are the initial widths (and whether resizable) of all
+/// columns but the last, which takes the rest.
+fn text_table<T>(
+    ui: &mut egui::Ui,
+    id: &str,
+    widths: &[(f32, bool)],
+    titles: &[&'static str],
+    rows: &[T],
+    cells: impl Fn(&T) -> Vec<String>,
+) {
+    let mut table = TableBuilder::new(ui).id_salt(id).striped(true);
+    for &(width, resizable) in widths {
+        table = table.column(Column::initial(width).resizable(resizable).clip(true));
+    }
+    table
+        .column(Column::remainder())
+        .header(20.0, |mut h| {
+            for title in titles {
+                h.col(|ui| {
+                    ui.strong(if *title == "#" { "#" } else { t(title) });
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(20.0, rows.len(), |mut row| {
+                for cell in cells(&rows[row.index()]) {
+                    row.col(|ui| {
+                        ui.label(cell);
                     });
                 }
-            })
-            .body(|body| {
-                body.rows(20.0, rows.len(), |mut row| {
-                    let c = &rows[row.index()];
-                    row.col(|ui| {
-                        ui.label(c.id.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(c.full_name());
-                    });
-                    row.col(|ui| {
-                        ui.label(c.email.as_deref().unwrap_or(""));
-                    });
-                    row.col(|ui| {
-                        ui.label(c.department.as_deref().unwrap_or(""));
-                    });
-                    row.col(|ui| {
-                        ui.label(c.expiry.as_deref().unwrap_or(""));
-                    });
-                });
             });
-    }
+        });
 }
 
 #[derive(Default)]
@@ -104,37 +120,21 @@ impl CredentialList {
                 .response
                 .labelled_by(l.id);
         });
-        let rows = &page.items;
-        TableBuilder::new(ui)
-            .id_salt("credentials")
-            .striped(true)
-            .column(Column::initial(60.0))
-            .column(Column::initial(240.0).resizable(true).clip(true))
-            .column(Column::initial(100.0))
-            .column(Column::remainder())
-            .header(20.0, |mut h| {
-                for title in ["#", "Credential", "State", "Holder"] {
-                    h.col(|ui| {
-                        ui.strong(if title == "#" { "#" } else { t(title) });
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(20.0, rows.len(), |mut row| {
-                    let c = &rows[row.index()];
-                    row.col(|ui| {
-                        ui.label(c.id.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(c.label());
-                    });
-                    row.col(|ui| {
-                        ui.label(c.state.as_str());
-                    });
-                    row.col(|ui| {
-                        ui.label(c.holder_name.as_deref().unwrap_or(""));
-                    });
-                });
-            });
+        text_table(
+            ui,
+            "credentials",
+            &[(60.0, false), (240.0, true), (100.0, false)],
+            &["#", "Credential", "State", "Holder"],
+            &page.items,
+            |c| {
+                [
+                    c.id.to_string(),
+                    c.label(),
+                    c.state.as_str().to_string(),
+                    c.holder_name.clone().unwrap_or_default(),
+                ]
+                .to_vec()
+            },
+        );
     }
 }

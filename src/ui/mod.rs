@@ -28,18 +28,23 @@ use crate::desk::{Credential, Desk, Session};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The devices the window works with, and what they last said.
+pub struct Devices {
+    pub readers: Vec<String>,
+    /// The last reader problem (pcscd down, unreadable card), if any.
+    pub reader_error: Option<String>,
+    pub simulated_cards: Option<SimulatedCards>,
+    pub printer: Option<Arc<dyn CardPrinter>>,
+    /// Wakes the window when a job started from a screen reports.
+    pub notify: Notify,
+}
+
 /// What a screen needs to draw itself and ask for changes.
 pub struct Env<'a> {
     pub snapshot: &'a worker::Snapshot,
     pub session: &'a Session,
     pub worker: &'a DeskWorker,
-    pub readers: &'a [String],
-    /// The last reader problem (pcscd down, unreadable card), if any.
-    pub reader_error: Option<&'a str>,
-    pub simulated_cards: Option<&'a SimulatedCards>,
-    pub printer: Option<&'a Arc<dyn CardPrinter>>,
-    /// Wakes the window when a job started from a screen reports.
-    pub notify: Notify,
+    pub devices: &'a Devices,
 }
 
 impl Env<'_> {

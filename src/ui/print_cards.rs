@@ -46,7 +46,7 @@ impl PrintDialog {
         env.worker.send(DeskCommand::BadgePreviews {
             requests: d.requests.iter().take(4).cloned().collect(),
         });
-        if let Some(printer) = env.printer.cloned() {
+        if let Some(printer) = env.devices.printer.clone() {
             // Listing queues runs lpstat: off the UI thread too.
             env.worker.list_queues(printer);
         }

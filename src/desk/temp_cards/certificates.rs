@@ -2,6 +2,7 @@
 //! card's certificates, the issuing CA's certificate and its CRL.
 
 use super::{get_card, setting, DEFAULT_CERT_PROFILES, SETTING_CERT_PROFILES};
+use crate::desk::audit;
 use crate::desk::{temp_certs, Desk, DeskResult, Session};
 use crate::domain::Privilege;
 use crate::store::{self, temp_cards::TempCertificate};
@@ -51,15 +52,7 @@ impl Desk {
         )?;
         let tx = self.conn.transaction()?;
         let crl = temp_certs::crl(&tx)?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
-            "temp_ca.crl_export",
-            "temp_ca",
-            None,
-            None,
-            None,
-        )?;
+        audit(&tx, s, "temp_ca.crl_export", "temp_ca", None, None, None)?;
         tx.commit()?;
         Ok(crl)
     }

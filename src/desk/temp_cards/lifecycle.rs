@@ -2,6 +2,7 @@
 //! back, lock, unlock, abort or expire it, and find a card by its chip UID.
 
 use super::{get_card, setting_num, transition, SETTING_MAX_PER_PERSON};
+use crate::desk::audit;
 use crate::desk::{snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::{CredentialState, Privilege};
@@ -151,14 +152,14 @@ impl Desk {
             )?;
         }
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             "temp_card.assign",
             "temp_card",
             Some(card.id),
-            Some(&snapshot(&card)),
-            Some(&snapshot(&after)),
+            Some(snapshot(&card)),
+            Some(snapshot(&after)),
         )?;
         tx.commit()?;
         Ok(after)

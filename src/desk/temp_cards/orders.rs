@@ -8,6 +8,7 @@ use super::{
     TempCardRequest, DEFAULT_FIRST_NUMBER, DEFAULT_FORMAT, DEFAULT_TEMPLATE, MAX_REQUEST,
     SETTING_FACILITY, SETTING_FIRST_NUMBER, SETTING_FORMAT, SETTING_TEMPLATE,
 };
+use crate::desk::audit;
 use crate::desk::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::{CardFormat, CredentialState, Privilege};
@@ -94,14 +95,14 @@ impl Desk {
                 },
             )?;
             let card = store::temp_cards::get(&tx, id)?.expect("just inserted");
-            store::audit::record(
+            audit(
                 &tx,
-                &s.operator.name,
+                s,
                 "temp_card.request",
                 "temp_card",
                 Some(id),
                 None,
-                Some(&snapshot(&card)),
+                Some(snapshot(&card)),
             )?;
             ids.push(id);
             number += 1;

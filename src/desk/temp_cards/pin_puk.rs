@@ -4,6 +4,7 @@
 
 use super::{get_card, PinLetter};
 use crate::badge;
+use crate::desk::audit;
 use crate::desk::{Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card as rules;
 use crate::domain::Privilege;
@@ -34,9 +35,9 @@ impl Desk {
             )
         })?;
         let tx = self.conn.transaction()?;
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             "temp_card.reveal_puk",
             "temp_card",
             Some(card_id),

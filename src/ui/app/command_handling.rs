@@ -72,11 +72,11 @@ impl DeskApp {
                 // A recorded job goes to the printer whether or not the
                 // dialog is still open; its verdict is recorded likewise.
                 if let (Ok(DeskOutcome::PrintPrepared(p)), Some(printer), Some(session)) =
-                    (&result, &self.printer, &self.session)
+                    (&result, &self.devices.printer, &self.session)
                 {
                     let (prepared, printer, session) =
                         ((**p).clone(), printer.clone(), session.clone());
-                    let notify = self.env(&session).notify;
+                    let notify = self.devices.notify.clone();
                     self.print_jobs.push(job::spawn(
                         "print-job",
                         self.worker.db.clone(),

@@ -12,7 +12,7 @@ use super::lists::{CardholderList, CredentialList};
 use super::login::LoginScreen;
 use super::widgets::{message, tray_badge};
 use super::worker::{DeskWorker, ListView, Snapshot};
-use super::{audit_view::AuditView, settings::SettingsView, Env};
+use super::{audit_view::AuditView, settings::SettingsView, Devices, Env};
 use crate::desk::job::JobHandle;
 use crate::desk::outbox::{MailEvent, MailWorker};
 use crate::desk::station::CardPrinter;
@@ -101,13 +101,10 @@ pub struct DeskApp {
     batch_orders: super::batch_orders::BatchOrdersView,
     settings: SettingsView,
     status: Option<Result<String, String>>,
-    readers: Vec<String>,
     demo: bool,
     mail: Option<MailWorker>,
     reader: Option<ReaderWorker>,
-    simulated_cards: Option<SimulatedCards>,
-    reader_error: Option<String>,
-    printer: Option<Arc<dyn CardPrinter>>,
+    devices: Devices,
     /// Print jobs running, whoever started them.
     print_jobs: Vec<JobHandle<PrintProgress, PrintJob>>,
     /// What the lists were last asked to show.
@@ -145,15 +142,19 @@ impl DeskApp {
             status: None,
             demo: options.demo,
             mail: options.mail,
-            readers: options
-                .reader
-                .as_ref()
-                .map(|r| r.readers())
-                .unwrap_or_default(),
+            devices: Devices {
+                readers: options
+                    .reader
+                    .as_ref()
+                    .map(|r| r.readers())
+                    .unwrap_or_default(),
+                reader_error: None,
+                simulated_cards: options.simulated_cards,
+                printer: options.printer,
+                // Until the first frame gives the window's context.
+                notify: Arc::new(|| {}),
+            },
             reader: options.reader,
-            simulated_cards: options.simulated_cards,
-            reader_error: None,
-            printer: options.printer,
             print_jobs: Vec::new(),
             view: ListView::default(),
             ctx: None,
@@ -234,20 +235,11 @@ impl DeskApp {
 
     /// What a screen needs to draw itself and send commands.
     fn env<'a>(&'a self, session: &'a Session) -> Env<'a> {
-        let ctx = self.ctx.clone();
         Env {
             snapshot: &self.snapshot,
             session,
             worker: &self.worker,
-            readers: &self.readers,
-            reader_error: self.reader_error.as_deref(),
-            simulated_cards: self.simulated_cards.as_ref(),
-            printer: self.printer.as_ref(),
-            notify: Arc::new(move || {
-                if let Some(ctx) = &ctx {
-                    ctx.request_repaint();
-                }
-            }),
+            devices: &self.devices,
         }
     }
 
@@ -273,7 +265,7 @@ impl DeskApp {
     }
 
     pub fn set_readers(&mut self, readers: Vec<String>) {
-        self.readers = readers;
+        self.devices.readers = readers;
     }
 
     /// Opens the Card requests dialog (from the tray icon or the button).
@@ -291,17 +283,17 @@ impl DeskApp {
         for event in events {
             match event {
                 ReaderEvent::ReadersChanged(list) => {
-                    self.readers = list;
-                    self.reader_error = None;
+                    self.devices.readers = list;
+                    self.devices.reader_error = None;
                 }
                 ReaderEvent::CardPresented(card) => {
-                    self.reader_error = None;
+                    self.devices.reader_error = None;
                     self.on_card_presented(&card.reader, &card.uid);
                 }
                 ReaderEvent::CardRemoved { .. } => {}
                 ReaderEvent::ReaderError { reader, message } => {
                     tracing::warn!("reader {reader:?}: {message}");
-                    self.reader_error = Some(match reader {
+                    self.devices.reader_error = Some(match reader {
                         Some(r) => format!("{r}: {message}"),
                         None => message,
                     });
@@ -319,11 +311,7 @@ impl DeskApp {
             snapshot: &self.snapshot,
             session: &session,
             worker: &self.worker,
-            readers: &self.readers,
-            reader_error: self.reader_error.as_deref(),
-            simulated_cards: self.simulated_cards.as_ref(),
-            printer: self.printer.as_ref(),
-            notify: Arc::new(|| {}),
+            devices: &self.devices,
         };
         if let Some(d) = self.requests.connect_dialog() {
             d.on_card(reader, uid, &env);
@@ -376,20 +364,11 @@ impl DeskApp {
             .exact_size(215.0)
             .show(ui, |ui| self.navigation(ui));
         self.sync_view();
-        let ctx_for_jobs = self.ctx.clone();
         let env = Env {
             snapshot: &self.snapshot,
             session,
             worker: &self.worker,
-            readers: &self.readers,
-            reader_error: self.reader_error.as_deref(),
-            simulated_cards: self.simulated_cards.as_ref(),
-            printer: self.printer.as_ref(),
-            notify: Arc::new(move || {
-                if let Some(ctx) = &ctx_for_jobs {
-                    ctx.request_repaint();
-                }
-            }),
+            devices: &self.devices,
         };
         egui::CentralPanel::default().show(ui, |ui| {
             message(ui, &self.status);
@@ -445,6 +424,8 @@ impl eframe::App for DeskApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         if self.ctx.is_none() {
             self.ctx = Some(ctx.clone());
+            let ctx = ctx.clone();
+            self.devices.notify = Arc::new(move || ctx.request_repaint());
         }
         self.poll_worker();
         #[cfg(feature = "tray")]
