@@ -14,7 +14,7 @@ use rcgen::{
     RevocationReason, RevokedCertParams, SerialNumber,
 };
 use rusqlite::Connection;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 const CA_NAME: &str = "temp_ca.name";
@@ -57,7 +57,15 @@ fn ca_params(name: &str, not_before: OffsetDateTime) -> CertificateParams {
     p
 }
 
-fn write_private(path: &PathBuf, pem: &str) -> DeskResult<()> {
+/// Where a new CA key waits until the transaction that records its
+/// certificate has committed: `<key file>.pending`.
+fn pending_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".pending");
+    PathBuf::from(p)
+}
+
+fn write_private(path: &Path, pem: &str) -> DeskResult<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -71,6 +79,22 @@ fn write_private(path: &PathBuf, pem: &str) -> DeskResult<()> {
         .map_err(|e| ca_error(&format!("cannot write {}", path.display()), e))
 }
 
+/// Moves a new CA key from `.pending` to its place once the database records
+/// the CA: call after committing a transaction that may have created it
+/// (and it runs again at the CA's next use, should the process stop between).
+pub(super) fn settle_key(conn: &Connection) -> DeskResult<()> {
+    if store::settings::get(conn, CA_CERT)?.is_none() {
+        return Ok(());
+    }
+    let path = key_path(conn)?;
+    let pending = pending_path(&path);
+    if !path.exists() && pending.exists() {
+        std::fs::rename(&pending, &path)
+            .map_err(|e| ca_error(&format!("cannot move {} into place", pending.display()), e))?;
+    }
+    Ok(())
+}
+
 /// The CA: its certificate (PEM) and an issuer to sign with. Created on
 /// first use (within the caller's transaction for the settings).
 pub(super) fn issuer(conn: &Connection) -> DeskResult<(String, Issuer<'static, KeyPair>)> {
@@ -78,6 +102,7 @@ pub(super) fn issuer(conn: &Connection) -> DeskResult<(String, Issuer<'static, K
     let stored = store::settings::get(conn, CA_CERT)?;
     let (name, not_before, cert, key) = match stored {
         Some(cert) => {
+            settle_key(conn)?;
             let key_pem = std::fs::read_to_string(&path).map_err(|e| {
                 ca_error(&format!("the CA key {} cannot be read", path.display()), e)
             })?;
@@ -114,7 +139,12 @@ pub(super) fn issuer(conn: &Connection) -> DeskResult<(String, Issuer<'static, K
                     ),
                 ));
             }
-            write_private(&path, &key.serialize_pem())?;
+            // The key file proper appears only once the database says the CA
+            // exists (see above); a pending key left by a transaction that
+            // rolled back belongs to no certificate and is replaced.
+            let pending = pending_path(&path);
+            let _ = std::fs::remove_file(&pending);
+            write_private(&pending, &key.serialize_pem())?;
             store::settings::set(conn, CA_NAME, &name)?;
             store::settings::set(conn, CA_NOT_BEFORE, &now.unix_timestamp().to_string())?;
             store::settings::set(conn, CA_CERT, &cert)?;

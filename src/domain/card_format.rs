@@ -277,13 +277,29 @@ impl WiegandFormat {
         if self.bits == 0 || self.bits > 128 {
             return Err(bad(format!("bit length {} is not 1–128", self.bits)));
         }
+        if self.fields.is_empty() {
+            return Err(bad("it has no data fields".into()));
+        }
         let mut used = vec![false; self.bits as usize];
-        for f in &self.fields {
+        for (i, f) in self.fields.iter().enumerate() {
+            if f.name.trim().is_empty() {
+                return Err(bad(format!("field {} has no name", i + 1)));
+            }
+            if self.fields[..i].iter().any(|g| g.name == f.name) {
+                return Err(bad(format!("field {} is defined twice", f.name)));
+            }
             if f.len == 0 || f.len > 64 {
                 return Err(bad(format!("field {} has length {} (1–64)", f.name, f.len)));
             }
-            if f.start + f.len > self.bits {
-                return Err(bad(format!("field {} runs past bit {}", f.name, self.bits)));
+            // Checked: a hostile start near u16::MAX must not wrap around.
+            if f.start.checked_add(f.len).is_none_or(|end| end > self.bits) {
+                return Err(bad(format!(
+                    "field {} (bits {}–{}) runs past bit {}",
+                    f.name,
+                    f.start,
+                    u32::from(f.start) + u32::from(f.len) - 1,
+                    self.bits - 1
+                )));
             }
             for b in f.start..f.start + f.len {
                 if std::mem::replace(&mut used[b as usize], true) {
@@ -310,6 +326,9 @@ impl WiegandFormat {
     }
 
     pub fn encode(&self, values: &FieldValues) -> Result<String, FormatError> {
+        // A definition read back from the database is checked again: bit
+        // arithmetic below relies on it.
+        self.validate()?;
         let mut bits = vec![false; self.bits as usize];
         for f in &self.fields {
             let v = *values
@@ -338,6 +357,7 @@ impl WiegandFormat {
     }
 
     pub fn decode(&self, text: &str) -> Result<Decoded, FormatError> {
+        self.validate()?;
         let bits = parse_bits(text)?;
         if bits.len() != self.bits as usize {
             return Err(FormatError::WrongLength {

@@ -186,7 +186,9 @@ impl Drop for MigrationLock {
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // FULL: a commit (and its audit row) survives a power cut, not only a
+    // crash of the process; NORMAL in WAL mode can lose the newest ones.
+    conn.pragma_update(None, "synchronous", "FULL")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }

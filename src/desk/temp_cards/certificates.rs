@@ -41,6 +41,7 @@ impl Desk {
         let tx = self.conn.transaction()?;
         let (pem, _) = temp_certs::issuer(&tx)?;
         tx.commit()?;
+        temp_certs::settle_key(&self.conn)?;
         Ok(pem)
     }
 
@@ -54,6 +55,7 @@ impl Desk {
         let crl = temp_certs::crl(&tx)?;
         audit(&tx, s, "temp_ca.crl_export", "temp_ca", None, None, None)?;
         tx.commit()?;
+        temp_certs::settle_key(&self.conn)?;
         Ok(crl)
     }
 }

@@ -162,6 +162,7 @@ impl Desk {
             Some(snapshot(&after)),
         )?;
         tx.commit()?;
+        temp_certs::settle_key(&self.conn)?;
         Ok(after)
     }
 

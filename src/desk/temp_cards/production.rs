@@ -9,7 +9,7 @@ use super::{
     SETTING_SITE_KEY, SETTING_VALIDITY_DAYS,
 };
 use crate::desk::job::JobContext;
-use crate::desk::{auth, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
+use crate::desk::{audit, auth, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
 use crate::devices::encoder::{CardEncoder, EncodeRequest};
 use crate::devices::printer::CardPrinter;
 use crate::domain::temp_card::{self as rules, TempCardState};
@@ -188,16 +188,17 @@ impl Desk {
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
         let mut after_json = snapshot(&after);
         after_json["print_job"] = job.id.into();
-        store::audit::record(
+        audit(
             &tx,
-            &s.operator.name,
+            s,
             action,
             "temp_card",
             Some(card.id),
-            Some(&snapshot(&card)),
-            Some(&after_json),
+            Some(snapshot(&card)),
+            Some(after_json),
         )?;
         tx.commit()?;
+        temp_certs::settle_key(&self.conn)?;
         Ok(Produced {
             card: after,
             print_job: Some(job),

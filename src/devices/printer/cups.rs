@@ -6,7 +6,7 @@ use super::{CardPrinter, PrintDocument, PrintError, Queue, QueueState};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// CUPS through its command-line clients (`lp`, `lpstat`, `cancel` from
@@ -16,7 +16,9 @@ pub struct CupsPrinter {
     timeout: Duration,
     poll: Duration,
     server: String,
-    test_file: PathBuf,
+    /// The IPP test that asks for a job's state: a file of ours, created
+    /// exclusively under an unpredictable name (0600), removed on drop.
+    test_file: OnceLock<tempfile::NamedTempFile>,
 }
 
 const GET_JOB_TEST: &str = r#"{
@@ -44,21 +46,15 @@ impl CupsPrinter {
     /// Waits up to two minutes for a job; the server is `$CUPS_SERVER` or
     /// localhost.
     pub fn new() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
         let server = std::env::var("CUPS_SERVER")
             .ok()
             .filter(|s| !s.is_empty() && !s.starts_with('/'))
             .unwrap_or_else(|| "localhost".into());
-        let test_file = std::env::temp_dir().join(format!(
-            "carddesk-get-job-{}-{}.test",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
         CupsPrinter {
             timeout: Duration::from_secs(120),
             poll: Duration::from_millis(250),
             server,
-            test_file,
+            test_file: OnceLock::new(),
         }
     }
 
@@ -105,13 +101,30 @@ impl CupsPrinter {
             })
     }
 
+    fn test_file(&self) -> Result<PathBuf, PrintError> {
+        if self.test_file.get().is_none() {
+            let failed = |e: std::io::Error| {
+                PrintError::System(format!("cannot write the IPP job-state test: {e}"))
+            };
+            let mut f = tempfile::Builder::new()
+                .prefix("carddesk-get-job-")
+                .suffix(".test")
+                .tempfile()
+                .map_err(failed)?;
+            f.write_all(GET_JOB_TEST.as_bytes()).map_err(failed)?;
+            let _ = self.test_file.set(f);
+        }
+        Ok(self
+            .test_file
+            .get()
+            .expect("set above")
+            .path()
+            .to_path_buf())
+    }
+
     /// (job-state, reasons, printer message) from IPP Get-Job-Attributes.
     fn job_state(&self, queue: &str, job: &str) -> Result<(String, String, String), PrintError> {
-        if !self.test_file.exists() {
-            std::fs::write(&self.test_file, GET_JOB_TEST).map_err(|e| {
-                PrintError::System(format!("cannot write {}: {e}", self.test_file.display()))
-            })?;
-        }
+        let test_file = self.test_file()?;
         let uri = format!("ipp://{}/printers/{queue}", self.server);
         let out = self.run(
             "ipptool",
@@ -120,7 +133,7 @@ impl CupsPrinter {
                 "-d",
                 &format!("jobid={job}"),
                 &uri,
-                &self.test_file.to_string_lossy(),
+                &test_file.to_string_lossy(),
             ],
         )?;
         let text = String::from_utf8_lossy(&out.stdout);
@@ -330,12 +343,6 @@ impl CardPrinter for CupsPrinter {
                     .min(deadline.saturating_duration_since(Instant::now())),
             );
         }
-    }
-}
-
-impl Drop for CupsPrinter {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.test_file);
     }
 }
 

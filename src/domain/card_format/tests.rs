@@ -128,3 +128,150 @@ fn overlapping_custom_definition_is_refused() {
         .to_string()
         .contains("bit 5 is used twice"));
 }
+
+mod hostile_definitions {
+    //! Any definition an administrator (or a tampered database) can hand
+    //! in: validation never panics, and a definition it accepts encodes and
+    //! decodes every in-range value without panicking.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_u16() -> impl Strategy<Value = u16> {
+        // Mostly small positions, with the edges of u16 that wrap around.
+        prop_oneof![
+            0u16..140,
+            Just(u16::MAX),
+            Just(u16::MAX - 1),
+            65_000u16..=u16::MAX
+        ]
+    }
+
+    /// Well-formed layouts: fields side by side after a parity bit, a
+    /// trailing parity bit, bits in 3..=128.
+    fn laid_out() -> impl Strategy<Value = WiegandFormat> {
+        prop::collection::vec(1u16..=40, 1..4)
+            .prop_flat_map(|lens| {
+                let used: u16 = lens.iter().sum::<u16>() + 2;
+                (Just(lens), used..=used.max(128).min(128), any::<bool>())
+            })
+            .prop_filter("fits in 128 bits", |(lens, bits, _)| {
+                lens.iter().sum::<u16>() + 2 <= *bits
+            })
+            .prop_map(|(lens, bits, odd)| {
+                let mut start = 1;
+                let fields: Vec<FieldSpec> = lens
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &len)| {
+                        let f = FieldSpec {
+                            name: format!("f{i}"),
+                            start,
+                            len,
+                        };
+                        start += len;
+                        f
+                    })
+                    .collect();
+                let kind = if odd { Parity::Odd } else { Parity::Even };
+                WiegandFormat {
+                    name: "fuzz".into(),
+                    description: String::new(),
+                    bits,
+                    parity: vec![
+                        ParitySpec {
+                            position: 0,
+                            kind,
+                            covers: (1..start).collect(),
+                        },
+                        ParitySpec {
+                            position: start,
+                            kind,
+                            covers: (1..start).collect(),
+                        },
+                    ],
+                    fields,
+                }
+            })
+    }
+
+    fn definition() -> impl Strategy<Value = WiegandFormat> {
+        prop_oneof![laid_out(), hostile()]
+    }
+
+    fn hostile() -> impl Strategy<Value = WiegandFormat> {
+        let field = ("[a-z]{1,3}", any_u16(), any_u16()).prop_map(|(name, start, len)| FieldSpec {
+            name,
+            start,
+            len,
+        });
+        let parity = (
+            any_u16(),
+            any::<bool>(),
+            prop::collection::vec(any_u16(), 0..8),
+        )
+            .prop_map(|(position, odd, covers)| ParitySpec {
+                position,
+                kind: if odd { Parity::Odd } else { Parity::Even },
+                covers,
+            });
+        (
+            any_u16(),
+            prop::collection::vec(field, 0..5),
+            prop::collection::vec(parity, 0..3),
+        )
+            .prop_map(|(bits, fields, parity)| WiegandFormat {
+                name: "fuzz".into(),
+                description: String::new(),
+                bits,
+                fields,
+                parity,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn never_panics_and_accepted_ones_round_trip(w in definition(), seed in any::<u64>()) {
+            let bits = "1".repeat(usize::from(w.bits.min(200)));
+            if w.validate().is_err() {
+                // Refused definitions are refused everywhere, never used.
+                prop_assert!(w.encode(&FieldValues::new()).is_err());
+                prop_assert!(w.decode(&bits).is_err());
+                return Ok(());
+            }
+            let values: FieldValues = w
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.clone(), seed.rotate_left(i as u32 * 7) & f.max()))
+                .collect();
+            let encoded = w.encode(&values).unwrap();
+            prop_assert_eq!(encoded.len(), usize::from(w.bits));
+            let decoded = w.decode(&encoded).unwrap();
+            prop_assert_eq!(decoded.fields.into_iter().collect::<FieldValues>(), values);
+            // Any bit string of the right length decodes without panicking.
+            let _ = w.decode(&bits);
+        }
+    }
+
+    #[test]
+    fn a_field_starting_near_u16_max_is_refused_with_its_bits() {
+        let w = WiegandFormat {
+            name: "wrap".into(),
+            description: String::new(),
+            bits: 26,
+            fields: vec![FieldSpec {
+                name: "card".into(),
+                start: 65535,
+                len: 2,
+            }],
+            parity: vec![],
+        };
+        let err = w.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("field card (bits 65535–65536) runs past bit 25"),
+            "{err}"
+        );
+    }
+}
