@@ -41,6 +41,19 @@ pub enum BadgeCmd {
 pub enum PrinterCmd {
     /// List the printers (CUPS queues) and their state.
     List,
+    /// Settle a print job left printing (CardDesk stopped while it printed):
+    /// say whether the card came out right, and why you say so.
+    Resolve {
+        job: i64,
+        /// The card came out right.
+        #[arg(long, conflicts_with = "failed", required_unless_present = "failed")]
+        printed: bool,
+        /// It did not.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,21 +118,35 @@ pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {
     Ok(())
 }
 
-pub fn printer_cmd(cli: &Cli, cmd: &PrinterCmd) -> Result {
+pub fn printer_cmd(desk: &mut Desk, cli: &Cli, cmd: &PrinterCmd) -> Result {
     match cmd {
-        PrinterCmd::List => {
-            let queues = printer(cli, 1)
-                .queues()
-                .map_err(|e| CliError::Message(e.to_string()))?;
-            if queues.is_empty() {
-                return Err(CliError::Message(
-                    "no printers are installed (add the card printer as a CUPS queue)".into(),
-                ));
-            }
-            for q in queues {
-                println!("{}\t{}", q.name, q.status());
-            }
+        PrinterCmd::Resolve {
+            job,
+            printed,
+            failed: _,
+            reason,
+        } => {
+            let s = login(desk, cli)?;
+            let j = desk.resolve_print_job(&s, *job, *printed, reason)?;
+            println!("print job {} {}", j.id, j.status);
         }
+        PrinterCmd::List => return printer_list(cli),
+    }
+    Ok(())
+}
+
+/// `carddesk printer list`: the CUPS queues and their state.
+pub fn printer_list(cli: &Cli) -> Result {
+    let queues = printer(cli, 1)
+        .queues()
+        .map_err(|e| CliError::Message(e.to_string()))?;
+    if queues.is_empty() {
+        return Err(CliError::Message(
+            "no printers are installed (add the card printer as a CUPS queue)".into(),
+        ));
+    }
+    for q in queues {
+        println!("{}\t{}", q.name, q.status());
     }
     Ok(())
 }

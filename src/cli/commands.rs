@@ -158,6 +158,10 @@ pub fn run(cli: Cli) -> CliResult {
     if let Command::Reader(cmd) = command {
         return super::reader::run(cmd);
     }
+    // Listing printers needs no database.
+    if let Command::Printer(super::badge::PrinterCmd::List) = command {
+        return super::badge::printer_list(&cli);
+    }
     let mut desk = Desk::open(&db)?;
     let out = std::io::stdout();
     match command {
@@ -281,7 +285,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Request(cmd) => request_cmd(&mut desk, &cli, cmd)?,
         Command::Mail(cmd) => super::mail::run(&mut desk, &cli, cmd)?,
         Command::Badge(cmd) => super::badge::badge(&mut desk, &cli, cmd)?,
-        Command::Printer(cmd) => super::badge::printer_cmd(&cli, cmd)?,
+        Command::Printer(cmd) => super::badge::printer_cmd(&mut desk, &cli, cmd)?,
         Command::Temp(cmd) => super::temp::run(&mut desk, &cli, cmd)?,
         Command::Credential(CredentialCmd::List {
             state,

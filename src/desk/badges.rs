@@ -341,10 +341,7 @@ impl Desk {
         let printer = check_printer(printer)?;
         let r = self.request(s, request_id)?;
         if r.status == RequestStatus::Denied {
-            return Err(DeskError::NotPending {
-                id: r.id,
-                status: r.status,
-            });
+            return Err(super::requests::not_pending(&self.conn, &r));
         }
         let credential_id = r.credential_id.ok_or(DeskError::NoCardToPrint(r.id))?;
         let t = template(&self.conn, &r.badge_template)?;
@@ -373,10 +370,7 @@ impl Desk {
         s.require(Privilege::PrintCards, "print cards")?;
         let before = self.print_job(s, job_id)?;
         if before.status != PrintStatus::Failed {
-            return Err(DeskError::NotRepeatable {
-                id: job_id,
-                status: before.status,
-            });
+            return Err(not_repeatable(&self.conn, &before));
         }
         let printer = check_printer(printer.unwrap_or(&before.printer))?.to_string();
         let t = template(&self.conn, &before.template)?;
@@ -387,7 +381,11 @@ impl Desk {
         };
         let pdf = badge::render_pdf(&t, &[data])?;
         let tx = self.conn.transaction()?;
-        store::print_jobs::restart(&tx, job_id, &printer)?;
+        // Of two desks repeating one failed job, one restarts it.
+        if !store::print_jobs::restart(&tx, job_id, &printer)? {
+            let now = store::print_jobs::get(&tx, job_id)?.expect("exists");
+            return Err(not_repeatable(&tx, &now));
+        }
         let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
         audit(
             &tx,
@@ -424,6 +422,23 @@ impl Desk {
         title: impl FnOnce(i64) -> String,
     ) -> DeskResult<PreparedPrint> {
         let tx = self.conn.transaction()?;
+        // One card, one job at a time: a second desk producing the same
+        // card stops here, before anything is printed twice. (A job left
+        // printing by a crash is settled with `resolve_print_job`.)
+        if let Some(c) = new.credential_id {
+            if let Some(busy) = store::print_jobs::for_credential(&tx, c)?
+                .into_iter()
+                .find(|j| j.status == PrintStatus::Printing)
+            {
+                return Err(super::conflict(
+                    &tx,
+                    "print job",
+                    "print_job",
+                    busy.id,
+                    "printing",
+                ));
+            }
+        }
         let id = store::print_jobs::insert(&tx, new)?;
         let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
         audit(
@@ -444,6 +459,70 @@ impl Desk {
             },
             job,
         })
+    }
+
+    /// Settles a job the printer never reported on (the app stopped while it
+    /// printed): the operator looked at the card and says whether it came
+    /// out right. Recorded like any verdict, with the operator's reason.
+    pub fn resolve_print_job(
+        &mut self,
+        s: &Session,
+        job_id: i64,
+        printed: bool,
+        reason: &str,
+    ) -> DeskResult<PrintJob> {
+        s.require(Privilege::PrintCards, "settle print jobs")?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(DeskError::invalid(
+                "reason",
+                "say what you saw (e.g. \"card came out fine\" or \"no card came out\")",
+            ));
+        }
+        let tx = self.conn.transaction()?;
+        let before = store::print_jobs::get(&tx, job_id)?.ok_or(DeskError::NotFound {
+            what: "print job",
+            id: job_id.to_string(),
+        })?;
+        let error = (!printed).then(|| format!("marked failed by {}: {reason}", s.operator.name));
+        let cups_job = before.cups_job_id.clone().or(Some("unknown".into()));
+        let done = store::print_jobs::finish(
+            &tx,
+            job_id,
+            if printed {
+                cups_job.as_deref()
+            } else {
+                before.cups_job_id.as_deref()
+            },
+            error.as_deref(),
+        )?;
+        if !done {
+            return Err(super::conflict(
+                &tx,
+                "print job",
+                "print_job",
+                job_id,
+                before.status,
+            ));
+        }
+        let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
+        let mut after = snapshot(&job);
+        after["reason"] = reason.into();
+        audit(
+            &tx,
+            s,
+            if printed {
+                "print.resolved_printed"
+            } else {
+                "print.resolved_failed"
+            },
+            "print_job",
+            Some(job_id),
+            Some(snapshot(&before)),
+            Some(after),
+        )?;
+        tx.commit()?;
+        Ok(job)
     }
 
     /// Step 3: records the printer's verdict. `printed` only for `Ok`.
@@ -471,7 +550,16 @@ impl Desk {
             ));
         }
         let tx = self.conn.transaction()?;
-        store::print_jobs::finish(&tx, job_id, printer_job, error.as_deref())?;
+        if !store::print_jobs::finish(&tx, job_id, printer_job, error.as_deref())? {
+            let now = store::print_jobs::get(&tx, job_id)?.expect("exists");
+            return Err(super::conflict(
+                &tx,
+                "print job",
+                "print_job",
+                job_id,
+                now.status,
+            ));
+        }
         let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
         store::audit::record(
             &tx,
@@ -538,6 +626,20 @@ impl Desk {
             }
         };
         self.finish_print_job(s, p.job.id, job.as_deref(), &result)
+    }
+}
+
+/// "Print job 7 is printing (last changed by olga at …)".
+fn not_repeatable(conn: &Connection, job: &PrintJob) -> DeskError {
+    let (by, at) = store::audit::last_change(conn, "print_job", job.id)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    DeskError::NotRepeatable {
+        id: job.id,
+        status: job.status,
+        by,
+        at,
     }
 }
 

@@ -3,7 +3,7 @@
 //! held by someone else or blocked) is `Desk::connect_card`'s; this is the
 //! reader-facing side of it.
 
-use super::{Assigned, ConnectCard, Desk, DeskError, DeskResult, Session};
+use super::{Assigned, ConnectCard, Desk, DeskResult, Session};
 use crate::devices::reader::CardPresented;
 use crate::domain::Privilege;
 use crate::store::requests::CardRequest;
@@ -15,10 +15,7 @@ impl Desk {
         s.require(Privilege::AnswerRequests, "connect cards to requests")?;
         let r = self.request(s, request_id)?;
         if !r.status.is_open() {
-            return Err(DeskError::NotPending {
-                id: request_id,
-                status: r.status,
-            });
+            return Err(super::requests::not_pending(&self.conn, &r));
         }
         Ok(r)
     }

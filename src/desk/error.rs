@@ -26,8 +26,13 @@ pub enum DeskError {
     },
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
-    #[error("card request {id} is already {status}; only pending requests can be changed")]
-    NotPending { id: i64, status: RequestStatus },
+    #[error("card request {id} was already {status} by {by} at {at}; only pending requests can be changed")]
+    NotPending {
+        id: i64,
+        status: RequestStatus,
+        by: String,
+        at: String,
+    },
     #[error("card request {0} has no card connected yet; connect a card before closing it")]
     NoCredential(i64),
     #[error("credential {credential} is already assigned to {holder}; it cannot be given to {requested_for}")]
@@ -41,6 +46,18 @@ pub enum DeskError {
         credential: String,
         state: CredentialState,
     },
+    #[error("credential {credential} is already active for {holder}; a card in use is not connected to another request")]
+    AlreadyActive { credential: String, holder: String },
+    #[error("credential {credential} belongs to temporary card #{card}; hand it out with Temporary cards → Assign, not through a card request")]
+    TemporaryCard { credential: String, card: i64 },
+    #[error("{what} {id} was already {state} by {by} at {at}; nothing was changed")]
+    Conflict {
+        what: &'static str,
+        id: i64,
+        state: String,
+        by: String,
+        at: String,
+    },
     #[error("credential {credential} is already registered (#{id}, {state}); pick it under Existing credential instead")]
     DuplicateCredential {
         credential: String,
@@ -51,10 +68,12 @@ pub enum DeskError {
         "card request {0} has no card connected yet; connect a card before printing its badge"
     )]
     NoCardToPrint(i64),
-    #[error("print job {id} is {status}; only failed jobs can be repeated")]
+    #[error("print job {id} is {status} (last changed by {by} at {at}); only failed jobs can be repeated")]
     NotRepeatable {
         id: i64,
         status: crate::store::print_jobs::PrintStatus,
+        by: String,
+        at: String,
     },
     #[error(transparent)]
     Badge(#[from] crate::badge::BadgeError),

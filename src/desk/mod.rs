@@ -112,6 +112,28 @@ fn audit(
     .map(|_| ())
 }
 
+/// The loser of a race: `what` `id` is already in `state`, changed by whoever
+/// the audit trail names last for it. Nothing was changed.
+fn conflict(
+    conn: &Connection,
+    what: &'static str,
+    entity: &str,
+    id: i64,
+    state: impl std::fmt::Display,
+) -> DeskError {
+    let (by, at) = store::audit::last_change(conn, entity, id)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| ("another desk".into(), "just now".into()));
+    DeskError::Conflict {
+        what,
+        id,
+        state: state.to_string(),
+        by,
+        at,
+    }
+}
+
 /// Serialises a row for the audit trail's before/after columns.
 fn snapshot<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).expect("store rows serialise")

@@ -88,37 +88,70 @@ pub(super) fn insert_request(
     Ok(id)
 }
 
-/// The request, which must exist and still be pending.
+/// The request, which must exist and still be pending; read inside the
+/// caller's (immediate) transaction, so the answer cannot change under it.
 fn pending(conn: &Connection, id: i64) -> DeskResult<CardRequest> {
     let r = store::requests::get(conn, id)?.ok_or(DeskError::NotFound {
         what: "card request",
         id: id.to_string(),
     })?;
     if !r.status.is_open() {
-        return Err(DeskError::NotPending {
-            id,
-            status: r.status,
-        });
+        return Err(not_pending(conn, &r));
     }
     Ok(r)
 }
 
-fn ineligible(conn: &Connection, c: &Credential, r: &CardRequest, why: Ineligible) -> DeskError {
-    match why {
+/// "Already completed by olga at …": who answered the request and when.
+pub(super) fn not_pending(conn: &Connection, r: &CardRequest) -> DeskError {
+    let by = r
+        .answered_by
+        .and_then(|id| store::operators::get(conn, id).ok().flatten())
+        .map(|o| o.name)
+        .unwrap_or_else(|| "someone".into());
+    DeskError::NotPending {
+        id: r.id,
+        status: r.status,
+        by,
+        at: r.answered_at.clone().unwrap_or_default(),
+    }
+}
+
+/// Whether `c` may be connected to request `r` (the rule is
+/// `domain::check_eligible`), as an error the operator can act on.
+fn eligible(conn: &Connection, c: &Credential, r: &CardRequest) -> DeskResult<()> {
+    let temporary = store::temp_cards::id_for_credential(conn, c.id)?;
+    let holder_name = |holder: i64| {
+        store::cardholders::get(conn, holder)
+            .ok()
+            .flatten()
+            .map(|h| h.full_name())
+            .unwrap_or_else(|| format!("cardholder {holder}"))
+    };
+    check_eligible(
+        c.state,
+        c.cardholder_id,
+        r.cardholder_id,
+        temporary.is_some(),
+    )
+    .map_err(|why| match why {
         Ineligible::HeldByOther(holder) => DeskError::HeldBySomeoneElse {
             credential: c.label(),
-            holder: store::cardholders::get(conn, holder)
-                .ok()
-                .flatten()
-                .map(|h| h.full_name())
-                .unwrap_or_else(|| format!("cardholder {holder}")),
+            holder: holder_name(holder),
             requested_for: r.cardholder_name.clone(),
         },
         Ineligible::Blocked(state) => DeskError::CredentialBlocked {
             credential: c.label(),
             state,
         },
-    }
+        Ineligible::AlreadyActive => DeskError::AlreadyActive {
+            credential: c.label(),
+            holder: r.cardholder_name.clone(),
+        },
+        Ineligible::TemporaryCard => DeskError::TemporaryCard {
+            credential: c.label(),
+            card: temporary.unwrap_or_default(),
+        },
+    })
 }
 
 fn known_format(conn: &Connection, name: &str) -> DeskResult<CardFormat> {
@@ -162,8 +195,7 @@ fn resolve(
             let values = f.parse_fields(fields)?;
             let bits = f.encode(&values)?;
             if let Some(existing) = store::credentials::find_by_value(conn, f.name(), &bits)? {
-                check_eligible(existing.state, existing.cardholder_id, r.cardholder_id)
-                    .map_err(|why| ineligible(conn, &existing, r, why))?;
+                eligible(conn, &existing, r)?;
                 return Err(DeskError::DuplicateCredential {
                     credential: existing.label(),
                     id: existing.id,
@@ -190,19 +222,23 @@ fn resolve(
 }
 
 /// Puts a card back in stock (when its request is re-connected or denied).
-fn release(conn: &Connection, actor: &str, credential_id: i64) -> DeskResult<()> {
+/// Only the card this request made active for its cardholder goes back:
+/// if it has since been reported lost, deactivated or moved on, it stays
+/// exactly as it is.
+fn release(conn: &Connection, s: &Session, r: &CardRequest, credential_id: i64) -> DeskResult<()> {
     let before = store::credentials::get(conn, credential_id)?;
-    store::credentials::set_holder(conn, credential_id, CredentialState::Unassigned, None)?;
-    let after = store::credentials::get(conn, credential_id)?;
-    store::audit::record(
-        conn,
-        actor,
-        "credential.release",
-        "credential",
-        Some(credential_id),
-        Some(&snapshot(&before)),
-        Some(&snapshot(&after)),
-    )?;
+    if store::credentials::release(conn, credential_id, r.cardholder_id)? {
+        let after = store::credentials::get(conn, credential_id)?;
+        audit(
+            conn,
+            s,
+            "credential.release",
+            "credential",
+            Some(credential_id),
+            Some(snapshot(&before)),
+            Some(snapshot(&after)),
+        )?;
+    }
     Ok(())
 }
 
@@ -256,17 +292,29 @@ impl Desk {
         let tx = self.conn.transaction()?;
         let before = pending(&tx, id)?;
         let (cred, enrolment) = resolve(&tx, &before, how)?;
-        check_eligible(cred.state, cred.cardholder_id, before.cardholder_id)
-            .map_err(|why| ineligible(&tx, &cred, &before, why))?;
-        if let Some(old) = before.credential_id.filter(|&old| old != cred.id) {
-            release(&tx, &s.operator.name, old)?;
+        // Connecting the card this request already has is a no-op, not a
+        // second connection.
+        if before.credential_id == Some(cred.id) {
+            let credential = store::credentials::get(&tx, cred.id)?.expect("exists");
+            return Ok(Assigned {
+                credential,
+                enrolment,
+            });
         }
-        store::credentials::set_holder(
-            &tx,
-            cred.id,
-            CredentialState::Active,
-            Some(before.cardholder_id),
-        )?;
+        eligible(&tx, &cred, &before)?;
+        if let Some(old) = before.credential_id.filter(|&old| old != cred.id) {
+            release(&tx, s, &before, old)?;
+        }
+        if !store::credentials::activate(&tx, cred.id, before.cardholder_id)? {
+            let now = store::credentials::get(&tx, cred.id)?.expect("exists");
+            return Err(super::conflict(
+                &tx,
+                "credential",
+                "credential",
+                cred.id,
+                now.state,
+            ));
+        }
         store::requests::set_credential(&tx, id, cred.id)?;
         let credential = store::credentials::get(&tx, cred.id)?.expect("exists");
         let after = store::requests::get(&tx, id)?;
@@ -331,12 +379,15 @@ impl Desk {
                 (_, credential) => {
                     // A denied request gives its card back to stock.
                     if let Some(c) = credential {
-                        release(&tx, &s.operator.name, c)?;
+                        release(&tx, s, &before, c)?;
                     }
                     "request.deny"
                 }
             };
-            store::requests::answer(&tx, id, answer, s.operator.id, reason)?;
+            if !store::requests::answer(&tx, id, answer, s.operator.id, reason)? {
+                let now = store::requests::get(&tx, id)?.expect("exists");
+                return Err(not_pending(&tx, &now));
+            }
             let after = store::requests::get(&tx, id)?.expect("exists");
             notification::queue(&tx, &after, &s.operator)?;
             audit(

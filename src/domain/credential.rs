@@ -117,29 +117,43 @@ mod tests {
     }
 }
 
-/// Why a credential cannot be given to a cardholder.
+/// Why a credential cannot be connected to a cardholder's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ineligible {
     /// Held by another cardholder (their id).
     HeldByOther(i64),
+    /// Lost, stolen, expired, revoked, or inactive (locked).
     Blocked(CredentialState),
+    /// Already active, for this very cardholder (on another request).
+    AlreadyActive,
+    /// The credential of a temporary card: those are handed out with the
+    /// temporary-card actions (assign, return), never through a request.
+    TemporaryCard,
 }
 
-/// The one rule for handing a card to `cardholder`: a card held by someone
-/// else is never taken from them, and a lost, stolen, expired or revoked card
-/// is never issued again. A card already theirs may be connected again.
+/// The one rule for connecting a card to a request for `cardholder`: only a
+/// card in stock (unassigned) that is not a temporary card. A card held by
+/// someone else is never taken from them, a blocked card is never issued
+/// again, and a card already active — even the holder's own — is not
+/// connected a second time (denying that second request would otherwise put
+/// the holder's working card back in stock).
 pub fn check_eligible(
     state: CredentialState,
     holder: Option<i64>,
     cardholder: i64,
+    temporary: bool,
 ) -> Result<(), Ineligible> {
+    if temporary {
+        return Err(Ineligible::TemporaryCard);
+    }
     if let Some(h) = holder.filter(|&h| h != cardholder) {
         return Err(Ineligible::HeldByOther(h));
     }
-    if state.is_blocked() {
-        return Err(Ineligible::Blocked(state));
+    match state {
+        CredentialState::Unassigned => Ok(()),
+        CredentialState::Active => Err(Ineligible::AlreadyActive),
+        blocked => Err(Ineligible::Blocked(blocked)),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -149,14 +163,39 @@ mod eligibility_tests {
     #[test]
     fn held_by_other_wins_over_state() {
         assert_eq!(
-            check_eligible(CredentialState::Active, Some(7), 1),
+            check_eligible(CredentialState::Active, Some(7), 1, false),
             Err(Ineligible::HeldByOther(7))
         );
         assert_eq!(
-            check_eligible(CredentialState::Stolen, None, 1),
+            check_eligible(CredentialState::Stolen, None, 1, false),
             Err(Ineligible::Blocked(CredentialState::Stolen))
         );
-        assert_eq!(check_eligible(CredentialState::Unassigned, None, 1), Ok(()));
-        assert_eq!(check_eligible(CredentialState::Active, Some(1), 1), Ok(()));
+        assert_eq!(
+            check_eligible(CredentialState::Unassigned, None, 1, false),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn only_a_card_in_stock_is_connected() {
+        // The holder's own active card is not connected to a second request.
+        assert_eq!(
+            check_eligible(CredentialState::Active, Some(1), 1, false),
+            Err(Ineligible::AlreadyActive)
+        );
+        // A locked card (inactive) is refused naming its state.
+        assert_eq!(
+            check_eligible(CredentialState::Inactive, None, 1, false),
+            Err(Ineligible::Blocked(CredentialState::Inactive))
+        );
+        for s in CredentialState::ALL {
+            let ok = check_eligible(s, None, 1, false).is_ok();
+            assert_eq!(ok, s == CredentialState::Unassigned, "{s:?}");
+            // A temporary card's credential never, whatever its state.
+            assert_eq!(
+                check_eligible(s, None, 1, true),
+                Err(Ineligible::TemporaryCard)
+            );
+        }
     }
 }

@@ -109,6 +109,21 @@ pub fn list(conn: &Connection, limit: usize, offset: usize) -> rusqlite::Result<
     rows.collect()
 }
 
+/// Who last changed an entity and when (its newest audit event).
+pub fn last_change(
+    conn: &Connection,
+    entity: &str,
+    id: i64,
+) -> rusqlite::Result<Option<(String, String)>> {
+    conn.query_row(
+        "SELECT actor, at FROM audit_event WHERE entity = ?1 AND entity_id = ?2
+          ORDER BY id DESC LIMIT 1",
+        rusqlite::params![entity, id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM audit_event", [], |r| r.get(0))
 }

@@ -110,6 +110,27 @@ pub fn find_by_uid(conn: &Connection, uid: &str) -> rusqlite::Result<Option<Cred
     .optional()
 }
 
+/// Puts an active card held by `holder` back in stock; false (and nothing
+/// changed) if it is no longer active for them.
+pub fn release(conn: &Connection, id: i64, holder: i64) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE credential SET state = 'unassigned', cardholder_id = NULL
+          WHERE id = ?1 AND state = 'active' AND cardholder_id = ?2",
+        params![id, holder],
+    )?;
+    Ok(n == 1)
+}
+
+/// Makes a card in stock active for `holder`; false if it was not in stock.
+pub fn activate(conn: &Connection, id: i64, holder: i64) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE credential SET state = 'active', cardholder_id = ?2
+          WHERE id = ?1 AND state = 'unassigned' AND cardholder_id IS NULL",
+        params![id, holder],
+    )?;
+    Ok(n == 1)
+}
+
 pub fn set_holder(
     conn: &Connection,
     id: i64,

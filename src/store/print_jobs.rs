@@ -133,13 +133,15 @@ pub fn with_status(conn: &Connection, status: PrintStatus) -> rusqlite::Result<V
 }
 
 /// Starts another attempt of a job (on `printer`).
-pub fn restart(conn: &Connection, id: i64, printer: &str) -> rusqlite::Result<()> {
-    conn.execute(
+/// Starts a failed job again; false (nothing changed) unless it was failed.
+pub fn restart(conn: &Connection, id: i64, printer: &str) -> rusqlite::Result<bool> {
+    let n = conn.execute(
         "UPDATE print_job SET status = 'printing', attempts = attempts + 1, printer = ?2,
-                error = NULL, cups_job_id = NULL, updated_at = ?3 WHERE id = ?1",
+                error = NULL, cups_job_id = NULL, updated_at = ?3
+          WHERE id = ?1 AND status = 'failed'",
         params![id, printer, super::now()],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Records the printer's verdict: printed (with the CUPS job id) or failed
@@ -149,16 +151,17 @@ pub fn finish(
     id: i64,
     cups_job_id: Option<&str>,
     error: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     let now = super::now();
     let (status, printed_at) = match error {
         None => ("printed", Some(now.as_str())),
         Some(_) => ("failed", None),
     };
-    conn.execute(
+    // Only a job still printing gets a verdict.
+    let n = conn.execute(
         "UPDATE print_job SET status = ?2, cups_job_id = ?3, error = ?4, updated_at = ?5,
-                printed_at = ?6 WHERE id = ?1",
+                printed_at = ?6 WHERE id = ?1 AND status = 'printing'",
         params![id, status, cups_job_id, error, now, printed_at],
     )?;
-    Ok(())
+    Ok(n == 1)
 }

@@ -154,11 +154,13 @@ pub fn answer(
     status: RequestStatus,
     operator_id: i64,
     deny_reason: Option<&str>,
-) -> rusqlite::Result<()> {
-    conn.execute(
+) -> rusqlite::Result<bool> {
+    // Only a pending request is answered: of two desks answering at once,
+    // one changes the row and the other learns it was too late.
+    let n = conn.execute(
         "UPDATE card_request SET status = ?2, answered_by = ?3, answered_at = ?4,
-                deny_reason = ?5 WHERE id = ?1",
+                deny_reason = ?5 WHERE id = ?1 AND status = 'pending'",
         params![id, status.as_str(), operator_id, super::now(), deny_reason],
     )?;
-    Ok(())
+    Ok(n == 1)
 }

@@ -195,60 +195,79 @@ pub fn held_by(conn: &Connection, cardholder_id: i64) -> rusqlite::Result<u32> {
     )
 }
 
+// Every state change below is conditional on the state the caller read
+// (`from`): it returns false, changing nothing, when another desk got there
+// first, and the caller reports who did.
+
 pub fn set_state(
     conn: &Connection,
     id: i64,
+    from: TempCardState,
     state: TempCardState,
     error: Option<&str>,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE temp_card SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, state.as_str(), error, super::now()],
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE temp_card SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1 AND state = ?5",
+        params![id, state.as_str(), error, super::now(), from.as_str()],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
-pub fn set_order(conn: &Connection, id: i64, order_id: Option<i64>) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE temp_card SET order_id = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, order_id, super::now()],
+/// Puts a requested card into an order (or, with `None`, takes it out);
+/// only a card that is in `from_order` now.
+pub fn set_order(
+    conn: &Connection,
+    id: i64,
+    from_order: Option<i64>,
+    order_id: Option<i64>,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE temp_card SET order_id = ?2, updated_at = ?3 WHERE id = ?1 AND order_id IS ?4",
+        params![id, order_id, super::now(), from_order],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Records a successful production: state unassigned, validity, secrets.
+#[allow(clippy::too_many_arguments)]
 pub fn set_produced(
     conn: &Connection,
     id: i64,
+    from: TempCardState,
     valid_until: &str,
     encoded: bool,
     pin_hash: Option<&str>,
     puk: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     let now = super::now();
-    conn.execute(
+    let n = conn.execute(
         "UPDATE temp_card SET state = 'unassigned', error = NULL, produced_at = ?2,
                 valid_until = ?3, encoded = ?4, pin_hash = ?5, puk = ?6, updated_at = ?2
-          WHERE id = ?1",
-        params![id, now, valid_until, encoded, pin_hash, puk],
+          WHERE id = ?1 AND state = ?7",
+        params![id, now, valid_until, encoded, pin_hash, puk, from.as_str()],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
-pub fn set_holder(conn: &Connection, id: i64, cardholder_id: Option<i64>) -> rusqlite::Result<()> {
+pub fn set_holder(
+    conn: &Connection,
+    id: i64,
+    from: TempCardState,
+    cardholder_id: Option<i64>,
+) -> rusqlite::Result<bool> {
     let now = super::now();
     let state = if cardholder_id.is_some() {
         "assigned"
     } else {
         "unassigned"
     };
-    conn.execute(
+    let n = conn.execute(
         "UPDATE temp_card SET state = ?2, cardholder_id = ?3,
                 assigned_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END, updated_at = ?4
-          WHERE id = ?1",
-        params![id, state, cardholder_id, now],
+          WHERE id = ?1 AND state = ?5",
+        params![id, state, cardholder_id, now, from.as_str()],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 pub fn puk(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
@@ -337,12 +356,13 @@ pub fn list_orders(conn: &Connection) -> rusqlite::Result<Vec<TempOrder>> {
     rows.collect()
 }
 
-pub fn close_order(conn: &Connection, id: i64, status: OrderStatus) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE temp_order SET status = ?2, closed_at = ?3 WHERE id = ?1",
+/// Closes an open order; false if it was no longer open.
+pub fn close_order(conn: &Connection, id: i64, status: OrderStatus) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE temp_order SET status = ?2, closed_at = ?3 WHERE id = ?1 AND status = 'open'",
         params![id, status.as_str(), super::now()],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,14 +2,14 @@
 //! back, lock, unlock, abort or expire it, and find a card by its chip UID.
 
 use super::{get_card, setting_num, transition, SETTING_MAX_PER_PERSON};
-use crate::desk::audit;
-use crate::desk::{snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
+use crate::desk::{audit, conflict, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::{CredentialState, Privilege};
 use crate::store::{
     self,
     temp_cards::{TempCard, TempCardFilter},
 };
+use rusqlite::Connection;
 
 impl Desk {
     /// Marks produced cards whose validity ran out as expired; returns how many.
@@ -41,9 +41,23 @@ impl Desk {
         to: TempCardState,
     ) -> DeskResult<TempCard> {
         s.require(Privilege::PrintCards, "change temporary cards")?;
-        let card = get_card(&self.conn, card_id)?;
-        transition(&card, to)?;
-        let credential_state = match to {
+        let tx = self.conn.transaction()?;
+        let after = change_state(&tx, s, &get_card(&tx, card_id)?, to)?;
+        tx.commit()?;
+        Ok(after)
+    }
+}
+
+/// Lock, unlock, abort or expire `card` (read in this transaction `tx`).
+fn change_state(
+    tx: &Connection,
+    s: &Session,
+    card: &TempCard,
+    to: TempCardState,
+) -> DeskResult<TempCard> {
+    transition(card, to)?;
+    let credential_state = match to {
+
             TempCardState::Locked => CredentialState::Inactive,
             TempCardState::Aborted => CredentialState::Revoked,
             TempCardState::Expired => CredentialState::Expired,
@@ -59,27 +73,43 @@ impl Desk {
                 ))
             }
         };
-        let tx = self.conn.transaction()?;
-        if card.cardholder_id.is_some() {
-            store::temp_cards::set_holder(&tx, card.id, None)?;
-        }
-        store::temp_cards::set_state(&tx, card.id, to, None)?;
-        store::credentials::set_holder(&tx, card.credential_id, credential_state, None)?;
-        store::temp_cards::revoke_certificates(&tx, card.id, "cessation_of_operation")?;
-        let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
-        store::audit::record(
-            &tx,
-            &s.operator.name,
-            &format!("temp_card.{to}"),
-            "temp_card",
-            Some(card.id),
-            Some(&snapshot(&card)),
-            Some(&snapshot(&after)),
-        )?;
-        tx.commit()?;
-        Ok(after)
+    let moved = if card.cardholder_id.is_some() {
+        store::temp_cards::set_holder(tx, card.id, card.state, None)?
+            && store::temp_cards::set_state(tx, card.id, TempCardState::Unassigned, to, None)?
+    } else {
+        store::temp_cards::set_state(tx, card.id, card.state, to, None)?
+    };
+    if !moved {
+        return Err(lost_race(tx, card.id)?);
     }
+    store::credentials::set_holder(tx, card.credential_id, credential_state, None)?;
+    store::temp_cards::revoke_certificates(tx, card.id, "cessation_of_operation")?;
+    let after = store::temp_cards::get(tx, card.id)?.expect("exists");
+    audit(
+        tx,
+        s,
+        &format!("temp_card.{to}"),
+        "temp_card",
+        Some(card.id),
+        Some(snapshot(card)),
+        Some(snapshot(&after)),
+    )?;
+    Ok(after)
+}
 
+/// The card changed under us (another desk): "already assigned by …".
+fn lost_race(tx: &Connection, card_id: i64) -> DeskResult<DeskError> {
+    let now = get_card(tx, card_id)?;
+    Ok(conflict(
+        tx,
+        "temporary card",
+        "temp_card",
+        card_id,
+        now.state,
+    ))
+}
+
+impl Desk {
     /// Assign a temporary card (unassigned, still valid) to a cardholder,
     /// within the per-person limit (setting `temp_card.max_per_person`,
     /// default 1; 0 = no limit).
@@ -90,20 +120,26 @@ impl Desk {
         cardholder_id: i64,
     ) -> DeskResult<TempCard> {
         s.require(Privilege::AnswerRequests, "assign temporary cards")?;
-        let card = get_card(&self.conn, card_id)?;
+        // Everything is read inside the (immediate) transaction: two desks
+        // assigning one card are served one after the other.
+        let tx = self.conn.transaction()?;
+        let card = get_card(&tx, card_id)?;
+        if card.state == TempCardState::Assigned {
+            return Err(lost_race(&tx, card.id)?);
+        }
         transition(&card, TempCardState::Assigned)?;
-        let holder =
-            store::cardholders::get(&self.conn, cardholder_id)?.ok_or(DeskError::NotFound {
-                what: "cardholder",
-                id: cardholder_id.to_string(),
-            })?;
+        let holder = store::cardholders::get(&tx, cardholder_id)?.ok_or(DeskError::NotFound {
+            what: "cardholder",
+            id: cardholder_id.to_string(),
+        })?;
         if let Some(until) = card
             .valid_until
             .as_deref()
             .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
         {
             if rules::is_expired(until.to_utc(), chrono::Utc::now()) {
-                self.change_temp_card_state(s, card_id, TempCardState::Expired)?;
+                change_state(&tx, s, &card, TempCardState::Expired)?;
+                tx.commit()?;
                 return Err(DeskError::invalid(
                     "temporary card",
                     format!(
@@ -113,17 +149,14 @@ impl Desk {
                 ));
             }
         }
-        let limit: u32 = setting_num(
-            &self.conn,
-            SETTING_MAX_PER_PERSON,
-            rules::DEFAULT_MAX_PER_PERSON,
-        )?;
-        let held = store::temp_cards::held_by(&self.conn, cardholder_id)?;
+        let limit: u32 = setting_num(&tx, SETTING_MAX_PER_PERSON, rules::DEFAULT_MAX_PER_PERSON)?;
+        let held = store::temp_cards::held_by(&tx, cardholder_id)?;
         rules::check_holder_limit(held, limit).map_err(|e| {
             DeskError::invalid("temporary card", format!("{}: {e}", holder.full_name()))
         })?;
-        let tx = self.conn.transaction()?;
-        store::temp_cards::set_holder(&tx, card.id, Some(cardholder_id))?;
+        if !store::temp_cards::set_holder(&tx, card.id, card.state, Some(cardholder_id))? {
+            return Err(lost_race(&tx, card.id)?);
+        }
         store::credentials::set_holder(
             &tx,
             card.credential_id,
@@ -185,8 +218,16 @@ impl Desk {
     /// revoked.
     pub fn return_temp_card(&mut self, s: &Session, card_id: i64) -> DeskResult<TempCard> {
         s.require(Privilege::AnswerRequests, "take back temporary cards")?;
-        let card = get_card(&self.conn, card_id)?;
+        let tx = self.conn.transaction()?;
+        let card = get_card(&tx, card_id)?;
         if card.state != TempCardState::Assigned {
+            // Returned a moment ago (by another desk)? Say who did.
+            if store::audit::last_change(&tx, "temp_card", card.id)?.is_some()
+                && card.state == TempCardState::Unassigned
+                && card.produced_at.is_some()
+            {
+                return Err(lost_race(&tx, card.id)?);
+            }
             return Err(DeskError::invalid(
                 "temporary card",
                 format!(
@@ -196,8 +237,9 @@ impl Desk {
                 ),
             ));
         }
-        let tx = self.conn.transaction()?;
-        store::temp_cards::set_holder(&tx, card.id, None)?;
+        if !store::temp_cards::set_holder(&tx, card.id, card.state, None)? {
+            return Err(lost_race(&tx, card.id)?);
+        }
         store::credentials::set_holder(&tx, card.credential_id, CredentialState::Unassigned, None)?;
         let revoked =
             store::temp_cards::revoke_certificates(&tx, card.id, "cessation_of_operation")?;

@@ -4,11 +4,11 @@
 
 use super::numbering::{free_number, next_number};
 use super::{
-    get_card, get_order, open_order, setting, setting_num, transition, IssueOptions,
-    TempCardRequest, DEFAULT_FIRST_NUMBER, DEFAULT_FORMAT, DEFAULT_TEMPLATE, MAX_REQUEST,
-    SETTING_FACILITY, SETTING_FIRST_NUMBER, SETTING_FORMAT, SETTING_TEMPLATE,
+    get_card, get_order, setting, setting_num, transition, IssueOptions, TempCardRequest,
+    DEFAULT_FIRST_NUMBER, DEFAULT_FORMAT, DEFAULT_TEMPLATE, MAX_REQUEST, SETTING_FACILITY,
+    SETTING_FIRST_NUMBER, SETTING_FORMAT, SETTING_TEMPLATE,
 };
-use crate::desk::audit;
+use crate::desk::{audit, conflict};
 use crate::desk::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::{CardFormat, CredentialState, Privilege};
@@ -158,9 +158,12 @@ impl Desk {
             ));
         }
         self.check_issue_options(options)?;
+        // Read in the (immediate) transaction: a card two desks issue at once
+        // goes into one order only.
+        let tx = self.conn.transaction()?;
         let mut cards = Vec::new();
         for &id in card_ids {
-            let c = get_card(&self.conn, id)?;
+            let c = get_card(&tx, id)?;
             if c.state != TempCardState::Requested {
                 return Err(DeskError::invalid(
                     "temporary card",
@@ -172,10 +175,15 @@ impl Desk {
                 ));
             }
             if let Some(o) = c.order_id {
-                if get_order(&self.conn, o)?.status == OrderStatus::Open {
+                if get_order(&tx, o)?.status == OrderStatus::Open {
+                    let (by, at) =
+                        store::audit::last_change(&tx, "temp_order", o)?.unwrap_or_default();
                     return Err(DeskError::invalid(
                         "temporary card",
-                        format!("{} is already in open batch order {o}", c.label()),
+                        format!(
+                            "{} is already in open batch order {o} (issued by {by} at {at})",
+                            c.label()
+                        ),
                     ));
                 }
             }
@@ -188,7 +196,7 @@ impl Desk {
             cards.push(c);
         }
         let profiles: Vec<String> = {
-            let known = super::certificates::cert_profiles(&self.conn)?;
+            let known = super::certificates::cert_profiles(&tx)?;
             options
                 .cert_profiles
                 .iter()
@@ -201,7 +209,6 @@ impl Desk {
                 })
                 .collect()
         };
-        let tx = self.conn.transaction()?;
         let order_id = store::temp_cards::insert_order(
             &tx,
             &NewOrder {
@@ -219,7 +226,16 @@ impl Desk {
             },
         )?;
         for c in &cards {
-            store::temp_cards::set_order(&tx, c.id, Some(order_id))?;
+            if !store::temp_cards::set_order(&tx, c.id, c.order_id, Some(order_id))? {
+                let now = get_card(&tx, c.id)?;
+                return Err(conflict(
+                    &tx,
+                    "temporary card",
+                    "temp_card",
+                    c.id,
+                    now.state,
+                ));
+            }
         }
         let order = store::temp_cards::get_order(&tx, order_id)?.expect("just inserted");
         let mut after = snapshot(&order);
@@ -256,21 +272,47 @@ impl Desk {
         status: OrderStatus,
     ) -> DeskResult<TempOrder> {
         s.require(Privilege::PrintCards, "close batch orders")?;
-        let before = open_order(&self.conn, order_id)?;
-        let cards = super::order_cards(&self.conn, order_id)?;
         let tx = self.conn.transaction()?;
+        let before = get_order(&tx, order_id)?;
+        if before.status != OrderStatus::Open {
+            return Err(conflict(
+                &tx,
+                "batch order",
+                "temp_order",
+                order_id,
+                before.status,
+            ));
+        }
+        let cards = super::order_cards(&tx, order_id)?;
         let mut returned = Vec::new();
         for c in &cards {
             if matches!(c.state, TempCardState::Requested | TempCardState::Failed) {
                 if c.state == TempCardState::Failed {
                     transition(c, TempCardState::Requested)?;
                 }
-                store::temp_cards::set_state(&tx, c.id, TempCardState::Requested, None)?;
-                store::temp_cards::set_order(&tx, c.id, None)?;
+                let back = store::temp_cards::set_state(
+                    &tx,
+                    c.id,
+                    c.state,
+                    TempCardState::Requested,
+                    None,
+                )? && store::temp_cards::set_order(&tx, c.id, Some(order_id), None)?;
+                if !back {
+                    let now = get_card(&tx, c.id)?;
+                    return Err(conflict(
+                        &tx,
+                        "temporary card",
+                        "temp_card",
+                        c.id,
+                        now.state,
+                    ));
+                }
                 returned.push(c.id);
             }
         }
-        store::temp_cards::close_order(&tx, order_id, status)?;
+        if !store::temp_cards::close_order(&tx, order_id, status)? {
+            return Err(conflict(&tx, "batch order", "temp_order", order_id, status));
+        }
         let order = store::temp_cards::get_order(&tx, order_id)?.expect("exists");
         let mut after = snapshot(&order);
         after["back_to_requested"] = returned.into();

@@ -9,7 +9,9 @@ use super::{
     SETTING_SITE_KEY, SETTING_VALIDITY_DAYS,
 };
 use crate::desk::job::JobContext;
-use crate::desk::{audit, auth, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
+use crate::desk::{
+    audit, auth, conflict, snapshot, temp_certs, Desk, DeskError, DeskResult, Session,
+};
 use crate::devices::encoder::{CardEncoder, EncodeRequest};
 use crate::devices::printer::CardPrinter;
 use crate::domain::temp_card::{self as rules, TempCardState};
@@ -161,14 +163,25 @@ impl Desk {
             (None, Some(letter)) => {
                 let until = rules::valid_until(chrono::Utc::now(), validity)
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-                store::temp_cards::set_produced(
+                if !store::temp_cards::set_produced(
                     &tx,
                     card.id,
+                    card.state,
                     &until,
                     order.encode,
                     Some(&auth::hash_password(&letter.pin)),
                     Some(&letter.puk),
-                )?;
+                )? {
+                    // Another desk produced it meanwhile: its PIN stands.
+                    let now = get_card(&tx, card.id)?;
+                    return Err(conflict(
+                        &tx,
+                        "temporary card",
+                        "temp_card",
+                        card.id,
+                        now.state,
+                    ));
+                }
                 if let Some(uid) = chip_uid.as_deref().filter(|_| error.is_none()) {
                     store::temp_cards::set_credential_uid(&tx, card.credential_id, uid)?;
                 }
@@ -182,7 +195,18 @@ impl Desk {
                 .expect("a valid date");
                 temp_certs::issue(&tx, &card, None, &order.cert_profiles, until)?;
             }
-            (Some(e), _) => store::temp_cards::set_state(&tx, card.id, to, Some(e))?,
+            (Some(e), _) => {
+                if !store::temp_cards::set_state(&tx, card.id, card.state, to, Some(e))? {
+                    let now = get_card(&tx, card.id)?;
+                    return Err(conflict(
+                        &tx,
+                        "temporary card",
+                        "temp_card",
+                        card.id,
+                        now.state,
+                    ));
+                }
+            }
             (None, None) => unreachable!("a produced card has its PIN letter"),
         }
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
