@@ -10,9 +10,8 @@
 //! Run: `cargo bench --bench enrolment` (pcscd with vpcd must be running:
 //! `tests/support/start-pcsc.sh`). `BENCH_ITERATIONS` (default 15).
 
-use carddesk::desk::{CardholderInput, Desk};
+use carddesk::desk::{CardholderInput, Desk, RequestFields};
 use carddesk::devices::reader::{list_pcsc_readers, ReaderEvent, ReaderWorker};
-use carddesk::store::requests::RequestFields;
 use pcsc::{Context, Protocols, ReaderState, Scope, ShareMode, State};
 use std::ffi::CString;
 use std::io::{BufRead, BufReader};

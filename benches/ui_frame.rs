@@ -2,7 +2,8 @@
 //! dialog with 10 000 pending requests, and the main window with 100 000
 //! cardholders. Goal: under 2 ms per frame. Run: `cargo bench --bench ui_frame`.
 
-use carddesk::desk::Desk;
+use carddesk::desk::{Desk, DeskCommand};
+use carddesk::domain::Secret;
 use carddesk::ui::{DeskApp, DeskWorker, Options};
 use rusqlite::params;
 use std::sync::Arc;
@@ -22,12 +23,14 @@ fn thread_cpu() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+const ADMIN: (&str, &str) = ("admin", "bench-password");
+
 /// Bench fixture: a big site written straight to SQLite in one transaction
 /// (the desk actions would take minutes for 100 000 people).
-fn big_site(path: &std::path::Path) -> carddesk::desk::Session {
+fn big_site(path: &std::path::Path) {
     let mut desk = Desk::open(path).unwrap();
     let admin = desk
-        .init_admin("admin", Some("admin@site.example"), "bench-password")
+        .init_admin(ADMIN.0, Some("admin@site.example"), ADMIN.1)
         .unwrap();
     let mut conn = rusqlite::Connection::open(path).unwrap();
     let tx = conn.transaction().unwrap();
@@ -53,7 +56,6 @@ fn big_site(path: &std::path::Path) -> carddesk::desk::Session {
         }
     }
     tx.commit().unwrap();
-    admin
 }
 
 fn measure(name: &str, ctx: &egui::Context, app: &mut DeskApp, frames: usize) {
@@ -64,20 +66,22 @@ fn measure(name: &str, ctx: &egui::Context, app: &mut DeskApp, frames: usize) {
         )),
         ..Default::default()
     };
+    // One frame: layout and tessellation. Nothing uploads textures here, so
+    // the font atlas updates are dropped (outside the time measured).
+    let frame = |app: &mut DeskApp| {
+        let start = thread_cpu();
+        let mut out = ctx.run_ui(input(), |ui| app.frame_ui(ui));
+        let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+        std::hint::black_box(prims);
+        let spent = thread_cpu() - start;
+        out.textures_delta.clear();
+        spent
+    };
     // Warm up: layout caches, fonts, table sizes.
     for _ in 0..10 {
-        let out = ctx.run_ui(input(), |ui| app.frame_ui(ui));
-        ctx.tessellate(out.shapes, out.pixels_per_point);
+        frame(app);
     }
-    let mut times: Vec<Duration> = (0..frames)
-        .map(|_| {
-            let start = thread_cpu();
-            let out = ctx.run_ui(input(), |ui| app.frame_ui(ui));
-            let prims = ctx.tessellate(out.shapes, out.pixels_per_point);
-            std::hint::black_box(prims);
-            thread_cpu() - start
-        })
-        .collect();
+    let mut times: Vec<Duration> = (0..frames).map(|_| frame(app)).collect();
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
@@ -92,7 +96,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
     let t = Instant::now();
-    let admin = big_site(&db);
+    big_site(&db);
     println!(
         "fixture: {CARDHOLDERS} cardholders, {PENDING} pending requests in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -100,8 +104,13 @@ fn main() {
 
     let ctx = egui::Context::default();
     let worker = DeskWorker::spawn(db, Arc::new(|| {})).unwrap();
+    // The worker loads nothing before login: log in as the login screen
+    // would; the app takes the session from the reply.
+    worker.send(DeskCommand::Login {
+        name: ADMIN.0.into(),
+        password: Secret::new(ADMIN.1),
+    });
     let mut app = DeskApp::new(worker, Options::default());
-    app.session = Some(admin);
     let t = Instant::now();
     while app.pending_count() < PENDING {
         app.poll_worker();

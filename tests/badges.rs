@@ -6,9 +6,9 @@
 mod common;
 
 use carddesk::badge::{self, BadgeData, Template};
+use carddesk::desk::RequestFields;
 use carddesk::desk::{CardholderInput, DeskError};
 use carddesk::domain::Role;
-use carddesk::store::requests::RequestFields;
 use common::{manual, TestDesk};
 use std::path::Path;
 use std::process::Command;
@@ -123,7 +123,7 @@ fn decode_barcodes(pdf: &str, dir: &Path) -> String {
 fn request_badge_pdf_has_card_size_name_codes_and_photo() {
     let mut t = TestDesk::new();
     let request = request_with_card(&mut t, "Standard");
-    let pdf = t.desk.render_request_badge(request).unwrap();
+    let pdf = t.desk.render_request_badge(&t.admin, request).unwrap();
     let pdf = write_pdf(t.dir.path(), &pdf);
 
     let (w, h) = page_size(&pdf);
@@ -155,7 +155,10 @@ fn request_badge_pdf_has_card_size_name_codes_and_photo() {
 fn visitor_template_is_portrait_with_a_back() {
     let mut t = TestDesk::new();
     let request = request_with_card(&mut t, "Visitor");
-    let pdf = write_pdf(t.dir.path(), &t.desk.render_request_badge(request).unwrap());
+    let pdf = write_pdf(
+        t.dir.path(),
+        &t.desk.render_request_badge(&t.admin, request).unwrap(),
+    );
     let info = tool("pdfinfo", &[&pdf], "poppler-utils");
     assert!(info.contains("Pages:           2"), "{info}");
     let (w, h) = page_size(&pdf);
@@ -343,7 +346,7 @@ fn templates_are_seeded_and_requests_must_name_one() {
     let mut t = TestDesk::new();
     let names: Vec<String> = t
         .desk
-        .badge_templates()
+        .badge_templates(&t.admin)
         .unwrap()
         .into_iter()
         .map(|t| t.name)
@@ -376,7 +379,10 @@ fn saving_a_template_needs_manage_settings_and_a_valid_definition() {
 
     let admin = t.admin.clone();
     t.desk.save_badge_template(&admin, &contractor).unwrap();
-    assert_eq!(t.desk.badge_template("contractor").unwrap(), contractor);
+    assert_eq!(
+        t.desk.badge_template(&admin, "contractor").unwrap(),
+        contractor
+    );
 
     let mut bad = contractor.clone();
     bad.front.elements.push(badge::Element::Qr {
@@ -417,8 +423,16 @@ fn printing_needs_the_privilege_and_a_connected_card() {
         format!("card request {bare} has no card connected yet; connect a card before printing its badge")
     );
     // Refusals leave no print job behind (the bare request itself is new).
-    assert!(t.desk.print_jobs_for_request(request).unwrap().is_empty());
-    assert!(t.desk.print_jobs_for_request(bare).unwrap().is_empty());
+    assert!(t
+        .desk
+        .print_jobs_for_request(&t.admin, request)
+        .unwrap()
+        .is_empty());
+    assert!(t
+        .desk
+        .print_jobs_for_request(&t.admin, bare)
+        .unwrap()
+        .is_empty());
     assert!(before.lines().all(|l| t.dump().contains(l)));
 }
 
@@ -426,7 +440,7 @@ fn printing_needs_the_privilege_and_a_connected_card() {
 fn badge_data_binds_cardholder_and_card_fields() {
     let mut t = TestDesk::new();
     let request = request_with_card(&mut t, "Standard");
-    let d = t.desk.badge_data_for_request(request).unwrap();
+    let d = t.desk.badge_data_for_request(&t.admin, request).unwrap();
     assert_eq!(d.get("full_name"), NAME);
     assert_eq!(d.get("card_number"), "12345");
     assert_eq!(d.get("card_format"), "H10301");
@@ -441,7 +455,7 @@ fn lost_card_is_not_printed() {
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let card = carddesk::store::credentials::insert(
-        t.desk.conn(),
+        &t.db(),
         &carddesk::store::credentials::NewCredential {
             format: "UID",
             value: "04A1B2C3",
@@ -461,5 +475,9 @@ fn lost_card_is_not_printed() {
         err,
         "card: UID 04A1B2C3 is lost; only unassigned or active cards are printed"
     );
-    assert!(t.desk.print_jobs_for_credential(card).unwrap().is_empty());
+    assert!(t
+        .desk
+        .print_jobs_for_credential(&admin, card)
+        .unwrap()
+        .is_empty());
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use carddesk::desk::{ConnectCard, DeskError, Enrolment};
+use carddesk::desk::{ConnectCard, DeskError, Enrolment, PageRequest};
 use carddesk::domain::{CredentialState, RequestStatus, Role};
 use carddesk::store;
 use common::*;
@@ -13,7 +13,7 @@ fn manual_entry_then_close_completes_and_mails_the_requester() {
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let id = t.request_for(&admin, "Jan", "Jansen", true);
-    assert_eq!(t.desk.pending_count().unwrap(), 1);
+    assert_eq!(t.desk.pending_count(&admin).unwrap(), 1);
 
     let done = t
         .desk
@@ -28,10 +28,10 @@ fn manual_entry_then_close_completes_and_mails_the_requester() {
     assert_eq!(done.credential.label(), "H10301 12:345");
     t.desk.close_request(&admin, id).unwrap();
 
-    assert_eq!(t.desk.pending_count().unwrap(), 0);
-    let r = t.desk.request(id).unwrap();
+    assert_eq!(t.desk.pending_count(&admin).unwrap(), 0);
+    let r = t.desk.request(&admin, id).unwrap();
     assert_eq!(r.status, RequestStatus::Completed);
-    let mail = store::outbox::for_request(t.desk.conn(), id).unwrap();
+    let mail = store::outbox::for_request(&t.db(), id).unwrap();
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].to_address, "admin@site.example");
     assert!(
@@ -44,7 +44,7 @@ fn manual_entry_then_close_completes_and_mails_the_requester() {
         "{}",
         mail[0].body_text
     );
-    assert_eq!(store::audit::verify(t.desk.conn()).unwrap(), Ok(6));
+    assert_eq!(t.desk.verify_audit(&admin).unwrap(), 6);
 }
 
 #[test]
@@ -63,14 +63,14 @@ fn no_mail_unless_the_requester_asked() {
         )
         .unwrap();
     t.desk.close_request(&admin, quiet).unwrap();
-    assert!(store::outbox::for_request(t.desk.conn(), quiet)
+    assert!(store::outbox::for_request(&t.db(), quiet)
         .unwrap()
         .is_empty());
 
     t.desk
         .deny_request(&admin, denied, Some("left the company"))
         .unwrap();
-    let mail = store::outbox::for_request(t.desk.conn(), denied).unwrap();
+    let mail = store::outbox::for_request(&t.db(), denied).unwrap();
     assert_eq!(mail.len(), 1);
     assert!(mail[0].body_text.contains("left the company"));
 }
@@ -93,7 +93,7 @@ fn dutch_requester_gets_dutch_mail() {
     let piet = t.desk.login("piet", PASSWORD).unwrap();
     let id = t.request_for(&piet, "Els", "de Vries", true);
     t.desk.deny_request(&t.admin.clone(), id, None).unwrap();
-    let mail = store::outbox::for_request(t.desk.conn(), id).unwrap();
+    let mail = store::outbox::for_request(&t.db(), id).unwrap();
     assert_eq!(mail[0].subject, "Kaartaanvraag voor Els de Vries geweigerd");
 }
 
@@ -136,9 +136,7 @@ fn existing_unassigned_credential_is_assigned_without_registering() {
         .unwrap()
         .credential;
     t.desk.deny_request(&admin, r1, None).unwrap();
-    let stock = store::credentials::get(t.desk.conn(), c.id)
-        .unwrap()
-        .unwrap();
+    let stock = t.desk.credential(&admin, c.id).unwrap();
     assert_eq!(stock.state, CredentialState::Unassigned);
     assert_eq!(stock.cardholder_id, None);
 
@@ -182,9 +180,7 @@ fn reconnecting_puts_the_first_card_back_in_stock() {
             },
         )
         .unwrap();
-    let first = store::credentials::get(t.desk.conn(), first.id)
-        .unwrap()
-        .unwrap();
+    let first = t.desk.credential(&admin, first.id).unwrap();
     assert_eq!(first.state, CredentialState::Unassigned);
 }
 
@@ -287,7 +283,7 @@ fn lost_card_is_refused_with_its_state() {
         .credential;
     t.desk.close_request(&admin, r1).unwrap();
     // Reported lost by its holder, then found by someone else at the desk.
-    store::credentials::set_holder(t.desk.conn(), c.id, CredentialState::Lost, None).unwrap();
+    store::credentials::set_holder(&t.db(), c.id, CredentialState::Lost, None).unwrap();
     let r2 = t.request_for(&admin, "Ben", "Two", false);
     let err = t
         .desk
@@ -317,12 +313,17 @@ fn denying_several_is_all_or_nothing() {
         .desk
         .deny_requests(&admin, &[a, b], Some("duplicate"))
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("card request {b} is already denied; only pending requests can be changed")
+    let err = err.to_string();
+    assert!(
+        err.starts_with(&format!("card request {b} was already denied by admin at ")),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("; only pending requests can be changed"),
+        "{err}"
     );
     assert_eq!(t.dump(), before);
-    assert_eq!(t.desk.pending_count().unwrap(), 1);
+    assert_eq!(t.desk.pending_count(&admin).unwrap(), 1);
 }
 
 #[test]
@@ -366,7 +367,9 @@ fn notify_needs_an_address_to_send_to() {
         err.to_string(),
         "email me when the card is ready: operator nora has no e-mail address to send it to"
     );
-    assert_eq!(store::cardholders::count(t.desk.conn()).unwrap(), 0);
+    let admin = t.admin.clone();
+    let cardholders = t.desk.cardholders(&admin, "", PageRequest::default());
+    assert_eq!(cardholders.unwrap().total, 0);
 }
 
 #[test]
@@ -379,11 +382,15 @@ fn modify_changes_fields_and_is_audited() {
     f.reason = "new starter".into();
     f.ship_to_site_id = Some(site);
     t.desk.modify_request(&admin, r, &f).unwrap();
-    let got = t.desk.request(r).unwrap();
+    let got = t.desk.request(&admin, r).unwrap();
     assert_eq!(got.reason, "new starter");
     assert_eq!(got.ship_to_site.as_deref(), Some("North gate"));
     assert!(got.notify_requester);
-    let last = &store::audit::list(t.desk.conn(), 1).unwrap()[0];
+    let last = &t
+        .desk
+        .audit_events(&admin, PageRequest::first(1))
+        .unwrap()
+        .items[0];
     assert_eq!(last.action, "request.modify");
     assert!(last
         .before
@@ -411,14 +418,16 @@ fn tampering_with_the_audit_trail_is_detected() {
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     t.request_for(&admin, "Ann", "One", false);
-    let n = store::audit::verify(t.desk.conn()).unwrap().unwrap();
+    let n = t.desk.verify_audit(&admin).unwrap();
     assert!(n >= 3);
-    t.desk
-        .conn()
+    t.db()
         .execute("UPDATE audit_event SET actor = 'mallory' WHERE id = 2", [])
         .unwrap();
-    let broken = store::audit::verify(t.desk.conn()).unwrap().unwrap_err();
-    assert_eq!(broken.id, 2);
+    let broken = t.desk.verify_audit(&admin).unwrap_err();
+    assert!(
+        matches!(broken, DeskError::AuditBroken { id: 2, .. }),
+        "{broken}"
+    );
 }
 
 #[test]

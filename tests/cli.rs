@@ -1,84 +1,9 @@
 //! The command line as scripts use it: exit codes, `error:` lines, and the
 //! whole card-request procedure end to end on a real database file.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-struct Cli {
-    dir: tempfile::TempDir,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let cli = Cli {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let out = cli.run_with_stdin(
-            &["init", "--admin", "alice", "--email", "alice@site.example"],
-            "s3cret-pass\n",
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        cli
-    }
-
-    fn db(&self) -> std::path::PathBuf {
-        self.dir.path().join("desk.db")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_carddesk"));
-        c.arg("--db")
-            .arg(self.db())
-            .args(args)
-            .env("CARDDESK_OPERATOR", "alice")
-            .env("CARDDESK_PASSWORD", "s3cret-pass")
-            .env_remove("CARDDESK_DB")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let mut c = self.command(args);
-        c.env_remove("CARDDESK_PASSWORD")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.command(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs and expects exit 1 with one `error:` line; returns that line.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.command(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-        assert_eq!(lines.len(), 1, "{err}");
-        assert!(lines[0].starts_with("error: "), "{err}");
-        lines[0].to_string()
-    }
-}
+use common::cli::Cli;
 
 #[test]
 fn request_procedure_end_to_end() {

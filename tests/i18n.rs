@@ -25,11 +25,25 @@ fn translated_literals(source: &str) -> Vec<String> {
 
 #[test]
 fn every_screen_string_has_a_dutch_translation() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ui");
+    // Every screen, in sub-folders too (ui/app/).
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/ui"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     let mut missing = Vec::new();
     let mut count = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in files {
         if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("i18n.rs") {
             for s in translated_literals(&std::fs::read_to_string(&path).unwrap()) {
                 count += 1;

@@ -9,11 +9,12 @@
 
 mod common;
 
-use carddesk::desk::{Desk, Session};
-use carddesk::devices::mailer::{self, MailEvent, MailWorker, SimulatedMailer, SmtpMailer};
-use carddesk::domain::{Role, Secret, Security, SmtpSettings};
+use carddesk::desk::outbox::{self, MailEvent, MailWorker, PassReport};
+use carddesk::desk::{Desk, PageRequest, Session};
+use carddesk::devices::mailer::{SimulatedMailer, SmtpMailer};
+use carddesk::domain::{OutboxStatus, Role, Secret, Security, SmtpSettings};
 use carddesk::store;
-use common::{manual, person, TestDesk};
+use common::{harness_state, manual, person, TestDesk};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,12 +30,6 @@ fn serial() -> MutexGuard<'static, ()> {
 
 const SINK_PORT: u16 = 8025;
 const SINK_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
-
-fn harness_state() -> PathBuf {
-    std::env::var_os("HARNESS_STATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/carddesk-harness"))
-}
 
 fn shared_sink_dir() -> PathBuf {
     std::env::var_os("SMTP_DIR")
@@ -262,17 +257,17 @@ impl MailDesk {
     }
 
     fn only_outbox_row(&self, request: i64) -> store::outbox::OutboxMessage {
-        let rows = store::outbox::for_request(self.t.desk.conn(), request).unwrap();
+        let rows = store::outbox::for_request(&self.t.db(), request).unwrap();
         assert_eq!(rows.len(), 1, "{rows:#?}");
         rows.into_iter().next().unwrap()
     }
 
     fn row(&self, id: i64) -> store::outbox::OutboxMessage {
-        store::outbox::get(self.t.desk.conn(), id).unwrap().unwrap()
+        store::outbox::get(&self.t.db(), id).unwrap().unwrap()
     }
 
-    fn pass(&self, due_by: chrono::DateTime<chrono::Utc>) -> mailer::PassReport {
-        mailer::send_due(self.t.desk.conn(), &SmtpMailer, due_by).unwrap()
+    fn pass(&self, due_by: chrono::DateTime<chrono::Utc>) -> PassReport {
+        self.t.desk.send_due_mail(&SmtpMailer, due_by).unwrap()
     }
 }
 
@@ -296,7 +291,7 @@ fn completed_request_with_email_me_sends_exactly_one_mail_with_the_details() {
     let mut d = MailDesk::new("ready", SINK_PORT, "en");
     let id = d.complete("Ada", "Lovelace", true);
     let row = d.only_outbox_row(id);
-    assert_eq!(row.status, "pending");
+    assert_eq!(row.status, OutboxStatus::Pending);
 
     let report = d.pass(now());
     assert_eq!(report.sent, vec![row.id], "{report:?}");
@@ -328,10 +323,10 @@ fn completed_request_with_email_me_sends_exactly_one_mail_with_the_details() {
     assert!(m.html.contains("Ada Lovelace") && m.html.contains("H10301 42:4242"));
 
     let row = d.row(row.id);
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, OutboxStatus::Sent);
     assert_eq!(row.attempts, 1);
     assert!(row.sent_at.is_some());
-    let attempts = store::outbox::attempts(d.t.desk.conn(), row.id).unwrap();
+    let attempts = store::outbox::attempts(&d.t.db(), row.id).unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].result, "sent");
 }
@@ -384,7 +379,7 @@ fn completed_request_without_email_me_sends_nothing() {
     let dir = shared_sink();
     let mut d = MailDesk::new("quiet", SINK_PORT, "en");
     let id = d.complete("Grace", "Hopper", false);
-    assert!(store::outbox::for_request(d.t.desk.conn(), id)
+    assert!(store::outbox::for_request(&d.t.db(), id)
         .unwrap()
         .is_empty());
     let report = d.pass(later());
@@ -430,16 +425,17 @@ fn server_down_keeps_mail_pending_with_the_error_and_delivers_when_it_is_back() 
     let report = d.pass(now());
     assert_eq!(report.deferred.len(), 1, "{report:?}");
     let r = d.row(row.id);
-    assert_eq!(r.status, "pending");
+    assert_eq!(r.status, OutboxStatus::Pending);
     assert_eq!(r.attempts, 1);
     let err = r.last_error.clone().unwrap();
     assert!(err.contains(&format!("127.0.0.1:{}", sink.port)), "{err}");
     assert!(r.next_attempt_at > r.created_at, "backed off: {r:?}");
-    let attempts = store::outbox::attempts(d.t.desk.conn(), row.id).unwrap();
+    let attempts = store::outbox::attempts(&d.t.db(), row.id).unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].result, "deferred");
     assert_eq!(attempts[0].error.as_deref(), Some(err.as_str()));
-    assert_eq!(d.desk().outbox_counts().unwrap().pending, 1);
+    let admin = d.t.admin.clone();
+    assert_eq!(d.desk().outbox_counts(&admin).unwrap().pending, 1);
 
     // Still down on the next try: a second attempt, a longer back-off.
     assert_eq!(d.pass(later()).deferred.len(), 1);
@@ -452,7 +448,7 @@ fn server_down_keeps_mail_pending_with_the_error_and_delivers_when_it_is_back() 
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].message_id, bare(&row.message_id));
     let r = d.row(row.id);
-    assert_eq!((r.status.as_str(), r.attempts), ("sent", 3));
+    assert_eq!((r.status, r.attempts), (OutboxStatus::Sent, 3));
     assert_eq!(r.last_error, None);
 }
 
@@ -467,7 +463,7 @@ fn server_answering_451_keeps_mail_pending_and_delivers_once_it_recovers() {
 
     assert_eq!(d.pass(now()).deferred.len(), 1);
     let r = d.row(row.id);
-    assert_eq!(r.status, "pending");
+    assert_eq!(r.status, OutboxStatus::Pending);
     let err = r.last_error.unwrap();
     assert!(err.contains("451"), "{err}");
     assert_eq!(delivered_to(sink.dir.path(), &d.to).len(), 0);
@@ -475,7 +471,7 @@ fn server_answering_451_keeps_mail_pending_and_delivers_once_it_recovers() {
     sink.heal();
     assert_eq!(d.pass(later()).sent, vec![row.id]);
     assert_eq!(delivered_to(sink.dir.path(), &d.to).len(), 1);
-    assert_eq!(d.row(row.id).status, "sent");
+    assert_eq!(d.row(row.id).status, OutboxStatus::Sent);
 }
 
 #[test]
@@ -490,9 +486,10 @@ fn server_answering_550_fails_the_mail_which_is_not_retried_until_the_operator_f
     let report = d.pass(now());
     assert_eq!(report.failed.len(), 1, "{report:?}");
     let r = d.row(row.id);
-    assert_eq!(r.status, "failed");
+    assert_eq!(r.status, OutboxStatus::Failed);
     assert!(r.last_error.as_deref().unwrap().contains("550"), "{r:?}");
-    let counts = d.desk().outbox_counts().unwrap();
+    let admin = d.t.admin.clone();
+    let counts = d.desk().outbox_counts(&admin).unwrap();
     assert_eq!((counts.pending, counts.failed), (0, 1));
 
     // Not retried, however long we wait, even once the server would accept.
@@ -502,7 +499,6 @@ fn server_answering_550_fails_the_mail_which_is_not_retried_until_the_operator_f
     assert_eq!(delivered_to(sink.dir.path(), &d.to).len(), 0);
 
     // A sent mail cannot be "retried"; a failed one can, to a fixed address.
-    let admin = d.t.admin.clone();
     let err = d
         .desk()
         .retry_mail(&admin, row.id, Some("not an address"))
@@ -516,8 +512,11 @@ fn server_answering_550_fails_the_mail_which_is_not_retried_until_the_operator_f
     assert_eq!(mails[0].message_id, bare(&row.message_id));
     let err = d.desk().retry_mail(&admin, row.id, None).unwrap_err();
     assert!(err.to_string().contains("already accepted"), "{err}");
-    let audit = store::audit::list(d.t.desk.conn(), 5).unwrap();
-    assert!(audit.iter().any(|e| e.action == "mail.retry"));
+    let audit = d
+        .desk()
+        .audit_events(&admin, PageRequest::first(5))
+        .unwrap();
+    assert!(audit.items.iter().any(|e| e.action == "mail.retry"));
 }
 
 fn carddesk(db: &Path) -> Command {
@@ -558,7 +557,7 @@ fn app_killed_while_sending_delivers_after_restart_without_a_duplicate() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while d.row(row.id).status != "sending" {
+    while d.row(row.id).status != OutboxStatus::Sending {
         assert!(
             sender.try_wait().unwrap().is_none(),
             "the sender exited before it claimed the mail"
@@ -575,7 +574,11 @@ fn app_killed_while_sending_delivers_after_restart_without_a_duplicate() {
     signal(sink.pid(), "-CONT");
 
     let r = d.row(row.id);
-    assert_eq!(r.status, "sending", "left behind by the killed sender");
+    assert_eq!(
+        r.status,
+        OutboxStatus::Sending,
+        "left behind by the killed sender"
+    );
     assert_eq!(r.claimed_by, Some(format!("pid:{}", sender.id())));
     assert_eq!(delivered_to(sink.dir.path(), &d.to).len(), 0);
 
@@ -602,7 +605,7 @@ fn app_killed_while_sending_delivers_after_restart_without_a_duplicate() {
     assert_eq!(mails.len(), 1, "delivered exactly once");
     assert_eq!(mails[0].message_id, bare(&row.message_id));
     let r = d.row(row.id);
-    assert_eq!(r.status, "sent");
+    assert_eq!(r.status, OutboxStatus::Sent);
     assert_eq!(r.claimed_by, None);
 }
 
@@ -614,15 +617,9 @@ fn a_row_claimed_by_a_live_sender_is_left_alone() {
     let id = d.complete("Frances", "Allen", true);
     let row = d.only_outbox_row(id);
     // This test process itself is the live claimant.
-    assert!(store::outbox::claim(
-        d.t.desk.conn(),
-        &row,
-        &mailer::this_process(),
-        &store::now()
-    )
-    .unwrap());
+    assert!(store::outbox::claim(&d.t.db(), &row, &outbox::this_process(), &store::now()).unwrap());
     assert!(d.pass(later()).is_empty());
-    assert_eq!(d.row(row.id).status, "sending");
+    assert_eq!(d.row(row.id).status, OutboxStatus::Sending);
     assert_eq!(delivered_to(&dir, &d.to).len(), 0);
 }
 
@@ -660,7 +657,7 @@ fn worker_sends_when_kicked_and_notifies() {
     }
     drop(worker);
     assert!(notified.load(Ordering::SeqCst) >= 1);
-    assert_eq!(d.row(row.id).status, "sent");
+    assert_eq!(d.row(row.id).status, OutboxStatus::Sent);
     assert_eq!(delivered_to(&dir, &d.to).len(), 1);
 }
 
@@ -672,7 +669,7 @@ fn simulated_mailer_writes_the_mail_locally_without_settings() {
     let admin = t.admin.clone();
     let id = t.desk.queue_test_mail(&admin, "demo@desk.example").unwrap();
     let sim = SimulatedMailer::new(out.path());
-    let r = mailer::send_now(t.desk.conn(), &sim, id).unwrap();
+    let r = t.desk.send_mail_now(&admin, &sim, id).unwrap();
     assert_eq!(r.sent, vec![id]);
     let files: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(files.len(), 1);
@@ -680,7 +677,7 @@ fn simulated_mailer_writes_the_mail_locally_without_settings() {
     assert!(name.to_string_lossy().starts_with("SIMULATED-"));
     // SmtpMailer without settings tries nothing.
     let id2 = t.desk.queue_test_mail(&admin, "demo@desk.example").unwrap();
-    let r = mailer::send_now(t.desk.conn(), &SmtpMailer, id2).unwrap();
+    let r = t.desk.send_mail_now(&admin, &SmtpMailer, id2).unwrap();
     assert!(r.not_configured && r.is_empty());
     let _ = person("x", "y");
 }
@@ -720,11 +717,18 @@ fn cli_configure_test_status_and_the_password_stays_secret() {
     );
     assert!(out.status.success(), "{all}");
     assert!(!all.contains(secret), "{all}");
-    let s = t.desk.mail_settings().unwrap().unwrap();
+    let s = t.desk.mail_settings(&t.admin).unwrap().unwrap();
     assert_eq!(s.password, Some(Secret::new(secret)));
     assert!(!format!("{s:?}").contains(secret));
-    let audit = store::audit::list(t.desk.conn(), 10).unwrap();
-    let e = audit.iter().find(|e| e.action == "settings.mail").unwrap();
+    let audit = t
+        .desk
+        .audit_events(&t.admin, PageRequest::first(10))
+        .unwrap();
+    let e = audit
+        .items
+        .iter()
+        .find(|e| e.action == "settings.mail")
+        .unwrap();
     assert!(!format!("{e:?}").contains(secret), "{e:?}");
     assert!(e.after.as_deref().unwrap().contains("***"));
 

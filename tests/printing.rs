@@ -6,10 +6,9 @@
 
 mod common;
 
-use carddesk::desk::CardholderInput;
-use carddesk::devices::printer::{
-    CardPrinter, CupsPrinter, PrintCommand, PrintError, PrintEvent, PrintWorker,
-};
+use carddesk::desk::job::{self, JobEvent};
+use carddesk::desk::{CardholderInput, PrintProgress};
+use carddesk::devices::printer::{CardPrinter, CupsPrinter, PrintError};
 use carddesk::store::print_jobs::PrintStatus;
 use common::cups::*;
 use common::{manual, TestDesk, PASSWORD};
@@ -43,9 +42,8 @@ fn printable_request(t: &mut TestDesk) -> i64 {
 }
 
 fn audit_actions(t: &TestDesk) -> Vec<String> {
-    let mut stmt = t
-        .desk
-        .conn()
+    let conn = t.db();
+    let mut stmt = conn
         .prepare("SELECT action FROM audit_event WHERE entity = 'print_job' ORDER BY id")
         .unwrap();
     stmt.query_map([], |r| r.get(0))
@@ -75,7 +73,10 @@ fn badge_prints_on_the_card_printer_at_card_size() {
     let info = String::from_utf8_lossy(&info.stdout);
     assert!(info.contains("Page size:       242"), "{info}");
     assert!(info.contains("x 153"), "{info}");
-    assert_eq!(t.desk.print_jobs_for_request(request).unwrap(), vec![job]);
+    assert_eq!(
+        t.desk.print_jobs_for_request(&admin, request).unwrap(),
+        vec![job]
+    );
     assert_eq!(audit_actions(&t), ["print.start", "print.printed"]);
 }
 
@@ -126,12 +127,17 @@ fn offline_printer_fails_the_job_and_a_repeat_prints_it() {
         .desk
         .repeat_print(&admin, job.id, &cups(), None)
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "print job {} is printed; only failed jobs can be repeated",
+    let err = err.to_string();
+    assert!(
+        err.starts_with(&format!(
+            "print job {} is printed (last changed by admin at ",
             job.id
-        )
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("); only failed jobs can be repeated"),
+        "{err}"
     );
 }
 
@@ -254,9 +260,12 @@ fn job_stuck_in_a_jammed_queue_times_out_and_is_cancelled() {
     assert!(output_of(&cups_job).is_none(), "the cancelled job printed");
 }
 
+/// The window never waits for the printer: a print job runs on a thread of
+/// its own with its own connection, reports the printer's job id as soon
+/// as the printer took the document, then records and reports the verdict.
 #[test]
 #[serial]
-fn print_worker_reports_submitted_then_finished() {
+fn print_job_reports_submitted_then_finished() {
     let _printer = require_cups();
     let mut t = TestDesk::new();
     let request = printable_request(&mut t);
@@ -265,38 +274,37 @@ fn print_worker_reports_submitted_then_finished() {
         .desk
         .start_request_print(&admin, request, &queue())
         .unwrap();
+    let recorded = prepared.job.id;
     let notified = Arc::new(AtomicUsize::new(0));
     let n = notified.clone();
-    let worker = PrintWorker::spawn(
-        Arc::new(cups()),
+    let printer: Arc<dyn CardPrinter> = Arc::new(cups());
+    let session = admin.clone();
+    let handle = job::spawn(
+        "print-job",
+        t.db_path(),
         Arc::new(move || {
             n.fetch_add(1, Ordering::SeqCst);
         }),
+        move |desk, ctx| desk.run_print(&session, prepared, printer.as_ref(), ctx),
     );
-    worker.print(PrintCommand {
-        job_id: prepared.job.id,
-        queue: queue(),
-        document: prepared.document.clone(),
-    });
-    let first = worker.recv_timeout(Duration::from_secs(60)).unwrap();
-    let PrintEvent::Submitted {
+    let first = handle.recv_timeout(Duration::from_secs(60)).unwrap();
+    let JobEvent::Progress(PrintProgress::Submitted {
         job_id,
         printer_job,
-    } = first
+    }) = first
     else {
         panic!("expected Submitted, got {first:?}");
     };
-    assert_eq!(job_id, prepared.job.id);
-    let second = worker.recv_timeout(Duration::from_secs(60)).unwrap();
-    assert_eq!(
-        second,
-        PrintEvent::Finished {
-            job_id,
-            printer_job: Some(printer_job.clone()),
-            result: Ok(())
-        }
-    );
-    // The worker calls notify right after sending each event.
+    assert_eq!(job_id, recorded);
+    let second = handle.recv_timeout(Duration::from_secs(60)).unwrap();
+    let JobEvent::Finished(verdict) = second else {
+        panic!("expected Finished, got {second:?}");
+    };
+    let job = verdict.unwrap();
+    assert_eq!(job.id, job_id);
+    assert_eq!(job.status, PrintStatus::Printed, "{:?}", job.error);
+    assert_eq!(job.cups_job_id.as_deref(), Some(printer_job.as_str()));
+    // The job calls notify right after sending each event.
     for _ in 0..100 {
         if notified.load(Ordering::SeqCst) == 2 {
             break;
@@ -304,11 +312,9 @@ fn print_worker_reports_submitted_then_finished() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(notified.load(Ordering::SeqCst), 2);
-    let job = t
-        .desk
-        .finish_print_job(&admin, job_id, Some(&printer_job), &Ok(()))
-        .unwrap();
-    assert_eq!(job.status, PrintStatus::Printed);
+    // The verdict is recorded, as any other connection sees it.
+    assert_eq!(t.desk.print_job(&admin, job_id).unwrap(), job);
+    assert_eq!(audit_actions(&t), ["print.start", "print.printed"]);
     assert!(output_of(&printer_job).is_some());
 }
 
@@ -387,7 +393,7 @@ fn temporary_card_without_holder_prints() {
     let mut t = TestDesk::new();
     let admin = t.admin.clone();
     let card = carddesk::store::credentials::insert(
-        t.desk.conn(),
+        &t.db(),
         &carddesk::store::credentials::NewCredential {
             format: "UID",
             value: "04A1B2C3D4E5F6",
@@ -408,5 +414,8 @@ fn temporary_card_without_holder_prints() {
         (None, Some(card), None)
     );
     assert!(output_of(job.cups_job_id.as_deref().unwrap()).is_some());
-    assert_eq!(t.desk.print_jobs_for_credential(card).unwrap(), vec![job]);
+    assert_eq!(
+        t.desk.print_jobs_for_credential(&admin, card).unwrap(),
+        vec![job]
+    );
 }

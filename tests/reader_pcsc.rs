@@ -12,26 +12,16 @@ use carddesk::desk::{DeskError, Enrolment};
 use carddesk::devices::reader::{list_pcsc_readers, CardPresented, ReaderEvent, ReaderWorker};
 use carddesk::domain::{CredentialState, Role};
 use carddesk::store;
-use common::TestDesk;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use common::cli::Cli;
+use common::pcsc::{wait_for_reader, VirtualCard as Card, PATIENCE, READER};
+use common::{harness_state, TestDesk};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-const READER: &str = "Virtual PCD 00 00";
 const SUPPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support");
-/// Upper bound for something pcscd reports within about a second; only hit
-/// when the behaviour under test is broken.
-const PATIENCE: Duration = Duration::from_secs(20);
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn harness_state() -> PathBuf {
-    std::env::var_os("HARNESS_STATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/carddesk-harness"))
-}
 
 /// Takes the virtual reader for one test, after checking pcscd is there.
 fn reader_lock() -> (MutexGuard<'static, ()>, common::DeviceLock) {
@@ -51,93 +41,8 @@ fn reader_lock() -> (MutexGuard<'static, ()>, common::DeviceLock) {
             harness_state().display()
         ),
     }
-    wait_until_empty();
+    wait_for_reader(false);
     (guard, device)
-}
-
-/// Waits until pcscd sees no card on the reader. pcscd polls the virtual
-/// reader about every 400 ms, so a card taken off and another put on within
-/// one round looks like one card that never left — to every PC/SC client.
-/// Tests therefore let pcscd see each removal, as a real swap would.
-fn wait_until_empty() {
-    use pcsc::{Context, ReaderState, Scope, State};
-    let ctx = Context::establish(Scope::User).expect("pcscd");
-    let mut states = [ReaderState::new(
-        std::ffi::CString::new(READER).unwrap(),
-        State::UNAWARE,
-    )];
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        ctx.get_status_change(Duration::from_secs(1), &mut states)
-            .or_else(|e| match e {
-                pcsc::Error::Timeout => Ok(()),
-                e => Err(e),
-            })
-            .expect("reader state");
-        if states[0].event_state().contains(State::EMPTY) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "a card stays on {READER}: is another present_card.py running?"
-        );
-        states[0].sync_current_state();
-    }
-}
-
-/// A virtual card on the reader for as long as this lives.
-struct Card {
-    child: Child,
-}
-
-impl Card {
-    fn present(uid: &str) -> Card {
-        Card::present_for(uid, None)
-    }
-
-    fn present_for(uid: &str, seconds: Option<f64>) -> Card {
-        let mut cmd = Command::new(format!("{SUPPORT}/present_card.py"));
-        cmd.args(["--uid", uid]);
-        if let Some(s) = seconds {
-            cmd.args(["--seconds", &s.to_string()]);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("run present_card.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.starts_with("CARD_INSERTED"),
-            "present_card.py did not insert the card (got {line:?}, exit {:?})",
-            child.wait()
-        );
-        Card { child }
-    }
-
-    /// Takes the card off the reader and waits until it is gone.
-    fn remove(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.child.id().to_string()])
-                .status();
-        }
-        let _ = self.child.wait();
-        wait_until_empty();
-    }
-}
-
-impl Drop for Card {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 fn worker() -> ReaderWorker {
@@ -224,7 +129,7 @@ fn an_unregistered_card_is_registered_and_assigned() {
         ("UID", "04A1B2C3D4E5F6", Some("04A1B2C3D4E5F6"))
     );
     assert_eq!(c.state, CredentialState::Active);
-    let r = t.desk.request(req).unwrap();
+    let r = t.desk.request(&admin, req).unwrap();
     assert_eq!(r.credential_id, Some(c.id));
     assert_eq!(c.cardholder_id, Some(r.cardholder_id));
     card.remove();
@@ -250,9 +155,7 @@ fn a_registered_unassigned_card_is_assigned() {
         .unwrap()
         .credential;
     t.desk.deny_request(&admin, first, Some("left")).unwrap();
-    let again = store::credentials::get(t.desk.conn(), stocked.id)
-        .unwrap()
-        .unwrap();
+    let again = t.desk.credential(&admin, stocked.id).unwrap();
     assert_eq!(
         (again.state, again.cardholder_id),
         (CredentialState::Unassigned, None)
@@ -308,7 +211,7 @@ fn a_card_held_by_someone_else_or_lost_is_refused_and_nothing_changes() {
 
     // A card reported lost is refused with its state. (Arranged directly in
     // the store: marking cards lost is not this test's subject.)
-    store::credentials::set_holder(t.desk.conn(), held.id, CredentialState::Lost, None).unwrap();
+    store::credentials::set_holder(&t.db(), held.id, CredentialState::Lost, None).unwrap();
     let before = t.dump();
     let card = Card::present("04A1B2C3D4E5F6");
     let event = presented(&w);
@@ -365,10 +268,11 @@ fn a_card_snatched_away_does_not_stop_the_worker() {
     // are seen, some are read, some are gone mid-read. Each may give any
     // event for the reader, but the worker must carry on.
     for ms in [20, 60, 120, 250, 400] {
-        let mut flash = Card::present_for("AABBCCDD", Some(f64::from(ms) / 1000.0));
+        let seconds = (f64::from(ms) / 1000.0).to_string();
+        let mut flash = Card::present_with("AABBCCDD", &["--seconds".as_ref(), seconds.as_ref()]);
         let _ = flash.child.wait();
     }
-    wait_until_empty();
+    wait_for_reader(false);
     let card = Card::present("01020304");
     let events = until_all(
         &w,
@@ -466,55 +370,6 @@ fn the_worker_rides_out_a_pcscd_restart_and_then_enrols() {
 
 // ---- the command line ------------------------------------------------------
 
-struct Cli {
-    dir: tempfile::TempDir,
-}
-
-impl Cli {
-    fn new() -> Cli {
-        let cli = Cli {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        cli.ok(&["init", "--admin", "alice"]);
-        cli
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_carddesk"));
-        c.arg("--db")
-            .arg(self.dir.path().join("desk.db"))
-            .args(args)
-            .env("CARDDESK_OPERATOR", "alice")
-            .env("CARDDESK_PASSWORD", "s3cret-pass")
-            .env_remove("CARDDESK_DB")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.command(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Exit 1 and exactly one `error:` line, which is returned.
-    fn fails(out: Output) -> String {
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-        assert_eq!(lines.len(), 1, "{err}");
-        assert!(lines[0].starts_with("error: "), "{err}");
-        lines[0].to_string()
-    }
-}
-
 #[test]
 fn cli_reader_list_and_request_enrol() {
     let _reader = reader_lock();
@@ -560,6 +415,8 @@ fn cli_reader_list_and_request_enrol() {
             "--timeout",
             "60",
         ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
@@ -577,19 +434,15 @@ fn cli_reader_list_and_request_enrol() {
 
     // The same card (still on the reader) for Bob: refused, naming Ann.
     let before = cli.ok(&["credential", "list", "--json"]);
-    let err = Cli::fails(
-        cli.command(&[
-            "request",
-            "enrol",
-            "2",
-            "--reader",
-            READER,
-            "--timeout",
-            "60",
-        ])
-        .output()
-        .unwrap(),
-    );
+    let err = cli.fails(&[
+        "request",
+        "enrol",
+        "2",
+        "--reader",
+        READER,
+        "--timeout",
+        "60",
+    ]);
     assert_eq!(
         err,
         "error: credential UID 04A1B2C3D4E5F6 is already assigned to Ann Lee; it cannot be given to Bob Ray"
@@ -598,38 +451,30 @@ fn cli_reader_list_and_request_enrol() {
     card.remove();
 
     // No card at all: a timeout, said as such.
-    let err = Cli::fails(
-        cli.command(&[
-            "request",
-            "enrol",
-            "2",
-            "--reader",
-            "Virtual PCD 00 01",
-            "--timeout",
-            "1",
-        ])
-        .output()
-        .unwrap(),
-    );
+    let err = cli.fails(&[
+        "request",
+        "enrol",
+        "2",
+        "--reader",
+        "Virtual PCD 00 01",
+        "--timeout",
+        "1",
+    ]);
     assert_eq!(
         err,
         "error: no card was presented to \"Virtual PCD 00 01\" within 1 s"
     );
 
     // A reader name that is not exact: refused with the real names.
-    let err = Cli::fails(
-        cli.command(&[
-            "request",
-            "enrol",
-            "2",
-            "--reader",
-            "Virtual PCD",
-            "--timeout",
-            "5",
-        ])
-        .output()
-        .unwrap(),
-    );
+    let err = cli.fails(&[
+        "request",
+        "enrol",
+        "2",
+        "--reader",
+        "Virtual PCD",
+        "--timeout",
+        "5",
+    ]);
     assert_eq!(
         err,
         "error: no reader named \"Virtual PCD\"; readers: \"Virtual PCD 00 00\", \"Virtual PCD 00 01\""
@@ -637,18 +482,17 @@ fn cli_reader_list_and_request_enrol() {
 
     // A request already answered is refused before anyone presents a card.
     cli.ok(&["request", "close", "1"]);
-    let err = Cli::fails(
-        cli.command(&[
-            "request",
-            "enrol",
-            "1",
-            "--reader",
-            READER,
-            "--timeout",
-            "5",
-        ])
-        .output()
-        .unwrap(),
+    let err = cli.fails(&[
+        "request",
+        "enrol",
+        "1",
+        "--reader",
+        READER,
+        "--timeout",
+        "5",
+    ]);
+    assert!(
+        err.starts_with("error: card request 1 was already completed by alice at "),
+        "{err}"
     );
-    assert!(err.contains("card request 1 is already"), "{err}");
 }

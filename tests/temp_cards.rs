@@ -6,16 +6,18 @@
 
 mod common;
 
+use carddesk::desk::job::JobContext;
 use carddesk::desk::{IssueOptions, Progress, TempCardRequest};
 use carddesk::domain::TempCardState;
 use carddesk::store::print_jobs::PrintStatus;
 use carddesk::store::temp_cards::{OrderStatus, TempCardFilter};
 use common::cups::*;
+use common::pcsc::{wait_for_reader, VirtualCard, READER};
 use common::TestDesk;
 use serial_test::serial;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 fn request(t: &mut TestDesk, n: u32) -> Vec<i64> {
     let admin = t.admin.clone();
@@ -36,14 +38,26 @@ fn request(t: &mut TestDesk, n: u32) -> Vec<i64> {
 
 fn states(t: &TestDesk, ids: &[i64]) -> Vec<TempCardState> {
     ids.iter()
-        .map(|id| t.desk.temp_card(*id).unwrap().state)
+        .map(|id| t.desk.temp_card(&t.admin, *id).unwrap().state)
         .collect()
 }
 
+/// Production progress nobody watches.
+fn quiet() -> JobContext<Progress> {
+    JobContext::inline(|_| {})
+}
+
+/// Production progress kept, to look at afterwards.
+fn recorded() -> (JobContext<Progress>, Arc<Mutex<Vec<Progress>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    let ctx = JobContext::inline(move |p| keep.lock().unwrap().push(p));
+    (ctx, seen)
+}
+
 fn audit_actions(t: &TestDesk, entity: &str) -> Vec<String> {
-    let mut stmt = t
-        .desk
-        .conn()
+    let conn = t.db();
+    let mut stmt = conn
         .prepare("SELECT action FROM audit_event WHERE entity = ?1 ORDER BY id")
         .unwrap();
     stmt.query_map([entity], |r| r.get(0))
@@ -54,7 +68,7 @@ fn audit_actions(t: &TestDesk, entity: &str) -> Vec<String> {
 
 /// How many text cells in the whole database hold exactly `value`.
 fn text_cells_equal_to(t: &TestDesk, value: &str) -> usize {
-    let conn = t.desk.conn();
+    let conn = &t.db();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
         .unwrap()
@@ -90,10 +104,13 @@ fn five_requested_cards_are_issued_printed_and_unassigned() {
     assert_eq!(states(&t, &ids), vec![TempCardState::Requested; 5]);
     let requested = t
         .desk
-        .temp_cards(&TempCardFilter {
-            state: Some(TempCardState::Requested),
-            ..Default::default()
-        })
+        .temp_cards(
+            &admin,
+            &TempCardFilter {
+                state: Some(TempCardState::Requested),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(requested.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
     // Each card has its own number and credential in stock.
@@ -106,13 +123,17 @@ fn five_requested_cards_are_issued_printed_and_unassigned() {
         .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
         .unwrap();
     assert_eq!(order.status, OrderStatus::Open);
-    let mut seen = Vec::new();
+    let (progress, seen) = recorded();
     let produced = t
         .desk
-        .produce_temp_order(&admin, order.id, &cups(), None, &mut |p: Progress| {
-            seen.push((p.done, p.total, p.errors))
-        })
+        .produce_temp_order(&admin, order.id, &cups(), None, &progress)
         .unwrap();
+    let seen: Vec<_> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| (p.done, p.total, p.errors))
+        .collect();
     assert_eq!(
         seen,
         vec![(1, 5, 0), (2, 5, 0), (3, 5, 0), (4, 5, 0), (5, 5, 0)]
@@ -157,7 +178,7 @@ fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
             order.id,
             &cups(),
             None,
-            &mut |p: Progress| match p.done {
+            &JobContext::inline(|p: Progress| match p.done {
                 2 => {
                     printer_fault("fail");
                 }
@@ -165,7 +186,7 @@ fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
                     printer_fault("ok");
                 }
                 _ => {}
-            },
+            }),
         )
         .unwrap();
     let failed: Vec<_> = produced.iter().filter(|p| !p.ok()).collect();
@@ -183,7 +204,7 @@ fn a_card_the_printer_fails_is_repeated_then_the_order_completes() {
     // Repeat production of the failed cards (none chosen = all failed).
     let again = t
         .desk
-        .repeat_temp_production(&admin, order.id, &[], &cups(), None, &mut |_| {})
+        .repeat_temp_production(&admin, order.id, &[], &cups(), None, &quiet())
         .unwrap();
     assert_eq!(again.len(), 1);
     assert!(again[0].ok(), "{:?}", again[0].card.error);
@@ -244,12 +265,12 @@ fn cancel_midway_leaves_unproduced_cards_requested() {
     // The unproduced cards carry nothing of the order: no PIN, no validity,
     // no print job, and they can be issued again.
     for id in &ids[2..] {
-        let c = t.desk.temp_card(*id).unwrap();
+        let c = t.desk.temp_card(&admin, *id).unwrap();
         assert_eq!(c.order_id, None);
         assert!(!c.has_pin && c.valid_until.is_none() && c.produced_at.is_none());
         assert!(t
             .desk
-            .print_jobs_for_credential(c.credential_id)
+            .print_jobs_for_credential(&admin, c.credential_id)
             .unwrap()
             .is_empty());
     }
@@ -263,7 +284,7 @@ fn cancel_midway_leaves_unproduced_cards_requested() {
         .desk
         .issue_temp_cards(&admin, &ids[2..], &IssueOptions::printer(&queue()))
         .unwrap();
-    assert_eq!(t.desk.temp_order_cards(next.id).unwrap().len(), 2);
+    assert_eq!(t.desk.temp_order_cards(&admin, next.id).unwrap().len(), 2);
 }
 
 #[test]
@@ -287,10 +308,9 @@ fn pin_and_puk_have_the_configured_lengths_and_the_pin_is_not_stored() {
     assert!(letter.pin.bytes().all(|b| b.is_ascii_digit()));
     assert!(letter.pdf.starts_with(b"%PDF"));
     // The PIN is only kept as a hash; nothing in the database holds it.
-    assert!(t.desk.check_temp_pin(ids[0], &letter.pin).unwrap());
+    assert!(t.desk.check_temp_pin(&admin, ids[0], &letter.pin).unwrap());
     let hash: String = t
-        .desk
-        .conn()
+        .db()
         .query_row(
             "SELECT pin_hash FROM temp_card WHERE id = ?1",
             [ids[0]],
@@ -298,7 +318,7 @@ fn pin_and_puk_have_the_configured_lengths_and_the_pin_is_not_stored() {
         )
         .unwrap();
     assert!(hash.starts_with("$argon2"), "{hash}");
-    assert!(!t.desk.check_temp_pin(ids[0], "0000x").unwrap());
+    assert!(!t.desk.check_temp_pin(&admin, ids[0], "0000x").unwrap());
     assert_eq!(text_cells_equal_to(&t, &letter.pin), 0);
     // The PUK is revealed to a privileged operator, and each reveal audited.
     assert_eq!(t.desk.reveal_temp_puk(&admin, ids[0]).unwrap(), letter.puk);
@@ -336,10 +356,13 @@ fn pin_and_puk_have_the_configured_lengths_and_the_pin_is_not_stored() {
         o.puk_length = puk;
         let ids = t
             .desk
-            .temp_cards(&TempCardFilter {
-                state: Some(TempCardState::Requested),
-                ..Default::default()
-            })
+            .temp_cards(
+                &admin,
+                &TempCardFilter {
+                    state: Some(TempCardState::Requested),
+                    ..Default::default()
+                },
+            )
             .unwrap();
         assert!(ids.is_empty());
         let err = t.desk.check_issue_options(&o).unwrap_err().to_string();
@@ -394,7 +417,7 @@ fn assigned_card_is_returned_to_stock() {
         .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
         .unwrap();
     t.desk
-        .produce_temp_order(&admin, order.id, &cups(), None, &mut |_| {})
+        .produce_temp_order(&admin, order.id, &cups(), None, &quiet())
         .unwrap();
     t.desk.complete_temp_order(&admin, order.id).unwrap();
     let ann = t.cardholder("Ann", "Visitor");
@@ -412,7 +435,7 @@ fn assigned_card_is_returned_to_stock() {
     assert_eq!(card.state, TempCardState::Assigned);
     assert_eq!(card.cardholder_id, Some(ann));
     assert_eq!(card.holder_name.as_deref(), Some("Ann Visitor"));
-    let cred = carddesk::store::credentials::get(t.desk.conn(), card.credential_id)
+    let cred = carddesk::store::credentials::get(&t.db(), card.credential_id)
         .unwrap()
         .unwrap();
     assert_eq!(cred.state, carddesk::domain::CredentialState::Active);
@@ -432,7 +455,7 @@ fn assigned_card_is_returned_to_stock() {
     let card = t.desk.return_temp_card(&admin, ids[0]).unwrap();
     assert_eq!(card.state, TempCardState::Unassigned);
     assert_eq!(card.cardholder_id, None);
-    let cred = carddesk::store::credentials::get(t.desk.conn(), card.credential_id)
+    let cred = carddesk::store::credentials::get(&t.db(), card.credential_id)
         .unwrap()
         .unwrap();
     assert_eq!(cred.state, carddesk::domain::CredentialState::Unassigned);
@@ -442,7 +465,11 @@ fn assigned_card_is_returned_to_stock() {
         .return_temp_card(&admin, ids[0])
         .unwrap_err()
         .to_string();
-    assert!(err.contains("only assigned cards are returned"), "{err}");
+    assert!(
+        err.contains("is unassigned (last changed by admin at "),
+        "{err}"
+    );
+    assert!(err.ends_with("only assigned cards are returned"), "{err}");
     // Now the second card may go to Ann.
     t.desk.assign_temp_card(&admin, ids[1], ann).unwrap();
     assert_eq!(
@@ -452,90 +479,26 @@ fn assigned_card_is_returned_to_stock() {
             .collect::<Vec<_>>(),
         ["temp_card.assign", "temp_card.return", "temp_card.assign"]
     );
-    t.desk.verify_audit().unwrap();
+    t.desk.verify_audit(&admin).unwrap();
 }
 
 // ---- Encoding on the virtual MIFARE Classic card (pcscd + vpcd) ----
 
-const READER: &str = "Virtual PCD 00 00";
-const PATIENCE: Duration = Duration::from_secs(20);
-
-/// Waits until pcscd reports the reader `empty` (or, with `present`, a card).
-fn wait_for_reader(present: bool) {
-    use pcsc::{Context, ReaderState, Scope, State};
-    let ctx = Context::establish(Scope::User).unwrap_or_else(|e| {
-        panic!("pcscd is not running ({e}); start it as root with tests/support/start-pcsc.sh")
-    });
-    let readers = ctx.list_readers_owned().unwrap_or_default();
-    assert!(
-        readers.iter().any(|r| r.to_string_lossy() == READER),
-        "pcscd has no reader {READER:?} ({readers:?}); start it with tests/support/start-pcsc.sh"
+/// A virtual MIFARE Classic 1K on the reader while this lives, its memory
+/// kept in `memory` and every APDU it answered logged to `log`.
+fn mifare_card(uid: &str, memory: &std::path::Path, log: &std::path::Path) -> VirtualCard {
+    wait_for_reader(false);
+    let card = VirtualCard::present_with(
+        uid,
+        &[
+            "--memory".as_ref(),
+            memory.as_os_str(),
+            "--log-apdus".as_ref(),
+            log.as_os_str(),
+        ],
     );
-    let mut states = [ReaderState::new(
-        std::ffi::CString::new(READER).unwrap(),
-        State::UNAWARE,
-    )];
-    let want = if present {
-        State::PRESENT
-    } else {
-        State::EMPTY
-    };
-    let deadline = std::time::Instant::now() + PATIENCE;
-    loop {
-        match ctx.get_status_change(Duration::from_secs(1), &mut states) {
-            Ok(()) | Err(pcsc::Error::Timeout) => {}
-            Err(e) => panic!("reader state: {e}"),
-        }
-        if states[0].event_state().contains(want) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{READER} never became {want:?}: is another present_card.py running?"
-        );
-        states[0].sync_current_state();
-    }
-}
-
-/// A virtual MIFARE Classic 1K on the reader while this lives.
-struct Card {
-    child: std::process::Child,
-}
-
-impl Card {
-    fn present(uid: &str, memory: &std::path::Path, log: &std::path::Path) -> Card {
-        use std::io::BufRead;
-        wait_for_reader(false);
-        let mut child = Command::new(script("present_card.py"))
-            .args(["--uid", uid, "--memory"])
-            .arg(memory)
-            .arg("--log-apdus")
-            .arg(log)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .expect("run present_card.py");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.starts_with("CARD_INSERTED"),
-            "present_card.py did not insert the card (got {line:?})"
-        );
-        wait_for_reader(true);
-        Card { child }
-    }
-}
-
-impl Drop for Card {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        wait_for_reader(false);
-    }
+    wait_for_reader(true);
+    card
 }
 
 fn encoding_options() -> IssueOptions {
@@ -564,7 +527,7 @@ fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
     let dir = tempfile::tempdir().unwrap();
     let memory = dir.path().join("card.bin");
     let log = dir.path().join("apdus.log");
-    let card = Card::present("04A1B2C3D4E5F6", &memory, &log);
+    let card = mifare_card("04A1B2C3D4E5F6", &memory, &log);
     let p = t
         .desk
         .produce_temp_card(
@@ -580,13 +543,16 @@ fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
     assert!(p.card.encoded);
     // The chip's UID now identifies the card (assign by presenting it).
     assert_eq!(
-        t.desk.temp_card_by_uid("04:a1:b2:c3:d4:e5:f6").unwrap().id,
+        t.desk
+            .temp_card_by_uid(&admin, "04:a1:b2:c3:d4:e5:f6")
+            .unwrap()
+            .id,
         ids[0]
     );
 
     let mem = std::fs::read(&memory).unwrap();
     assert_eq!(mem.len(), 1024);
-    let cred = carddesk::store::credentials::get(t.desk.conn(), p.card.credential_id)
+    let cred = carddesk::store::credentials::get(&t.db(), p.card.credential_id)
         .unwrap()
         .unwrap();
     let record =
@@ -600,7 +566,7 @@ fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
         carddesk::devices::encoder::record_checksum(&uid, &record)
     );
     // The keys are the site's, not the transport key.
-    let site_key: String = carddesk::store::settings::get(t.desk.conn(), "temp_card.site_key")
+    let site_key: String = carddesk::store::settings::get(&t.db(), "temp_card.site_key")
         .unwrap()
         .unwrap();
     let trailer = block(&mem, 7);
@@ -643,14 +609,14 @@ fn a_card_the_encoder_cannot_open_fails_and_is_repeated_on_a_fresh_card() {
     // A card whose sector 1 uses someone else's keys.
     let foreign = dir.path().join("foreign.bin");
     let log = dir.path().join("apdus.log");
-    drop(Card::present("04112233445566", &foreign, &log));
+    drop(mifare_card("04112233445566", &foreign, &log));
     let mut mem = std::fs::read(&foreign).unwrap();
     mem[7 * 16..7 * 16 + 6].copy_from_slice(&[0x12; 6]);
     mem[7 * 16 + 10..8 * 16].copy_from_slice(&[0x34; 6]);
     std::fs::write(&foreign, &mem).unwrap();
     let encoder = carddesk::devices::encoder::PcscEncoder::new();
 
-    let card = Card::present("04112233445566", &foreign, &log);
+    let card = mifare_card("04112233445566", &foreign, &log);
     let p = t
         .desk
         .produce_temp_card(&admin, order.id, ids[0], &cups(), Some(&encoder))
@@ -666,7 +632,7 @@ fn a_card_the_encoder_cannot_open_fails_and_is_repeated_on_a_fresh_card() {
     assert_eq!(std::fs::read(&foreign).unwrap(), mem, "nothing written");
 
     let fresh = dir.path().join("fresh.bin");
-    let card = Card::present("04998877665544", &fresh, &log);
+    let card = mifare_card("04998877665544", &fresh, &log);
     let again = t
         .desk
         .repeat_temp_production(
@@ -675,7 +641,7 @@ fn a_card_the_encoder_cannot_open_fails_and_is_repeated_on_a_fresh_card() {
             &[ids[0]],
             &cups(),
             Some(&encoder),
-            &mut |_| {},
+            &quiet(),
         )
         .unwrap();
     drop(card);
@@ -776,6 +742,7 @@ fn cli_requests_issues_repeats_completes_assigns_and_returns() {
         out.starts_with("order 1\ncard 1\t#1000\tfailed\tprinting failed: "),
         "{out}"
     );
+    // A script (stderr is not a terminal) gets the one error line only.
     assert_eq!(
         err,
         "error: 2 of 2 card(s) failed; fix the cause, then `carddesk temp repeat 1`\n"
@@ -800,7 +767,10 @@ fn cli_requests_issues_repeats_completes_assigns_and_returns() {
     // Card 3 is still requested and can go into a new order, then be cancelled.
     let (code, _, err) = carddesk(&t, d, &["temp", "cancel", "1"]);
     assert_eq!(code, 1);
-    assert!(err.contains("order 1 is already completed"), "{err}");
+    assert!(
+        err.contains("batch order 1 was already completed by admin"),
+        "{err}"
+    );
 
     let (code, out, err) = carddesk(
         &t,
@@ -865,7 +835,7 @@ fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
     let order = t.desk.issue_temp_cards(&admin, &ids, &o).unwrap();
     assert_eq!(order.cert_profiles, ["authentication", "signature"]);
     let dir = tempfile::tempdir().unwrap();
-    let card = Card::present(
+    let card = mifare_card(
         "04C0FFEE000001",
         &dir.path().join("card.bin"),
         &dir.path().join("apdus.log"),
@@ -891,15 +861,13 @@ fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
         0o600
     );
     let ca = t.desk.temp_ca_certificate(&admin).unwrap();
-    assert!(
-        !carddesk::store::settings::get(t.desk.conn(), "temp_ca.cert_pem")
-            .unwrap()
-            .unwrap()
-            .contains("PRIVATE KEY")
-    );
+    assert!(!carddesk::store::settings::get(&t.db(), "temp_ca.cert_pem")
+        .unwrap()
+        .unwrap()
+        .contains("PRIVATE KEY"));
     std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();
 
-    let certs = t.desk.temp_card_certificates(ids[0]).unwrap();
+    let certs = t.desk.temp_card_certificates(&admin, ids[0]).unwrap();
     assert_eq!(certs.len(), 2);
     let number = p.card.card_number;
     for (i, c) in certs.iter().enumerate() {
@@ -923,7 +891,7 @@ fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
     // Assigned: the certificates are re-issued bound to the holder.
     let ann = t.cardholder("Ann", "Visitor");
     t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
-    let certs = t.desk.temp_card_certificates(ids[0]).unwrap();
+    let certs = t.desk.temp_card_certificates(&admin, ids[0]).unwrap();
     assert_eq!(certs.len(), 4);
     assert!(certs[..2]
         .iter()
@@ -940,7 +908,7 @@ fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
 
     // Returned: every certificate revoked, and the CRL lists them.
     t.desk.return_temp_card(&admin, ids[0]).unwrap();
-    let certs = t.desk.temp_card_certificates(ids[0]).unwrap();
+    let certs = t.desk.temp_card_certificates(&admin, ids[0]).unwrap();
     assert!(certs.iter().all(|c| c.revoked_at.is_some()));
     let crl = t.desk.export_temp_crl(&admin).unwrap();
     std::fs::write(dir.path().join("crl.pem"), &crl).unwrap();
@@ -992,7 +960,7 @@ fn lock_unlock_abort_and_expiry() {
         .issue_temp_cards(&admin, &ids[..2], &IssueOptions::printer(&queue()))
         .unwrap();
     t.desk
-        .produce_temp_order(&admin, order.id, &cups(), None, &mut |_| {})
+        .produce_temp_order(&admin, order.id, &cups(), None, &quiet())
         .unwrap();
     let ann = t.cardholder("Ann", "Visitor");
     t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
@@ -1012,7 +980,7 @@ fn lock_unlock_abort_and_expiry() {
         .change_temp_card_state(&admin, ids[0], TempCardState::Aborted)
         .unwrap();
     assert_eq!(c.state, TempCardState::Aborted);
-    let cred = carddesk::store::credentials::get(t.desk.conn(), c.credential_id)
+    let cred = carddesk::store::credentials::get(&t.db(), c.credential_id)
         .unwrap()
         .unwrap();
     assert_eq!(cred.state, carddesk::domain::CredentialState::Revoked);
@@ -1034,13 +1002,13 @@ fn lock_unlock_abort_and_expiry() {
     assert!(err.contains("is requested cannot become locked"), "{err}");
 
     // Validity 0 days: a card produced now is already past it.
-    carddesk::store::settings::set(t.desk.conn(), "temp_card.validity_days", "0").unwrap();
+    carddesk::store::settings::set(&t.db(), "temp_card.validity_days", "0").unwrap();
     let order = t
         .desk
         .issue_temp_cards(&admin, &ids[2..], &IssueOptions::printer(&queue()))
         .unwrap();
     t.desk
-        .produce_temp_order(&admin, order.id, &cups(), None, &mut |_| {})
+        .produce_temp_order(&admin, order.id, &cups(), None, &quiet())
         .unwrap();
     let err = t
         .desk
@@ -1049,14 +1017,13 @@ fn lock_unlock_abort_and_expiry() {
         .to_string();
     assert!(err.contains("it is now marked expired"), "{err}");
     assert_eq!(
-        t.desk.temp_card(ids[2]).unwrap().state,
+        t.desk.temp_card(&admin, ids[2]).unwrap().state,
         TempCardState::Expired
     );
     // The sweep expires produced cards past their validity: none yet, then
     // card 2 once its date has passed.
     assert_eq!(t.desk.expire_temp_cards(&admin).unwrap(), 0);
-    t.desk
-        .conn()
+    t.db()
         .execute(
             "UPDATE temp_card SET valid_until = '2000-01-01T00:00:00.000Z' WHERE id = ?1",
             [ids[1]],
@@ -1064,7 +1031,7 @@ fn lock_unlock_abort_and_expiry() {
         .unwrap();
     assert_eq!(t.desk.expire_temp_cards(&admin).unwrap(), 1);
     assert_eq!(
-        t.desk.temp_card(ids[1]).unwrap().state,
+        t.desk.temp_card(&admin, ids[1]).unwrap().state,
         TempCardState::Expired
     );
 }
@@ -1088,10 +1055,13 @@ fn requested_cards_are_searched_by_format_requester_and_date() {
         .unwrap();
     let search = |f: TempCardFilter| -> Vec<i64> {
         t.desk
-            .temp_cards(&TempCardFilter {
-                state: Some(TempCardState::Requested),
-                ..f
-            })
+            .temp_cards(
+                &admin,
+                &TempCardFilter {
+                    state: Some(TempCardState::Requested),
+                    ..f
+                },
+            )
             .unwrap()
             .iter()
             .map(|c| c.id)
@@ -1121,7 +1091,7 @@ fn requested_cards_are_searched_by_format_requester_and_date() {
         ..Default::default()
     })
     .is_empty());
-    let card = t.desk.temp_card(3).unwrap();
+    let card = t.desk.temp_card(&admin, 3).unwrap();
     assert_eq!(
         (card.format.as_str(), card.template.as_str()),
         ("H10306", "Standard")

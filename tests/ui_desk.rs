@@ -4,84 +4,21 @@
 mod common;
 
 use carddesk::desk::Desk;
-use carddesk::devices::printer::{CardPrinter, PrintWorker, SimulatedPrinter};
+use carddesk::devices::printer::SimulatedPrinter;
 use carddesk::domain::RequestStatus;
 use carddesk::store::print_jobs::PrintStatus;
-use carddesk::ui::{DeskApp, DeskWorker, Options};
+use carddesk::ui::{DeskApp, Options};
+use common::ui::*;
 use common::*;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn open_app(t: &TestDesk) -> Harness<'static, DeskApp> {
-    open_app_with(t, None)
-}
-
-/// The app with a test printer (the simulated one: the CUPS adapter has its
-/// own tests against the real queue).
-fn open_app_with(
-    t: &TestDesk,
-    printer: Option<Arc<SimulatedPrinter>>,
-) -> Harness<'static, DeskApp> {
-    let db = t.db_path();
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_step_dt(0.05)
-        .build_eframe(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let notify: carddesk::devices::Notify = Arc::new(move || ctx.request_repaint());
-            let worker = DeskWorker::spawn(db, notify.clone()).unwrap();
-            let printer = printer.map(|p| {
-                let p: Arc<dyn CardPrinter> = p;
-                let w = PrintWorker::spawn(p.clone(), notify);
-                (p, w)
-            });
-            DeskApp::new(
-                worker,
-                Options {
-                    printer,
-                    ..Default::default()
-                },
-            )
-        })
-}
-
-/// Steps frames until `done` holds: the worker answers on its own thread.
-fn step_until(
-    h: &mut Harness<'_, DeskApp>,
-    what: &str,
-    done: impl Fn(&Harness<'_, DeskApp>) -> bool,
-) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(15) {
-        h.step();
-        if done(h) {
-            h.step();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn shows(h: &Harness<'_, DeskApp>, label: &str) -> bool {
-    h.query_all_by_label(label).next().is_some()
-}
-
-fn wait_for(h: &mut Harness<'_, DeskApp>, label: &str) {
-    let l = label.to_string();
-    step_until(h, label, move |h| shows(h, &l));
-}
-
-fn log_in(h: &mut Harness<'_, DeskApp>) {
-    wait_for(h, "Log in");
-    h.get_by_label("Operator").click();
-    h.get_by_label("Operator").type_text("admin");
-    h.get_by_label("Password").click();
-    h.get_by_label("Password").type_text(PASSWORD);
-    h.get_by_label("Log in").click();
-    wait_for(h, "Log out");
+/// A second desk on the test's database, as another process would open it,
+/// and the administrator's session: to check what the window wrote.
+fn check(t: &TestDesk) -> (Desk, &carddesk::desk::Session) {
+    (Desk::open(&t.db_path()).unwrap(), &t.admin)
 }
 
 /// A desk with `n` pending requests for Person 1..n, raised by admin.
@@ -104,7 +41,7 @@ fn open_requests_from_tray(h: &mut Harness<'_, DeskApp>, pending: usize) {
 #[test]
 fn login_shows_the_pending_count_in_tray_and_credential_management() {
     let (t, _) = desk_with_requests(3);
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     wait_for(&mut h, "Card requests (3)");
     assert!(shows(&h, "Pending card requests: 3"));
@@ -115,7 +52,7 @@ fn login_shows_the_pending_count_in_tray_and_credential_management() {
 #[test]
 fn wrong_password_is_refused_on_screen() {
     let t = TestDesk::new();
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     wait_for(&mut h, "Log in");
     h.get_by_label("Operator").click();
     h.get_by_label("Operator").type_text("admin");
@@ -128,7 +65,7 @@ fn wrong_password_is_refused_on_screen() {
 #[test]
 fn shift_select_three_and_deny_with_a_reason() {
     let (t, ids) = desk_with_requests(5);
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     open_requests_from_tray(&mut h, 5);
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 2")
@@ -146,9 +83,9 @@ fn shift_select_three_and_deny_with_a_reason() {
     wait_for(&mut h, "Denied 3 request(s).");
     wait_for(&mut h, "Pending card requests: 2");
 
-    let check = Desk::open(&t.db_path()).unwrap();
+    let (check, admin) = check(&t);
     for (i, id) in ids.iter().enumerate() {
-        let r = check.request(*id).unwrap();
+        let r = check.request(admin, *id).unwrap();
         if (1..=3).contains(&i) {
             assert_eq!(r.status, RequestStatus::Denied);
             assert_eq!(r.deny_reason.as_deref(), Some("duplicate requests"));
@@ -161,7 +98,7 @@ fn shift_select_three_and_deny_with_a_reason() {
 #[test]
 fn ctrl_click_toggles_selection() {
     let (t, _) = desk_with_requests(4);
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     open_requests_from_tray(&mut h, 4);
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1")
@@ -190,7 +127,7 @@ fn connect_dialog_for(h: &mut Harness<'_, DeskApp>, pending: usize, who: &str) {
 #[test]
 fn manual_entry_shows_the_range_error_then_registers_and_close_completes() {
     let (t, ids) = desk_with_requests(2);
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     connect_dialog_for(&mut h, 2, "Person 1");
     h.get_by_label("Manual entry").click();
@@ -228,9 +165,9 @@ fn manual_entry_shows_the_range_error_then_registers_and_close_completes() {
     wait_for(&mut h, "Closed 1 request(s).");
     wait_for(&mut h, "Pending card requests: 1");
     wait_for(&mut h, "Outbox: 1 queued, 0 sent, 0 failed");
-    let check = Desk::open(&t.db_path()).unwrap();
+    let (check, admin) = check(&t);
     assert_eq!(
-        check.request(ids[0]).unwrap().status,
+        check.request(admin, ids[0]).unwrap().status,
         RequestStatus::Completed
     );
 }
@@ -249,7 +186,7 @@ fn existing_credential_is_assigned_by_double_click() {
             ],
         )
         .unwrap();
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     connect_dialog_for(&mut h, 1, "Person 1");
     h.get_by_label("Existing credential").click();
@@ -261,14 +198,18 @@ fn existing_credential_is_assigned_by_double_click() {
     node.click();
     node.click();
     wait_for(&mut h, "Assigned H10306 100:77 to Person 1.");
-    let check = Desk::open(&t.db_path()).unwrap();
-    assert!(check.request(ids[0]).unwrap().credential_id.is_some());
+    let (check, admin) = check(&t);
+    assert!(check
+        .request(admin, ids[0])
+        .unwrap()
+        .credential_id
+        .is_some());
 }
 
 #[test]
 fn automatic_entry_enrols_the_card_presented_at_the_chosen_reader() {
     let (t, _) = desk_with_requests(1);
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     h.state_mut().set_readers(vec!["Simulated reader".into()]);
     log_in(&mut h);
     connect_dialog_for(&mut h, 1, "Person 1");
@@ -302,7 +243,7 @@ fn a_card_held_by_someone_else_is_rejected_in_the_dialog() {
             },
         )
         .unwrap();
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     h.state_mut().set_readers(vec!["Simulated reader".into()]);
     log_in(&mut h);
     connect_dialog_for(&mut h, 3, "Person 2");
@@ -318,7 +259,7 @@ fn a_card_held_by_someone_else_is_rejected_in_the_dialog() {
 #[test]
 fn a_request_added_by_another_process_appears_without_restart() {
     let (t, _) = desk_with_requests(2);
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     wait_for(&mut h, "Card requests (2)");
     // A second connection to the same file, as the CLI would be.
@@ -335,13 +276,8 @@ fn a_request_added_by_another_process_appears_without_restart() {
 fn operator_without_deny_privilege_sees_why() {
     let (mut t, _) = desk_with_requests(1);
     t.operator("olga", carddesk::domain::Role::Operator, None);
-    let mut h = open_app(&t);
-    wait_for(&mut h, "Log in");
-    h.get_by_label("Operator").click();
-    h.get_by_label("Operator").type_text("olga");
-    h.get_by_label("Password").click();
-    h.get_by_label("Password").type_text(PASSWORD);
-    h.get_by_label("Log in").click();
+    let mut h = open_app(&t, None);
+    log_in_as(&mut h, "olga", PASSWORD);
     open_requests_from_tray(&mut h, 1);
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1")
         .click();
@@ -359,7 +295,7 @@ fn operator_without_deny_privilege_sees_why() {
 #[test]
 fn mail_server_is_configured_in_settings_and_a_bad_port_is_refused() {
     let t = TestDesk::new();
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     h.get_by_label("Settings").click();
     wait_for(&mut h, "Save mail settings");
@@ -378,11 +314,8 @@ fn mail_server_is_configured_in_settings_and_a_bad_port_is_refused() {
     h.key_press(egui::Key::Backspace);
     h.get_by_label("Save mail settings").click();
     wait_for(&mut h, "Mail settings saved.");
-    let stored = Desk::open(&t.db_path())
-        .unwrap()
-        .mail_settings()
-        .unwrap()
-        .unwrap();
+    let (check, admin) = check(&t);
+    let stored = check.mail_settings(admin).unwrap().unwrap();
     assert_eq!(stored.host, "smtp.site.example");
     assert_eq!(stored.port, 587);
     assert_eq!(stored.from, "desk@site.example");
@@ -403,7 +336,8 @@ fn print_cards_shows_the_preview_and_a_failed_job_can_be_repeated() {
         .unwrap();
     let printer = Arc::new(SimulatedPrinter::new(Duration::from_millis(50)));
     printer.fail_next("ribbon out");
-    let mut h = open_app_with(&t, Some(printer));
+    let printer: Arc<dyn carddesk::devices::printer::CardPrinter> = printer;
+    let mut h = open_app(&t, Some(printer));
     log_in(&mut h);
     open_requests_from_tray(&mut h, 1);
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Person 1")
@@ -412,20 +346,12 @@ fn print_cards_shows_the_preview_and_a_failed_job_can_be_repeated() {
     h.get_by_label("Print cards").click();
     wait_for(&mut h, "Print 1 card(s)");
     h.get_by_label("Print 1 card(s)").click();
-    step_until(&mut h, "the failed job", |h| {
-        h.query_all_by_label_contains("Person 1 — Failed:")
-            .next()
-            .is_some()
-    });
-    assert!(h.query_all_by_label_contains("ribbon out").next().is_some());
+    wait_for_text(&mut h, "Person 1 — Failed:");
+    assert!(shows_text(&h, "ribbon out"));
     h.get_by_label("Repeat").click();
-    step_until(&mut h, "the printed job", |h| {
-        h.query_all_by_label_contains("Person 1 — Printed (printer job")
-            .next()
-            .is_some()
-    });
-    let check = Desk::open(&t.db_path()).unwrap();
-    let jobs = check.print_jobs_for_request(ids[0]).unwrap();
+    wait_for_text(&mut h, "Person 1 — Printed (printer job");
+    let (check, admin) = check(&t);
+    let jobs = check.print_jobs_for_request(admin, ids[0]).unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].status, PrintStatus::Printed);
     assert_eq!(jobs[0].attempts, 2);
@@ -434,7 +360,7 @@ fn print_cards_shows_the_preview_and_a_failed_job_can_be_repeated() {
 #[test]
 fn create_cardholder_with_a_card_request_raises_the_count() {
     let (t, _) = desk_with_requests(1);
-    let mut h = open_app(&t);
+    let mut h = open_app(&t, None);
     log_in(&mut h);
     wait_for(&mut h, "Card requests (1)");
     h.get_by_label("Create cardholder").click();
@@ -474,14 +400,10 @@ fn create_cardholder_with_a_card_request_raises_the_count() {
 fn first_run_creates_the_administrator_and_offers_demo_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("new.db");
-    let mut h = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_step_dt(0.05)
-        .build_eframe(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let worker = DeskWorker::spawn(db, Arc::new(move || ctx.request_repaint())).unwrap();
-            DeskApp::new(worker, Options::default())
-        });
+    // A new, empty database: opened (created and migrated) as the
+    // program does before the window starts.
+    Desk::open(&db).unwrap();
+    let mut h = open_app_on(db, Options::default());
     wait_for(&mut h, "Set up CardDesk");
     for (field, value) in [
         ("Name", "alice"),

@@ -157,9 +157,15 @@ fn report(order: i64, produced: &[Produced], letters: &Path) -> Result {
     Ok(())
 }
 
-/// The production job's progress, one line per card on stderr.
+/// The production job's progress, one line per card on stderr when a
+/// person watches (a script sees only the result and, on failure, one
+/// `error:` line).
 fn progress() -> JobContext<Progress> {
-    JobContext::inline(|p: Progress| {
+    let watching = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    JobContext::inline(move |p: Progress| {
+        if !watching {
+            return;
+        }
         eprintln!(
             "card {} of {}: {} {}",
             p.done,

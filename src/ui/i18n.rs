@@ -86,10 +86,6 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("Cardholder {name} created; card request {id} raised.", "Kaarthouder {name} aangemaakt; kaartaanvraag {id} ingediend."),
     ("Cardholders", "Kaarthouders"),
     ("Cardholders: {n}", "Kaarthouders: {n}"),
-    (
-        "{label}: {total} (first {n} shown; search to narrow)",
-        "{label}: {total} (eerste {n} getoond; zoek om te beperken)",
-    ),
     ("Certificates", "Certificaten"),
     ("Choose a card format.", "Kies een kaartformaat."),
     ("Choose a reader", "Kies een lezer"),
@@ -227,6 +223,7 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("requested", "aangevraagd"),
     ("unassigned", "niet toegewezen"),
     ("{errors} of {n} card(s) failed; tick them and choose Repeat production.", "{errors} van {n} kaart(en) mislukt; vink ze aan en kies Productie herhalen."),
+    ("{label}: {total} (first {n} shown; search to narrow)", "{label}: {total} (eerste {n} getoond; zoek om te beperken)"),
     ("{n} card(s) produced.", "{n} kaart(en) geproduceerd."),
     ("{n} requested card(s), {m} ticked", "{n} aangevraagde kaart(en), {m} aangevinkt"),
     ("{n} selected", "{n} geselecteerd"),

@@ -65,6 +65,8 @@ impl Cli {
             .env_remove("CARDDESK_DB")
             .env_remove("CARDDESK_OPERATOR")
             .env_remove("CARDDESK_PASSWORD")
+            // Log lines on stderr would hide the one `error:` line.
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null());
         if let Some((name, password)) = who {
             c.env("CARDDESK_OPERATOR", name)

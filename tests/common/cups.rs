@@ -6,22 +6,14 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-pub fn harness_state() -> String {
-    std::env::var("HARNESS_STATE").unwrap_or_else(|_| "/tmp/carddesk-harness".into())
-}
-
 pub fn card_pdf_dir() -> PathBuf {
     std::env::var("CARD_PDF_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(harness_state()).join("card-pdf"))
+        .unwrap_or_else(|_| super::harness_state().join("card-pdf"))
 }
 
 pub fn queue() -> String {
     std::env::var("CARD_QUEUE").unwrap_or_else(|_| "CardPrinter".into())
-}
-
-pub fn script(name: &str) -> String {
-    format!("{}/tests/support/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Takes the card printer (a file lock shared with the other test files
@@ -43,9 +35,9 @@ pub fn require_cups() -> super::DeviceLock {
 
 pub fn printer_fault(arg: &str) -> String {
     let out = Command::new("bash")
-        .arg(script("printer-fault.sh"))
+        .arg(super::script("printer-fault.sh"))
         .args(arg.split_whitespace())
-        .env("HARNESS_STATE", harness_state())
+        .env("HARNESS_STATE", super::harness_state())
         .output()
         .expect("run printer-fault.sh");
     assert!(

@@ -221,17 +221,14 @@ impl Desk {
         let tx = self.conn.transaction()?;
         let card = get_card(&tx, card_id)?;
         if card.state != TempCardState::Assigned {
-            // Returned a moment ago (by another desk)? Say who did.
-            if store::audit::last_change(&tx, "temp_card", card.id)?.is_some()
-                && card.state == TempCardState::Unassigned
-                && card.produced_at.is_some()
-            {
-                return Err(lost_race(&tx, card.id)?);
-            }
+            // The rule, and who put it in its state (another desk, a moment
+            // ago, or someone long before).
+            let (by, at) =
+                store::audit::last_change(&tx, "temp_card", card.id)?.unwrap_or_default();
             return Err(DeskError::invalid(
                 "temporary card",
                 format!(
-                    "{} is {}; only assigned cards are returned",
+                    "{} is {} (last changed by {by} at {at}); only assigned cards are returned",
                     card.label(),
                     card.state
                 ),
