@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod cups;
+pub mod smtp;
 
 use carddesk::desk::RequestFields;
 use carddesk::desk::{CardholderInput, Desk, NewOperatorInput, Session};
