@@ -8,3 +8,7 @@ INSERT OR IGNORE INTO operator_privilege (operator_id, privilege)
     SELECT id, 'view_outbox' FROM operator WHERE role IN ('administrator', 'supervisor');
 INSERT OR IGNORE INTO operator_privilege (operator_id, privilege)
     SELECT id, 'manage_database' FROM operator WHERE role = 'administrator';
+
+-- "Who last changed this, and when" (the loser of a race is told) and an
+-- entity's history are looked up by entity; without this, a full scan.
+CREATE INDEX IF NOT EXISTS audit_event_entity ON audit_event(entity, entity_id);

@@ -97,6 +97,54 @@ fn png_stream(bytes: &[u8]) -> Option<Vec<u8>> {
     (!data.is_empty()).then_some(data)
 }
 
+/// The largest photo a badge takes: 8000 × 8000 pixels, 256 MB decoded. A
+/// file that claims more (a 20 000 × 20 000 PNG is 1.6 GB of pixels) is
+/// refused before anything is allocated.
+pub const MAX_PHOTO_SIDE: u32 = 8000;
+
+fn photo_limits() -> image::Limits {
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(MAX_PHOTO_SIDE);
+    l.max_image_height = Some(MAX_PHOTO_SIDE);
+    l.max_alloc = Some(256 * 1024 * 1024);
+    l
+}
+
+/// Decodes a JPEG or PNG within [`photo_limits`].
+fn decode_photo(bytes: &[u8], holder: &str) -> Result<image::DynamicImage, BadgeError> {
+    let err = |e: image::ImageError| BadgeError::Photo {
+        holder: holder.to_string(),
+        reason: e.to_string(),
+    };
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .expect("reading from memory cannot fail");
+    reader.limits(photo_limits());
+    match reader.format() {
+        Some(image::ImageFormat::Jpeg | image::ImageFormat::Png) => reader.decode().map_err(err),
+        _ => Err(BadgeError::Photo {
+            holder: holder.to_string(),
+            reason: "not a JPEG or PNG image".into(),
+        }),
+    }
+}
+
+/// Checks a photo before it is stored: a JPEG or PNG that decodes whole
+/// (not truncated) within the size limits. Returns its pixel size.
+pub fn check_photo(bytes: &[u8]) -> Result<(u32, u32), BadgeError> {
+    let img = decode_photo(bytes, "this cardholder")?;
+    // JPEG decoders paint a cut-off file grey and carry on; a whole JPEG
+    // ends with its end-of-image marker (FF D9), padding aside.
+    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    if bytes.starts_with(&[0xFF, 0xD8]) && !bytes[..end].ends_with(&[0xFF, 0xD9]) {
+        return Err(BadgeError::Photo {
+            holder: "this cardholder".into(),
+            reason: "the JPEG file is cut short (no end-of-image marker)".into(),
+        });
+    }
+    Ok((img.width(), img.height()))
+}
+
 /// A photo as stored (JPEG or PNG bytes) and its pixel size.
 #[derive(Debug)]
 pub(crate) struct Photo {
@@ -116,9 +164,10 @@ impl Photo {
             holder: holder.to_string(),
             reason: e.to_string(),
         };
-        let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
             .with_guessed_format()
             .expect("reading from memory cannot fail");
+        reader.limits(photo_limits());
         let format = reader.format();
         let decoder = reader.into_decoder().map_err(err)?;
         let (width, height) = decoder.dimensions();
@@ -176,11 +225,7 @@ impl Photo {
 
     /// Decoded, cropped to the box's aspect ratio and at most `MAX_DPI`.
     pub fn pixels(&self, w_mm: f32, h_mm: f32) -> Result<RgbaImage, BadgeError> {
-        let img = image::load_from_memory(&self.bytes).map_err(|e| BadgeError::Photo {
-            holder: self.holder.clone(),
-            reason: e.to_string(),
-        })?;
-        Ok(cover(img, w_mm, h_mm))
+        Ok(cover(decode_photo(&self.bytes, &self.holder)?, w_mm, h_mm))
     }
 
     /// True when embedding the file as it is costs no more than twice the

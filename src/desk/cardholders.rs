@@ -73,6 +73,21 @@ pub(super) fn validate(
         if bytes.len() > 5 * 1024 * 1024 {
             return Err(DeskError::invalid("photo", "is larger than 5 MB"));
         }
+        // Decoded whole now, so a truncated, corrupt or gigantic image is
+        // refused here and never reaches a badge.
+        let (w, h) = crate::badge::check_photo(bytes).map_err(|e| match e {
+            crate::badge::BadgeError::Photo { reason, .. } => DeskError::invalid(
+                "photo",
+                format!(
+                    "cannot be used ({reason}); give a JPEG or PNG of at most {0} × {0} pixels",
+                    crate::badge::MAX_PHOTO_SIDE
+                ),
+            ),
+            other => DeskError::Badge(other),
+        })?;
+        if w == 0 || h == 0 {
+            return Err(DeskError::invalid("photo", "has no pixels"));
+        }
     }
     Ok(NewCardholder {
         first_name: c.first_name.trim().to_string(),

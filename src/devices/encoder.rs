@@ -38,6 +38,12 @@ pub enum EncodeError {
         step: String,
         status: String,
     },
+    #[error("encoder {reader}: the card (UID {uid}) was not written: {reason}")]
+    Refused {
+        reader: String,
+        uid: String,
+        reason: String,
+    },
     #[error("encoder {reader}: read-back verification failed for block {block}: wrote {wrote}, read {read}")]
     Verify {
         reader: String,
@@ -47,9 +53,13 @@ pub enum EncodeError {
     },
 }
 
+/// Says whether the card with this UID (hex) may be written, before
+/// anything is: e.g. not a card already issued to someone.
+pub type Admit<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+
 /// An encoder: writes the credential and verifies it (blocking).
 pub trait CardEncoder: Send + Sync {
-    fn encode(&self, request: &EncodeRequest) -> Result<Encoded, EncodeError>;
+    fn encode(&self, request: &EncodeRequest, admit: Admit) -> Result<Encoded, EncodeError>;
 }
 
 /// Sector 1 of a MIFARE Classic 1K holds the credential: block 4 the
@@ -59,9 +69,12 @@ pub const CHECKSUM_BLOCK: u8 = 5;
 pub const TRAILER_BLOCK: u8 = 7;
 /// The factory key every new card ships with.
 pub const TRANSPORT_KEY: [u8; 6] = [0xFF; 6];
-/// Access bits 7F 07 88 (+ GPB 69): data blocks read/write with key A or
-/// B; the trailer's keys and access bits are written with key B only.
-pub const ACCESS_BITS: [u8; 4] = [0x7F, 0x07, 0x88, 0x69];
+/// Access bits 78 77 88 (+ GPB 69), per NXP MF1S50 section 8.7: data blocks
+/// C1C2C3 = 100 (read with key A or B, write with key B only: a reader
+/// holding key A cannot change the credential); trailer 011 (keys and access
+/// bits written with key B only; access bits readable with A or B; key B
+/// never readable, so it reads back as zeros and is never compared).
+pub const ACCESS_BITS: [u8; 4] = [0x78, 0x77, 0x88, 0x69];
 const MAGIC: [u8; 2] = *b"CD";
 const RECORD_VERSION: u8 = 1;
 
@@ -172,6 +185,22 @@ impl Session<'_> {
             .map(drop)
     }
 
+    /// Resets the card (a real MIFARE Classic halts after a failed
+    /// authentication and answers nothing until it is selected again).
+    fn wake(&mut self) -> Result<(), EncodeError> {
+        self.card
+            .reconnect(
+                pcsc::ShareMode::Shared,
+                pcsc::Protocols::ANY,
+                pcsc::Disposition::ResetCard,
+            )
+            .map_err(|e| EncodeError::Command {
+                reader: self.reader.into(),
+                step: "reselect the card".into(),
+                status: e.to_string(),
+            })
+    }
+
     fn read(&self, block: u8) -> Result<Vec<u8>, EncodeError> {
         self.apdu(
             &format!("read binary block {block}"),
@@ -184,7 +213,7 @@ const KEY_A: u8 = 0x60;
 const KEY_B: u8 = 0x61;
 
 impl CardEncoder for PcscEncoder {
-    fn encode(&self, req: &EncodeRequest) -> Result<Encoded, EncodeError> {
+    fn encode(&self, req: &EncodeRequest, admit: Admit) -> Result<Encoded, EncodeError> {
         if req.key_a == TRANSPORT_KEY || req.key_b == TRANSPORT_KEY {
             return Err(EncodeError::Command {
                 reader: req.reader.clone(),
@@ -218,22 +247,32 @@ impl CardEncoder for PcscEncoder {
             }
             Err(e) => return Err(no_reader(e)),
         };
-        let s = Session {
+        let mut s = Session {
             card,
             reader: &req.reader,
         };
         let uid = s.apdu("get UID", &[0xFF, 0xCA, 0x00, 0x00, 0x00])?;
+        let uid_hex = hex::encode_upper(&uid);
+        // Before any write: a card that is already someone's is not touched.
+        admit(&uid_hex).map_err(|reason| EncodeError::Refused {
+            reader: req.reader.clone(),
+            uid: uid_hex.clone(),
+            reason,
+        })?;
         let checksum = record_checksum(&uid, &record);
-        // A card produced before (repeat production) already has the site
-        // key; a new one still has the transport key.
+        // A card produced before (repeat production) opens with the site's
+        // key B, which may write it; a new one with the transport key A.
+        // A failed authentication halts a real card: wake it before the next.
         if s.authenticate(RECORD_BLOCK, KEY_B, &req.key_b).is_err() {
+            s.wake()?;
             s.authenticate(RECORD_BLOCK, KEY_A, &TRANSPORT_KEY)?;
         }
         s.write(RECORD_BLOCK, &record)?;
         s.write(CHECKSUM_BLOCK, &checksum)?;
         s.write(TRAILER_BLOCK, &sector_trailer(&req.key_a, &req.key_b))?;
-        // Verify with the new keys: key B must open the sector and the data
-        // must read back as written; the transport key must no longer work.
+        // Verify as a door reader will use the card: key A opens the sector
+        // and reads the data back as written; key B opens it and the access
+        // bits are ours (the keys themselves never read back).
         let verify = |block: u8, wrote: &[u8], read: &[u8]| {
             if wrote == read {
                 Ok(())
@@ -246,6 +285,18 @@ impl CardEncoder for PcscEncoder {
                 })
             }
         };
+        s.authenticate(RECORD_BLOCK, KEY_A, &req.key_a)?;
+        verify(RECORD_BLOCK, &record, &s.read(RECORD_BLOCK)?)?;
+        verify(CHECKSUM_BLOCK, &checksum, &s.read(CHECKSUM_BLOCK)?)?;
+        s.authenticate(RECORD_BLOCK, KEY_B, &req.key_b)?;
+        let trailer = s.read(TRAILER_BLOCK)?;
+        verify(
+            TRAILER_BLOCK,
+            &ACCESS_BITS,
+            trailer.get(6..10).unwrap_or_default(),
+        )?;
+        // Last, as it halts the card: the transport key no longer opens it.
+        s.wake()?;
         if s.authenticate(RECORD_BLOCK, KEY_A, &TRANSPORT_KEY).is_ok() {
             return Err(EncodeError::Verify {
                 reader: req.reader.clone(),
@@ -254,20 +305,8 @@ impl CardEncoder for PcscEncoder {
                 read: "transport key still accepted".into(),
             });
         }
-        s.authenticate(RECORD_BLOCK, KEY_A, &req.key_a)?;
-        verify(RECORD_BLOCK, &record, &s.read(RECORD_BLOCK)?)?;
-        s.authenticate(RECORD_BLOCK, KEY_B, &req.key_b)?;
-        verify(CHECKSUM_BLOCK, &checksum, &s.read(CHECKSUM_BLOCK)?)?;
-        let trailer = s.read(TRAILER_BLOCK)?;
-        verify(
-            TRAILER_BLOCK,
-            &sector_trailer(&[0; 6], &req.key_b)[6..],
-            trailer.get(6..).unwrap_or_default(),
-        )?;
         let _ = s.card.disconnect(pcsc::Disposition::LeaveCard);
-        Ok(Encoded {
-            uid: Some(hex::encode_upper(uid)),
-        })
+        Ok(Encoded { uid: Some(uid_hex) })
     }
 }
 
@@ -276,7 +315,7 @@ impl CardEncoder for PcscEncoder {
 pub struct SimulatedEncoder;
 
 impl CardEncoder for SimulatedEncoder {
-    fn encode(&self, request: &EncodeRequest) -> Result<Encoded, EncodeError> {
+    fn encode(&self, request: &EncodeRequest, _admit: Admit) -> Result<Encoded, EncodeError> {
         credential_record(&request.pacs_bits, request.card_number).map_err(|status| {
             EncodeError::Command {
                 reader: request.reader.clone(),
@@ -324,5 +363,26 @@ mod tests {
         assert_eq!(!b6 & 0x0F, b7 >> 4);
         assert_eq!(!b6 >> 4, b8 & 0x0F);
         assert_eq!(!b7 & 0x0F, b8 >> 4);
+    }
+
+    #[test]
+    fn access_conditions_are_the_ones_verified() {
+        // C1 C2 C3 of block n: bit n of byte 7's high nibble, of byte 8's
+        // low nibble, of byte 8's high nibble (MF1S50 section 8.7.1).
+        let t = sector_trailer(&[1; 6], &[2; 6]);
+        let cond = |n: u8| {
+            (
+                (t[7] >> (4 + n)) & 1,
+                (t[8] >> n) & 1,
+                (t[8] >> (4 + n)) & 1,
+            )
+        };
+        // Data blocks: read with A or B, write with B only (table 8, 100).
+        for block in 0..3 {
+            assert_eq!(cond(block), (1, 0, 0), "block {block}");
+        }
+        // Trailer: keys and access bits written with B, access bits read
+        // with A or B, key B never readable (table 7, 011).
+        assert_eq!(cond(3), (0, 1, 1));
     }
 }

@@ -127,21 +127,25 @@ impl Desk {
                 key_a,
                 key_b,
             };
-            match enc.encode(&req) {
+            // The chip's UID identifies the card when it is presented later,
+            // so a card already registered (issued to someone, or another
+            // temporary card) is refused before anything is written to it.
+            let conn = &self.conn;
+            let admit = |uid: &str| -> Result<(), String> {
+                match store::credentials::find_by_uid(conn, uid) {
+                    Err(e) => Err(format!("cannot check the card: {e}")),
+                    Ok(Some(other)) if other.id != card.credential_id => Err(format!(
+                        "it is already registered as {} (#{}, {}); use a new card",
+                        other.label(),
+                        other.id,
+                        other.state
+                    )),
+                    Ok(_) => Ok(()),
+                }
+            };
+            match enc.encode(&req, &admit) {
                 Err(e) => error = Some(format!("encoding failed: {e}")),
                 Ok(done) => chip_uid = done.uid,
-            }
-            // The chip's UID identifies the card when it is presented later.
-            if let Some(uid) = &chip_uid {
-                if let Some(other) = store::credentials::find_by_uid(&self.conn, uid)?
-                    .filter(|c| c.id != card.credential_id)
-                {
-                    error = Some(format!(
-                        "encoding failed: the card in the encoder (UID {uid}) is already registered as {} (#{}); use a new card",
-                        other.label(),
-                        other.id
-                    ));
-                }
             }
         }
         let pin_letter = match error {
