@@ -1,12 +1,14 @@
 //! Hostile input, generated (bounded property runs; each prints its cases
 //! and time): CSV imports, badge template JSON and photos. Nothing panics,
 //! every refusal is a specific error, and a refused input changes nothing.
-//! (Card-format definitions and decoding: `domain::card_format` unit tests.)
+//! Card-format definitions (any field positions and lengths, including the
+//! u16 edges) are validated, encoded and decoded the same way.
 
 mod common;
 
 use carddesk::badge::{render_pdf, BadgeData, Template};
 use carddesk::desk::{CardholderInput, DeskError};
+use carddesk::domain::card_format::{FieldSpec, FieldValues, Parity, ParitySpec, WiegandFormat};
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -30,6 +32,139 @@ fn run<S: Strategy>(
     eprintln!(
         "hostile input {what}: {cases} cases in {:.1} s, no crash",
         started.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------- card formats
+
+fn any_u16() -> impl Strategy<Value = u16> {
+    // Mostly small positions, with the edges of u16 that wrap around.
+    prop_oneof![
+        0u16..140,
+        Just(u16::MAX),
+        Just(u16::MAX - 1),
+        65_000u16..=u16::MAX
+    ]
+}
+
+/// Well-formed layouts: fields side by side after a parity bit, a
+/// trailing parity bit, bits in 3..=128.
+fn laid_out() -> impl Strategy<Value = WiegandFormat> {
+    prop::collection::vec(1u16..=40, 1..4)
+        .prop_flat_map(|lens| {
+            let used: u16 = lens.iter().sum::<u16>() + 2;
+            (Just(lens), used..=128u16, any::<bool>())
+        })
+        .prop_filter("fits in 128 bits", |(lens, bits, _)| {
+            lens.iter().sum::<u16>() + 2 <= *bits
+        })
+        .prop_map(|(lens, bits, odd)| {
+            let mut start = 1;
+            let fields: Vec<FieldSpec> = lens
+                .iter()
+                .enumerate()
+                .map(|(i, &len)| {
+                    let f = FieldSpec {
+                        name: format!("f{i}"),
+                        start,
+                        len,
+                    };
+                    start += len;
+                    f
+                })
+                .collect();
+            let kind = if odd { Parity::Odd } else { Parity::Even };
+            WiegandFormat {
+                name: "fuzz".into(),
+                description: String::new(),
+                bits,
+                parity: vec![
+                    ParitySpec {
+                        position: 0,
+                        kind,
+                        covers: (1..start).collect(),
+                    },
+                    ParitySpec {
+                        position: start,
+                        kind,
+                        covers: (1..start).collect(),
+                    },
+                ],
+                fields,
+            }
+        })
+}
+
+fn definition() -> impl Strategy<Value = WiegandFormat> {
+    prop_oneof![laid_out(), hostile()]
+}
+
+fn hostile() -> impl Strategy<Value = WiegandFormat> {
+    let field = ("[a-z]{1,3}", any_u16(), any_u16()).prop_map(|(name, start, len)| FieldSpec {
+        name,
+        start,
+        len,
+    });
+    let parity = (
+        any_u16(),
+        any::<bool>(),
+        prop::collection::vec(any_u16(), 0..8),
+    )
+        .prop_map(|(position, odd, covers)| ParitySpec {
+            position,
+            kind: if odd { Parity::Odd } else { Parity::Even },
+            covers,
+        });
+    (
+        any_u16(),
+        prop::collection::vec(field, 0..5),
+        prop::collection::vec(parity, 0..3),
+    )
+        .prop_map(|(bits, fields, parity)| WiegandFormat {
+            name: "fuzz".into(),
+            description: String::new(),
+            bits,
+            fields,
+            parity,
+        })
+}
+
+#[test]
+fn card_format_definitions_never_panic_and_accepted_ones_round_trip() {
+    let accepted = std::sync::atomic::AtomicUsize::new(0);
+    run(
+        "card-format definitions",
+        5000,
+        (definition(), any::<u64>()),
+        |(w, seed)| {
+            let bits = "1".repeat(usize::from(w.bits.min(200)));
+            if w.validate().is_err() {
+                // Refused definitions are refused everywhere, never used.
+                prop_assert!(w.encode(&FieldValues::new()).is_err());
+                prop_assert!(w.decode(&bits).is_err());
+                return Ok(());
+            }
+            accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let values: FieldValues = w
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.clone(), seed.rotate_left(i as u32 * 7) & f.max()))
+                .collect();
+            let encoded = w.encode(&values).unwrap();
+            prop_assert_eq!(encoded.len(), usize::from(w.bits));
+            let decoded = w.decode(&encoded).unwrap();
+            prop_assert_eq!(decoded.fields.into_iter().collect::<FieldValues>(), values);
+            // Any bit string of the right length decodes without panicking.
+            let _ = w.decode(&bits);
+            Ok(())
+        },
+    );
+    let accepted = accepted.into_inner();
+    eprintln!("hostile input card-format definitions: {accepted} accepted and round-tripped");
+    assert!(
+        accepted > 1000,
+        "the generator makes too few valid definitions"
     );
 }
 

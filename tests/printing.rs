@@ -419,3 +419,142 @@ fn temporary_card_without_holder_prints() {
         vec![job]
     );
 }
+
+/// The card printer of a CardDesk that stops (crashes) while a job prints:
+/// the job reaches CUPS, then nobody waits for its verdict.
+struct StopsWhilePrinting(CupsPrinter);
+
+impl CardPrinter for StopsWhilePrinting {
+    fn queues(&self) -> Result<Vec<carddesk::devices::printer::Queue>, PrintError> {
+        self.0.queues()
+    }
+    fn submit(
+        &self,
+        queue: &str,
+        doc: &carddesk::devices::printer::PrintDocument,
+    ) -> Result<String, PrintError> {
+        self.0.submit(queue, doc)
+    }
+    fn wait(&self, _queue: &str, _job: &str) -> Result<(), PrintError> {
+        panic!("CardDesk stopped while the card printed");
+    }
+    fn check(&self, queue: &str, job: &str) -> Result<Option<Result<(), PrintError>>, PrintError> {
+        self.0.check(queue, job)
+    }
+}
+
+#[test]
+#[serial]
+fn jobs_left_printing_by_a_crash_are_settled_with_cups_or_by_the_operator() {
+    let _printer = require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let request = printable_request(&mut t);
+
+    // A run that stops after handing the badge to CUPS.
+    let prepared = t
+        .desk
+        .start_request_print(&admin, request, &queue())
+        .unwrap();
+    let job_id = prepared.job.id;
+    let db = t.db_path();
+    let session = admin.clone();
+    let crashed = std::thread::spawn(move || {
+        let mut desk = carddesk::desk::Desk::connect(&db).unwrap();
+        let _ = desk.run_print(
+            &session,
+            prepared,
+            &StopsWhilePrinting(cups()),
+            &job::JobContext::inline(|_| {}),
+        );
+    })
+    .join();
+    assert!(crashed.is_err(), "the simulated crash happened");
+    let left = t.desk.print_job(&admin, job_id).unwrap();
+    assert_eq!(left.status, PrintStatus::Printing);
+    let printer_job = left
+        .cups_job_id
+        .clone()
+        .expect("the CUPS job id was noted at once");
+
+    // A job recorded but never sent (the crash came before CUPS had it).
+    let never_sent = t
+        .desk
+        .start_request_print(&admin, request, &queue())
+        .unwrap_err();
+    // One card, one job at a time: the second is refused while one prints.
+    assert!(
+        never_sent.to_string().contains("already printing by admin"),
+        "{never_sent}"
+    );
+
+    // The next start asks CUPS: the job completed, so it is printed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let settled = loop {
+        let settled = t.desk.reconcile_print_jobs(&admin, &cups()).unwrap();
+        if !settled.is_empty() || std::time::Instant::now() > deadline {
+            break settled;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(settled.len(), 1, "settled with CUPS");
+    assert_eq!(settled[0].id, job_id);
+    assert_eq!(settled[0].status, PrintStatus::Printed);
+    assert_eq!(
+        settled[0].cups_job_id.as_deref(),
+        Some(printer_job.as_str())
+    );
+    assert!(t.desk.unsettled_print_jobs(&admin).unwrap().is_empty());
+
+    // A job that never reached CUPS: the operator settles it with a reason,
+    // and a failed one can be repeated.
+    let again = t
+        .desk
+        .start_request_print(&admin, request, &queue())
+        .unwrap();
+    assert!(t
+        .desk
+        .reconcile_print_jobs(&admin, &cups())
+        .unwrap()
+        .is_empty());
+    let err = t
+        .desk
+        .resolve_print_job(&admin, again.job.id, false, "  ")
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("reason: say what you saw"),
+        "{err}"
+    );
+    let failed = t
+        .desk
+        .resolve_print_job(&admin, again.job.id, false, "no card came out")
+        .unwrap();
+    assert_eq!(failed.status, PrintStatus::Failed);
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("marked failed by admin: no card came out"),
+        "{:?}",
+        failed.error
+    );
+    let twice = t
+        .desk
+        .resolve_print_job(&admin, again.job.id, true, "it did")
+        .unwrap_err();
+    assert!(
+        twice.to_string().contains("already failed by admin"),
+        "{twice}"
+    );
+    let repeated = t
+        .desk
+        .repeat_print(&admin, again.job.id, &cups(), None)
+        .unwrap();
+    assert_eq!(repeated.status, PrintStatus::Printed);
+    let actions = audit_actions(&t);
+    assert!(
+        actions.contains(&"print.resolved_failed".to_string()),
+        "{actions:?}"
+    );
+}

@@ -574,6 +574,9 @@ fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
     assert_eq!(hex::encode_upper(&trailer[10..16]), site_key[12..]);
     assert_ne!(&trailer[0..6], &[0xFF; 6]);
     assert_ne!(&trailer[10..16], &[0xFF; 6]);
+    // Access bits 78 77 88: key A reads, only key B writes (MF1S50 8.7).
+    assert_eq!(&trailer[6..10], &carddesk::devices::encoder::ACCESS_BITS);
+    assert_eq!(&trailer[6..10], &[0x78, 0x77, 0x88, 0x69]);
     // Other sectors are untouched (still transport configuration).
     assert_eq!(&block(&mem, 11)[0..6], &[0xFF; 6]);
 
@@ -647,6 +650,119 @@ fn a_card_the_encoder_cannot_open_fails_and_is_repeated_on_a_fresh_card() {
     drop(card);
     assert!(again[0].ok(), "{:?}", again[0].card.error);
     assert_eq!(&std::fs::read(&fresh).unwrap()[64..66], b"CD");
+}
+
+#[test]
+#[serial]
+fn an_issued_card_put_in_the_encoder_is_refused_and_left_unchanged() {
+    let _printer = require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 2);
+    let encoder = carddesk::devices::encoder::PcscEncoder::new();
+    let _reader = common::device_lock("virtual-reader");
+    let dir = tempfile::tempdir().unwrap();
+    let memory = dir.path().join("issued.bin");
+    let log = dir.path().join("apdus.log");
+
+    // The first card is produced and encoded on this chip...
+    let first = t
+        .desk
+        .issue_temp_cards(&admin, &ids[..1], &encoding_options())
+        .unwrap();
+    let card = mifare_card("04C0FFEE000001", &memory, &log);
+    let p = t
+        .desk
+        .produce_temp_card(&admin, first.id, ids[0], &cups(), Some(&encoder))
+        .unwrap();
+    drop(card);
+    assert!(p.ok(), "{:?}", p.card.error);
+    let issued = std::fs::read(&memory).unwrap();
+
+    // ...and the same chip, put in the encoder again for another card, is
+    // refused before anything is written to it.
+    let second = t
+        .desk
+        .issue_temp_cards(&admin, &ids[1..], &encoding_options())
+        .unwrap();
+    std::fs::write(&log, "").unwrap();
+    let card = mifare_card("04C0FFEE000001", &memory, &log);
+    let p = t
+        .desk
+        .produce_temp_card(&admin, second.id, ids[1], &cups(), Some(&encoder))
+        .unwrap();
+    drop(card);
+    assert_eq!(p.card.state, TempCardState::Failed);
+    let error = p.card.error.unwrap();
+    assert!(
+        error.contains("(UID 04C0FFEE000001) was not written: it is already registered as"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&memory).unwrap(), issued, "card unchanged");
+    let apdus = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !apdus.lines().any(|l| l.starts_with("FFD6")),
+        "no write was sent:\n{apdus}"
+    );
+    // The first card still belongs to its chip.
+    assert_eq!(
+        t.desk
+            .temp_card_by_uid(&admin, "04C0FFEE000001")
+            .unwrap()
+            .id,
+        ids[0]
+    );
+}
+
+#[test]
+#[serial]
+fn a_card_produced_again_opens_with_the_site_key_b_and_keys_a_cannot_write() {
+    let _printer = require_cups();
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = request(&mut t, 1);
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &encoding_options())
+        .unwrap();
+    let encoder = carddesk::devices::encoder::PcscEncoder::new();
+    let _reader = common::device_lock("virtual-reader");
+    let dir = tempfile::tempdir().unwrap();
+    let memory = dir.path().join("card.bin");
+    let log = dir.path().join("apdus.log");
+    let card = mifare_card("04AB0000000002", &memory, &log);
+    let p = t
+        .desk
+        .produce_temp_card(&admin, order.id, ids[0], &cups(), Some(&encoder))
+        .unwrap();
+    assert!(p.ok(), "{:?}", p.card.error);
+    // Repeat production (the badge printed badly): the chip now has the
+    // site's keys and access bits; the encoder opens it with key B.
+    let again = t
+        .desk
+        .repeat_temp_production(&admin, order.id, &ids, &cups(), Some(&encoder), &quiet())
+        .unwrap();
+    drop(card);
+    assert!(again[0].ok(), "{:?}", again[0].card.error);
+    let apdus = std::fs::read_to_string(&log).unwrap();
+    // The second write of block 4 followed an authentication with key B.
+    let lines: Vec<&str> = apdus.lines().collect();
+    let second_write = lines
+        .iter()
+        .rposition(|l| l.starts_with("FFD6000410"))
+        .unwrap();
+    let auth = lines[..second_write]
+        .iter()
+        .rfind(|l| l.starts_with("FF860000"))
+        .unwrap();
+    assert!(auth.starts_with("FF86000005010004610"), "{auth}");
+    // Key B never reads back: every read of the trailer shows zeros for it.
+    for l in lines.iter().filter(|l| l.starts_with("FFB0000710 ")) {
+        let answer = l.split(' ').nth(1).unwrap();
+        if answer.ends_with("9000") {
+            assert_eq!(&answer[20..32], "000000000000", "{l}");
+        }
+    }
 }
 
 fn carddesk(t: &TestDesk, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {

@@ -133,13 +133,19 @@ fn decode_photo(bytes: &[u8], holder: &str) -> Result<image::DynamicImage, Badge
 /// (not truncated) within the size limits. Returns its pixel size.
 pub fn check_photo(bytes: &[u8]) -> Result<(u32, u32), BadgeError> {
     let img = decode_photo(bytes, "this cardholder")?;
-    // JPEG decoders paint a cut-off file grey and carry on; a whole JPEG
-    // ends with its end-of-image marker (FF D9), padding aside.
+    // Decoders paint a cut-off JPEG grey and stop reading a PNG after its
+    // pixels: a whole file ends with its end marker (JPEG FF D9, padding
+    // aside; PNG the IEND chunk).
     let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    if bytes.starts_with(&[0xFF, 0xD8]) && !bytes[..end].ends_with(&[0xFF, 0xD9]) {
+    let cut = if bytes.starts_with(&[0xFF, 0xD8]) {
+        !bytes[..end].ends_with(&[0xFF, 0xD9])
+    } else {
+        !bytes.ends_with(b"\0\0\0\0IEND\xAE\x42\x60\x82")
+    };
+    if cut {
         return Err(BadgeError::Photo {
             holder: "this cardholder".into(),
-            reason: "the JPEG file is cut short (no end-of-image marker)".into(),
+            reason: "the file is cut short (no end marker)".into(),
         });
     }
     Ok((img.width(), img.height()))

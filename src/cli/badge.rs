@@ -41,6 +41,13 @@ pub enum BadgeCmd {
 pub enum PrinterCmd {
     /// List the printers (CUPS queues) and their state.
     List,
+    /// Ask the printer about jobs left printing (CardDesk stopped while they
+    /// printed) and record the verdicts it has; list those still open.
+    Reconcile {
+        /// Seconds to wait for the printer's answers.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
     /// Settle a print job left printing (CardDesk stopped while it printed):
     /// say whether the card came out right, and why you say so.
     Resolve {
@@ -131,6 +138,22 @@ pub fn printer_cmd(desk: &mut Desk, cli: &Cli, cmd: &PrinterCmd) -> Result {
             println!("print job {} {}", j.id, j.status);
         }
         PrinterCmd::List => return printer_list(cli),
+        PrinterCmd::Reconcile { timeout } => {
+            let s = login(desk, cli)?;
+            let p = printer(cli, *timeout);
+            for j in desk.reconcile_print_jobs(&s, p.as_ref())? {
+                println!("print job {} {}", j.id, j.status);
+            }
+            for j in desk.unsettled_print_jobs(&s)? {
+                println!(
+                    "print job {} still printing on {} (printer job {}); when it is over: carddesk printer resolve {} --printed|--failed --reason …",
+                    j.id,
+                    j.printer,
+                    j.cups_job_id.as_deref().unwrap_or("never sent"),
+                    j.id
+                );
+            }
+        }
     }
     Ok(())
 }

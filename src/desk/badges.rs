@@ -461,6 +461,47 @@ impl Desk {
         })
     }
 
+    /// Settles the jobs left printing (CardDesk stopped while they printed)
+    /// that the printer can account for: completed → printed, aborted or
+    /// cancelled → failed (repeatable). Jobs still queued are left to
+    /// finish; jobs that never reached the printer wait for an operator
+    /// (`resolve_print_job`). Returns the jobs settled now.
+    pub fn reconcile_print_jobs(
+        &mut self,
+        s: &Session,
+        printer: &dyn CardPrinter,
+    ) -> DeskResult<Vec<PrintJob>> {
+        s.require(Privilege::PrintCards, "settle print jobs")?;
+        let mut settled = Vec::new();
+        for job in store::print_jobs::with_status(&self.conn, PrintStatus::Printing)? {
+            let Some(printer_job) = job.cups_job_id.clone() else {
+                continue;
+            };
+            match printer.check(&job.printer, &printer_job) {
+                Ok(Some(verdict)) => {
+                    match self.finish_print_job(s, job.id, Some(&printer_job), &verdict) {
+                        Ok(done) => settled.push(done),
+                        // Its own job recorded the verdict meanwhile.
+                        Err(DeskError::Conflict { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("print job {}: cannot ask the printer: {e}", job.id),
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Jobs still printing (nobody has recorded their verdict yet).
+    pub fn unsettled_print_jobs(&self, s: &Session) -> DeskResult<Vec<PrintJob>> {
+        s.require(Privilege::PrintCards, "see print jobs")?;
+        Ok(store::print_jobs::with_status(
+            &self.conn,
+            PrintStatus::Printing,
+        )?)
+    }
+
     /// Settles a job the printer never reported on (the app stopped while it
     /// printed): the operator looked at the card and says whether it came
     /// out right. Recorded like any verdict, with the operator's reason.
@@ -617,6 +658,11 @@ impl Desk {
         let (job, result) = match printer.submit(&p.job.printer, &p.document) {
             Err(e) => (None, Err(e)),
             Ok(job) => {
+                // Written down at once: if CardDesk stops now, the job can
+                // still be followed up with the printer (`reconcile_print_jobs`).
+                let tx = self.conn.transaction()?;
+                store::print_jobs::set_printer_job(&tx, p.job.id, &job)?;
+                tx.commit()?;
                 ctx.report(PrintProgress::Submitted {
                     job_id: p.job.id,
                     printer_job: job.clone(),

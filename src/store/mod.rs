@@ -84,10 +84,13 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
             source: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
         })?;
     }
+    // Creating the file, switching it to WAL and migrating are one step
+    // per process at a time: a brand-new file is not yet in WAL mode, and
+    // switching takes a lock the busy timeout does not wait for.
+    let _lock = MigrationLock::take(path)?;
     let mut conn = connect_unchecked(path)?;
     check_not_newer(&conn, &shown)?;
     if version(&conn)? != schema_version() {
-        let _lock = MigrationLock::take(path)?;
         // rusqlite_migration applies every pending migration in one transaction.
         MIGRATIONS
             .to_latest(&mut conn)
@@ -184,12 +187,12 @@ impl Drop for MigrationLock {
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // FULL: a commit (and its audit row) survives a power cut, not only a
     // crash of the process; NORMAL in WAL mode can lose the newest ones.
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }
 

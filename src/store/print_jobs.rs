@@ -133,6 +133,16 @@ pub fn with_status(conn: &Connection, status: PrintStatus) -> rusqlite::Result<V
 }
 
 /// Starts another attempt of a job (on `printer`).
+/// Notes the printer's job id of a job still printing, as soon as the
+/// printer took it, so it can be followed up after a crash.
+pub fn set_printer_job(conn: &Connection, id: i64, printer_job: &str) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE print_job SET cups_job_id = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'printing'",
+        params![id, printer_job, super::now()],
+    )?;
+    Ok(n == 1)
+}
+
 /// Starts a failed job again; false (nothing changed) unless it was failed.
 pub fn restart(conn: &Connection, id: i64, printer: &str) -> rusqlite::Result<bool> {
     let n = conn.execute(

@@ -225,6 +225,7 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("{errors} of {n} card(s) failed; tick them and choose Repeat production.", "{errors} van {n} kaart(en) mislukt; vink ze aan en kies Productie herhalen."),
     ("{label}: {total} (first {n} shown; search to narrow)", "{label}: {total} (eerste {n} getoond; zoek om te beperken)"),
     ("{n} card(s) produced.", "{n} kaart(en) geproduceerd."),
+    ("{n} print job(s) left unfinished by the last run were settled with the printer.", "{n} afdruktaak/-taken die de vorige keer onaf bleven, zijn met de printer afgehandeld."),
     ("{n} requested card(s), {m} ticked", "{n} aangevraagde kaart(en), {m} aangevinkt"),
     ("{n} selected", "{n} geselecteerd"),
 ];

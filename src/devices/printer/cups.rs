@@ -299,31 +299,41 @@ impl CardPrinter for CupsPrinter {
             })
     }
 
+    fn check(&self, queue: &str, job: &str) -> Result<Option<Result<(), PrintError>>, PrintError> {
+        let (state, reasons, message) = self.job_state(queue, job)?;
+        Ok(match state.as_str() {
+            "completed" => Some(Ok(())),
+            "canceled" | "aborted" => {
+                let mut detail = String::new();
+                if !message.is_empty() {
+                    detail = format!(": {message}");
+                } else if !reasons.is_empty()
+                    && !matches!(reasons.as_str(), "none" | "processing-to-stop-point")
+                {
+                    detail = format!(" ({reasons})");
+                }
+                Some(Err(PrintError::Failed {
+                    queue: queue.into(),
+                    job: job.into(),
+                    state,
+                    detail,
+                }))
+            }
+            _ => None,
+        })
+    }
+
     fn wait(&self, queue: &str, job: &str) -> Result<(), PrintError> {
         let deadline = Instant::now() + self.timeout;
         loop {
-            let (state, reasons, message) = self.job_state(queue, job)?;
-            match state.as_str() {
-                "completed" => return Ok(()),
-                "canceled" | "aborted" => {
-                    let mut detail = String::new();
-                    if !message.is_empty() {
-                        detail = format!(": {message}");
-                    } else if !reasons.is_empty()
-                        && !matches!(reasons.as_str(), "none" | "processing-to-stop-point")
-                    {
-                        detail = format!(" ({reasons})");
-                    }
-                    return Err(PrintError::Failed {
-                        queue: queue.into(),
-                        job: job.into(),
-                        state,
-                        detail,
-                    });
-                }
-                _ => {}
+            if let Some(verdict) = self.check(queue, job)? {
+                return verdict;
             }
             if Instant::now() >= deadline {
+                let state = self
+                    .job_state(queue, job)
+                    .map(|(state, _, _)| state)
+                    .unwrap_or_else(|_| "unknown".into());
                 self.cancel(queue, job);
                 let mut detail = format!("job still {state}");
                 if let Ok(q) = self.queue(queue) {

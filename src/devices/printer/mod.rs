@@ -111,6 +111,10 @@ pub trait CardPrinter: Send + Sync {
     fn submit(&self, queue: &str, doc: &PrintDocument) -> Result<String, PrintError>;
     /// Blocks until the job is completed (`Ok`) or has failed.
     fn wait(&self, queue: &str, job: &str) -> Result<(), PrintError>;
+    /// Where a job stands now, without waiting: `None` while it is queued or
+    /// printing, else its verdict (to settle a job nobody followed to the
+    /// end, e.g. after CardDesk stopped while it printed).
+    fn check(&self, queue: &str, job: &str) -> Result<Option<Result<(), PrintError>>, PrintError>;
 
     /// Submit and wait: `Ok(job id)` only when the job completed.
     fn print(&self, queue: &str, doc: &PrintDocument) -> Result<String, PrintError> {

@@ -60,6 +60,15 @@ impl CardPrinter for SimulatedPrinter {
         Ok(self.next_job.fetch_add(1, Ordering::Relaxed).to_string())
     }
 
+    /// A simulated job is over as soon as it was submitted.
+    fn check(
+        &self,
+        _queue: &str,
+        _job: &str,
+    ) -> Result<Option<Result<(), PrintError>>, PrintError> {
+        Ok(Some(Ok(())))
+    }
+
     fn wait(&self, queue: &str, job: &str) -> Result<(), PrintError> {
         std::thread::sleep(self.delay);
         match self.fail_next.lock().expect("not poisoned").take() {

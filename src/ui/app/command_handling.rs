@@ -5,6 +5,7 @@
 use super::DeskApp;
 use crate::desk::job::{self, JobEvent};
 use crate::desk::{DeskOutcome, PrintProgress};
+use crate::ui::i18n::tf;
 use crate::ui::worker::{CommandResult, Reply};
 
 impl DeskApp {
@@ -39,6 +40,7 @@ impl DeskApp {
                 self.login.busy = false;
                 match result {
                     Ok(DeskOutcome::Session(s)) => {
+                        self.reconcile_print_jobs(&s);
                         self.session = Some(s);
                         self.login.password.clear();
                         self.login.repeat.clear();
@@ -96,6 +98,26 @@ impl DeskApp {
         }
     }
 
+    /// After login: jobs a previous run left printing are settled with the
+    /// printer, on a job thread of their own.
+    fn reconcile_print_jobs(&mut self, s: &crate::desk::Session) {
+        let Some(printer) = self.devices.printer.clone() else {
+            return;
+        };
+        if !s.may(crate::desk::Privilege::PrintCards) {
+            return;
+        }
+        let session = s.clone();
+        self.reconcile = Some(job::spawn(
+            "print-reconcile",
+            self.worker.db.clone(),
+            self.devices.notify.clone(),
+            move |desk, _ctx: &job::JobContext<()>| {
+                desk.reconcile_print_jobs(&session, printer.as_ref())
+            },
+        ));
+    }
+
     fn kick_mailer(&self) {
         if let Some(mail) = &self.mail {
             mail.kick();
@@ -104,6 +126,23 @@ impl DeskApp {
 
     /// Applies print job events: the printer took a job, and its verdict.
     pub(super) fn poll_print_jobs(&mut self) {
+        if let Some(events) = self.reconcile.as_ref().map(|r| r.events()) {
+            for event in events {
+                if let JobEvent::Finished(verdict) = event {
+                    self.reconcile = None;
+                    match verdict {
+                        Ok(settled) if settled.is_empty() => {}
+                        Ok(settled) => {
+                            self.status = Some(Ok(tf(
+                                "{n} print job(s) left unfinished by the last run were settled with the printer.",
+                                &[("n", &settled.len())],
+                            )))
+                        }
+                        Err(e) => self.status = Some(Err(e.to_string())),
+                    }
+                }
+            }
+        }
         let mut finished = Vec::new();
         for (i, handle) in self.print_jobs.iter().enumerate() {
             for event in handle.events() {

@@ -107,6 +107,8 @@ pub struct DeskApp {
     devices: Devices,
     /// Print jobs running, whoever started them.
     print_jobs: Vec<JobHandle<PrintProgress, PrintJob>>,
+    /// Settling print jobs a previous run left printing (after login).
+    reconcile: Option<JobHandle<(), Vec<PrintJob>>>,
     /// What the lists were last asked to show.
     view: ListView,
     ctx: Option<egui::Context>,
@@ -156,6 +158,7 @@ impl DeskApp {
             },
             reader: options.reader,
             print_jobs: Vec::new(),
+            reconcile: None,
             view: ListView::default(),
             ctx: None,
             startup: options.startup,
