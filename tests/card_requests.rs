@@ -464,3 +464,109 @@ fn import_reports_every_bad_line_and_imports_nothing() {
     assert_eq!(report.imported, 1);
     assert_eq!(report.skipped.len(), 3);
 }
+
+#[test]
+fn connect_card_takes_only_a_card_in_stock() {
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    // Ann's card is active on her completed request.
+    let first = t.request_for(&admin, "Ann", "Active", true);
+    let card = t
+        .desk
+        .connect_card(
+            &admin,
+            first,
+            &manual("H10301", &[("facility", "5"), ("card", "1")]),
+        )
+        .unwrap()
+        .credential;
+    t.desk.close_request(&admin, first).unwrap();
+
+    // A second request for Ann may not take her own active card...
+    let second = t
+        .desk
+        .request_card(&admin, card.cardholder_id.unwrap(), &request(false))
+        .unwrap();
+    let existing = ConnectCard::Existing {
+        credential_id: card.id,
+    };
+    let err = t.desk.connect_card(&admin, second, &existing).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "credential H10301 5:1 is already active for Ann Active; a card in use is not connected to another request"
+    );
+    // ...so denying that request cannot put her working card back in stock.
+    t.desk
+        .deny_request(&admin, second, Some("duplicate"))
+        .unwrap();
+    let still = t.desk.credential(&admin, card.id).unwrap();
+    assert_eq!(
+        (still.state, still.cardholder_id),
+        (CredentialState::Active, card.cardholder_id)
+    );
+
+    // A locked (inactive) card is refused naming its state.
+    let third = t.request_for(&admin, "Ben", "Locked", false);
+    let locked = t
+        .desk
+        .register_credential(
+            &admin,
+            "H10301",
+            &[("facility".into(), "5".into()), ("card".into(), "2".into())],
+        )
+        .unwrap();
+    store::credentials::set_holder(&t.db(), locked.id, CredentialState::Inactive, None).unwrap();
+    let err = t
+        .desk
+        .connect_card(
+            &admin,
+            third,
+            &ConnectCard::Existing {
+                credential_id: locked.id,
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DeskError::CredentialBlocked {
+                state: CredentialState::Inactive,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    // A temporary card's credential, requested or in stock, never goes
+    // through a request.
+    let temp = t
+        .desk
+        .request_temp_cards(
+            &admin,
+            &carddesk::desk::TempCardRequest {
+                count: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let err = t
+        .desk
+        .connect_card(
+            &admin,
+            third,
+            &ConnectCard::Existing {
+                credential_id: temp[0].credential_id,
+            },
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with(&format!(
+            "belongs to temporary card #{}; hand it out with Temporary cards → Assign, not through a card request",
+            temp[0].id
+        )),
+        "{err}"
+    );
+    // Nothing of this changed the request: it is still pending, cardless.
+    let r = t.desk.request(&admin, third).unwrap();
+    assert_eq!((r.status, r.credential_id), (RequestStatus::Pending, None));
+}

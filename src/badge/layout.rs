@@ -110,16 +110,26 @@ fn photo_limits() -> image::Limits {
     l
 }
 
-/// Decodes a JPEG or PNG within [`photo_limits`].
-fn decode_photo(bytes: &[u8], holder: &str) -> Result<image::DynamicImage, BadgeError> {
-    let err = |e: image::ImageError| BadgeError::Photo {
-        holder: holder.to_string(),
-        reason: e.to_string(),
-    };
+/// A reader for photo bytes, within [`photo_limits`].
+fn photo_reader(bytes: &[u8]) -> image::ImageReader<std::io::Cursor<&[u8]>> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .expect("reading from memory cannot fail");
     reader.limits(photo_limits());
+    reader
+}
+
+fn photo_error(holder: &str) -> impl Fn(image::ImageError) -> BadgeError + '_ {
+    move |e| BadgeError::Photo {
+        holder: holder.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Decodes a JPEG or PNG within [`photo_limits`].
+fn decode_photo(bytes: &[u8], holder: &str) -> Result<image::DynamicImage, BadgeError> {
+    let err = photo_error(holder);
+    let reader = photo_reader(bytes);
     match reader.format() {
         Some(image::ImageFormat::Jpeg | image::ImageFormat::Png) => reader.decode().map_err(err),
         _ => Err(BadgeError::Photo {
@@ -166,14 +176,8 @@ impl Photo {
     /// Reads the header only: size and whether the JPEG can pass through.
     fn inspect(bytes: &[u8], holder: &str) -> Result<Photo, BadgeError> {
         use image::ImageDecoder;
-        let err = |e: image::ImageError| BadgeError::Photo {
-            holder: holder.to_string(),
-            reason: e.to_string(),
-        };
-        let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .expect("reading from memory cannot fail");
-        reader.limits(photo_limits());
+        let err = photo_error(holder);
+        let reader = photo_reader(bytes);
         let format = reader.format();
         let decoder = reader.into_decoder().map_err(err)?;
         let (width, height) = decoder.dimensions();

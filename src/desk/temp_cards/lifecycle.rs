@@ -2,7 +2,7 @@
 //! back, lock, unlock, abort or expire it, and find a card by its chip UID.
 
 use super::{get_card, setting_num, transition, SETTING_MAX_PER_PERSON};
-use crate::desk::{audit, conflict, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
+use crate::desk::{audit, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::{CredentialState, Privilege};
 use crate::store::{
@@ -80,7 +80,7 @@ fn change_state(
         store::temp_cards::set_state(tx, card.id, card.state, to, None)?
     };
     if !moved {
-        return Err(lost_race(tx, card.id)?);
+        return Err(super::lost_race(tx, card.id)?);
     }
     store::credentials::set_holder(tx, card.credential_id, credential_state, None)?;
     store::temp_cards::revoke_certificates(tx, card.id, "cessation_of_operation")?;
@@ -95,18 +95,6 @@ fn change_state(
         Some(snapshot(&after)),
     )?;
     Ok(after)
-}
-
-/// The card changed under us (another desk): "already assigned by …".
-fn lost_race(tx: &Connection, card_id: i64) -> DeskResult<DeskError> {
-    let now = get_card(tx, card_id)?;
-    Ok(conflict(
-        tx,
-        "temporary card",
-        "temp_card",
-        card_id,
-        now.state,
-    ))
 }
 
 impl Desk {
@@ -125,7 +113,7 @@ impl Desk {
         let tx = self.conn.transaction()?;
         let card = get_card(&tx, card_id)?;
         if card.state == TempCardState::Assigned {
-            return Err(lost_race(&tx, card.id)?);
+            return Err(super::lost_race(&tx, card.id)?);
         }
         transition(&card, TempCardState::Assigned)?;
         let holder = store::cardholders::get(&tx, cardholder_id)?.ok_or(DeskError::NotFound {
@@ -155,7 +143,7 @@ impl Desk {
             DeskError::invalid("temporary card", format!("{}: {e}", holder.full_name()))
         })?;
         if !store::temp_cards::set_holder(&tx, card.id, card.state, Some(cardholder_id))? {
-            return Err(lost_race(&tx, card.id)?);
+            return Err(super::lost_race(&tx, card.id)?);
         }
         store::credentials::set_holder(
             &tx,
@@ -235,7 +223,7 @@ impl Desk {
             ));
         }
         if !store::temp_cards::set_holder(&tx, card.id, card.state, None)? {
-            return Err(lost_race(&tx, card.id)?);
+            return Err(super::lost_race(&tx, card.id)?);
         }
         store::credentials::set_holder(&tx, card.credential_id, CredentialState::Unassigned, None)?;
         let revoked =

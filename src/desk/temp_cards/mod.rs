@@ -177,6 +177,18 @@ fn open_order(conn: &Connection, id: i64) -> DeskResult<TempOrder> {
     Ok(o)
 }
 
+/// The card changed under us (another desk): "already assigned by …".
+pub(super) fn lost_race(tx: &Connection, card_id: i64) -> DeskResult<DeskError> {
+    let now = get_card(tx, card_id)?;
+    Ok(super::conflict(
+        tx,
+        "temporary card",
+        "temp_card",
+        card_id,
+        now.state,
+    ))
+}
+
 fn transition(card: &TempCard, to: TempCardState) -> DeskResult<()> {
     card.state
         .check_transition(to)

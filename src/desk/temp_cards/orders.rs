@@ -227,14 +227,7 @@ impl Desk {
         )?;
         for c in &cards {
             if !store::temp_cards::set_order(&tx, c.id, c.order_id, Some(order_id))? {
-                let now = get_card(&tx, c.id)?;
-                return Err(conflict(
-                    &tx,
-                    "temporary card",
-                    "temp_card",
-                    c.id,
-                    now.state,
-                ));
+                return Err(super::lost_race(&tx, c.id)?);
             }
         }
         let order = store::temp_cards::get_order(&tx, order_id)?.expect("just inserted");
@@ -298,14 +291,7 @@ impl Desk {
                     None,
                 )? && store::temp_cards::set_order(&tx, c.id, Some(order_id), None)?;
                 if !back {
-                    let now = get_card(&tx, c.id)?;
-                    return Err(conflict(
-                        &tx,
-                        "temporary card",
-                        "temp_card",
-                        c.id,
-                        now.state,
-                    ));
+                    return Err(super::lost_race(&tx, c.id)?);
                 }
                 returned.push(c.id);
             }

@@ -9,9 +9,7 @@ use super::{
     SETTING_SITE_KEY, SETTING_VALIDITY_DAYS,
 };
 use crate::desk::job::JobContext;
-use crate::desk::{
-    audit, auth, conflict, snapshot, temp_certs, Desk, DeskError, DeskResult, Session,
-};
+use crate::desk::{audit, auth, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
 use crate::devices::encoder::{CardEncoder, EncodeRequest};
 use crate::devices::printer::CardPrinter;
 use crate::domain::temp_card::{self as rules, TempCardState};
@@ -177,14 +175,7 @@ impl Desk {
                     Some(&letter.puk),
                 )? {
                     // Another desk produced it meanwhile: its PIN stands.
-                    let now = get_card(&tx, card.id)?;
-                    return Err(conflict(
-                        &tx,
-                        "temporary card",
-                        "temp_card",
-                        card.id,
-                        now.state,
-                    ));
+                    return Err(super::lost_race(&tx, card.id)?);
                 }
                 if let Some(uid) = chip_uid.as_deref().filter(|_| error.is_none()) {
                     store::temp_cards::set_credential_uid(&tx, card.credential_id, uid)?;
@@ -201,14 +192,7 @@ impl Desk {
             }
             (Some(e), _) => {
                 if !store::temp_cards::set_state(&tx, card.id, card.state, to, Some(e))? {
-                    let now = get_card(&tx, card.id)?;
-                    return Err(conflict(
-                        &tx,
-                        "temporary card",
-                        "temp_card",
-                        card.id,
-                        now.state,
-                    ));
+                    return Err(super::lost_race(&tx, card.id)?);
                 }
             }
             (None, None) => unreachable!("a produced card has its PIN letter"),
