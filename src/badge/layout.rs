@@ -262,27 +262,26 @@ pub(crate) struct Prepared<'t> {
 impl<'t> Prepared<'t> {
     pub fn new(template: &'t Template) -> Result<Self, BadgeError> {
         template.validate()?;
-        let logos =
-            template
-                .sides()
-                .map(|(_, side)| {
-                    side.elements
-                        .iter()
-                        .map(|e| match e {
-                            Element::Logo { image: None, .. } => Ok(Some(DEFAULT_LOGO.clone())),
-                            Element::Logo {
-                                image: Some(b64), ..
-                            } => decode_base64_image(b64).map(|i| Some(Arc::new(i))).map_err(
-                                |reason| BadgeError::Template {
-                                    template: template.name.clone(),
-                                    reason,
-                                },
-                            ),
-                            _ => Ok(None),
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+        let logos = template
+            .sides()
+            .map(|(_, side)| {
+                side.elements
+                    .iter()
+                    .map(|e| match e {
+                        Element::Logo { image: None, .. } => Ok(Some(DEFAULT_LOGO.clone())),
+                        Element::Logo {
+                            image: Some(b64), ..
+                        } => super::template::decode_base64_image(b64)
+                            .map(|i| Some(Arc::new(i)))
+                            .map_err(|reason| BadgeError::Template {
+                                template: template.name.clone(),
+                                reason,
+                            }),
+                        _ => Ok(None),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Prepared { template, logos })
     }
 
@@ -440,16 +439,6 @@ fn cover(img: DynamicImage, w_mm: f32, h_mm: f32) -> RgbaImage {
     } else {
         cropped.to_rgba8()
     }
-}
-
-pub(crate) fn decode_base64_image(b64: &str) -> Result<RgbaImage, String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .map_err(|e| format!("logo image is not valid base64 ({e})"))?;
-    image::load_from_memory(&bytes)
-        .map(|i| i.to_rgba8())
-        .map_err(|e| format!("logo image must be a PNG or JPEG ({e})"))
 }
 
 /// Dark QR modules as rectangles (horizontal runs merged); `size` includes

@@ -287,8 +287,7 @@ impl Template {
                     Element::Logo {
                         image: Some(b64), ..
                     } => {
-                        super::layout::decode_base64_image(b64)
-                            .map_err(|r| err(format!("{at}: {r}")))?;
+                        decode_base64_image(b64).map_err(|r| err(format!("{at}: {r}")))?;
                     }
                     _ => {}
                 }
@@ -336,6 +335,27 @@ fn check_placeholders(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A template's logo from its base64 text: a PNG or JPEG of at most
+/// 4000 × 4000 pixels (a template is data an administrator hands in; a
+/// forged header must not allocate gigabytes).
+pub(crate) fn decode_base64_image(b64: &str) -> Result<image::RgbaImage, String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|e| format!("logo image is not valid base64 ({e})"))?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .expect("reading from memory cannot fail");
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(4000);
+    limits.max_image_height = Some(4000);
+    limits.max_alloc = Some(64 * 1024 * 1024);
+    reader.limits(limits);
+    reader.decode().map(|i| i.to_rgba8()).map_err(|e| {
+        format!("logo image must be a PNG or JPEG of at most 4000 × 4000 pixels ({e})")
+    })
 }
 
 #[cfg(test)]

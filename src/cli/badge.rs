@@ -1,6 +1,6 @@
 //! `carddesk badge …`, `carddesk printer …` and `carddesk request print`.
 
-use super::commands::{login, CliError};
+use super::login::{login, CliError};
 use super::Cli;
 use crate::desk::station::{self, CardPrinter};
 use crate::desk::{BadgeOf, Desk, PrintStatus};
@@ -87,7 +87,7 @@ pub(super) fn write(path: &PathBuf, bytes: &[u8]) -> Result {
 }
 
 pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {
-    let s = super::commands::login(desk, cli)?;
+    let s = super::login::login(desk, cli)?;
     match cmd {
         BadgeCmd::Render {
             request,

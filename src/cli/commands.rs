@@ -1,50 +1,10 @@
+use super::login::{login, read_secret, CliError, CliResult};
 use super::*;
 use crate::desk::{
     builtin_formats, CardFormat, ConnectCard, CredentialState, Desk, DeskError, FormatError,
     NewOperatorInput, OutboxStatus, Page, RequestFields, RequestStatus, Role, Session,
 };
-use std::io::{BufRead, IsTerminal, Write};
-use thiserror::Error;
-
-#[derive(Debug, Error)]
-pub enum CliError {
-    #[error(transparent)]
-    Desk(#[from] DeskError),
-    #[error("{0}")]
-    Message(String),
-    #[error("{path}: {source}")]
-    File {
-        path: String,
-        source: std::io::Error,
-    },
-}
-
-pub(super) type CliResult<T = ()> = Result<T, CliError>;
-
-pub(super) fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
-    if let Ok(p) = std::env::var(env) {
-        return Ok(p);
-    }
-    if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(prompt).map_err(|e| CliError::Message(e.to_string()));
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::Message(format!("cannot read the password: {e}")))?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-pub(super) fn login(desk: &Desk, cli: &Cli) -> CliResult<Session> {
-    let name = cli.operator.as_deref().ok_or_else(|| {
-        CliError::Message(
-            "this command reads or changes the database: log in with --operator NAME (or set CARDDESK_OPERATOR)".into(),
-        )
-    })?;
-    let password = read_secret(&format!("Password for {name}: "), "CARDDESK_PASSWORD")?;
-    Ok(desk.login(name, &password)?)
-}
+use std::io::{IsTerminal, Write};
 
 fn pairs(fields: &[String]) -> CliResult<Vec<(String, String)>> {
     fields

@@ -1,7 +1,7 @@
 //! `carddesk mail …`: the mail server settings, a test message, the outbox
 //! state, one sending pass, and resending failed mail.
 
-use super::commands::{login, read_secret, CliError, CliResult};
+use super::login::{login, read_secret, CliError, CliResult};
 use super::Cli;
 use crate::desk::outbox::PassReport;
 use crate::desk::station::{self, MailTransport};

@@ -3,6 +3,7 @@
 
 mod badge;
 mod commands;
+mod login;
 mod mail;
 mod reader;
 mod temp;

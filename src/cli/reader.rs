@@ -1,7 +1,7 @@
 //! `carddesk reader …` and `carddesk request enrol`: the PC/SC reader from
 //! the command line.
 
-use super::commands::CliError;
+use super::login::CliError;
 use crate::desk::station::{list_pcsc_readers, ReaderWorker};
 use crate::desk::{Desk, Enrolment, Session};
 use clap::Subcommand;

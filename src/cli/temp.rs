@@ -1,7 +1,7 @@
 //! `carddesk temp …`: temporary cards and their batch orders.
 
 use super::badge::{printer, write};
-use super::commands::{login, CliError};
+use super::login::{login, CliError};
 use super::Cli;
 use crate::desk::job::JobContext;
 use crate::desk::station;
