@@ -77,7 +77,11 @@ fn badge_prints_on_the_card_printer_at_card_size() {
         t.desk.print_jobs_for_request(&admin, request).unwrap(),
         vec![job]
     );
-    assert_eq!(audit_actions(&t), ["print.start", "print.printed"]);
+    // The printer's job id is recorded the moment CUPS takes the badge.
+    assert_eq!(
+        audit_actions(&t),
+        ["print.start", "print.submitted", "print.printed"]
+    );
 }
 
 #[test]
@@ -119,6 +123,7 @@ fn offline_printer_fails_the_job_and_a_repeat_prints_it() {
             "print.start",
             "print.failed",
             "print.repeat",
+            "print.submitted",
             "print.printed"
         ]
     );
@@ -314,7 +319,11 @@ fn print_job_reports_submitted_then_finished() {
     assert_eq!(notified.load(Ordering::SeqCst), 2);
     // The verdict is recorded, as any other connection sees it.
     assert_eq!(t.desk.print_job(&admin, job_id).unwrap(), job);
-    assert_eq!(audit_actions(&t), ["print.start", "print.printed"]);
+    // The printer's job id is recorded the moment CUPS takes the badge.
+    assert_eq!(
+        audit_actions(&t),
+        ["print.start", "print.submitted", "print.printed"]
+    );
     assert!(output_of(&printer_job).is_some());
 }
 

@@ -19,11 +19,24 @@ pub struct CardholderInput {
     pub expiry: Option<String>,
 }
 
+/// The largest photo file accepted.
+const MAX_PHOTO_BYTES: u64 = 5 * 1024 * 1024;
+
 /// Reads a cardholder photo, accepting JPEG and PNG only.
 pub fn read_photo(path: &std::path::Path) -> DeskResult<(Vec<u8>, String)> {
     let shown = path.display();
-    let bytes = std::fs::read(path)
+    // At most one byte past the limit is read: a device or a pipe given as
+    // the photo cannot stall the desk.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_PHOTO_BYTES + 1).read_to_end(&mut bytes)
+        })
         .map_err(|e| DeskError::invalid("photo", format!("cannot read {shown}: {e}")))?;
+    if bytes.len() as u64 > MAX_PHOTO_BYTES {
+        return Err(DeskError::invalid("photo", "is larger than 5 MB"));
+    }
     let mime = if bytes.starts_with(&[0xFF, 0xD8]) {
         "image/jpeg"
     } else if bytes.starts_with(b"\x89PNG") {
@@ -70,7 +83,7 @@ pub(super) fn validate(
     }
     let site_id = resolve_site(conn, c.site.as_deref())?;
     if let Some((bytes, _)) = &c.photo {
-        if bytes.len() > 5 * 1024 * 1024 {
+        if bytes.len() as u64 > MAX_PHOTO_BYTES {
             return Err(DeskError::invalid("photo", "is larger than 5 MB"));
         }
         // Decoded whole now, so a truncated, corrupt or gigantic image is

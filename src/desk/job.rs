@@ -1,5 +1,5 @@
 //! Long device work (printing a badge, producing a batch of temporary cards,
-//! sending the outbox) is a *job*: a function of the desk that runs with its
+//! settling print jobs with the printer) is a *job*: a function of the desk that runs with its
 //! own database connection, reports typed progress, can be cancelled between
 //! steps, and ends with a verdict. Every state it changes is recorded by the
 //! same desk actions as everywhere else, so a job is as safe to interrupt as
@@ -7,7 +7,9 @@
 //!
 //! The window runs a job on a thread of its own ([`spawn`]) and reads its
 //! [`JobEvent`]s each frame; the command line runs the very same function on
-//! its own thread ([`JobContext::inline`]) and prints the progress.
+//! the thread it is on ([`JobContext::inline`]) and prints the progress.
+//! (The outbox sender, `desk::outbox::MailWorker`, is a long-lived service
+//! with its own thread and connection rather than a job.)
 
 use super::{Desk, DeskResult};
 use crate::devices::Notify;

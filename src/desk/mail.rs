@@ -1,6 +1,7 @@
 //! Mail administration: the mail server settings, a test message, and
-//! resending mail that failed. Sending itself is the mailer worker's job
-//! (`devices::mailer`); these actions only write the database.
+//! resending mail that failed. Sending itself is the outbox sender's
+//! (`desk::outbox`, over the `devices::mailer` transport); these actions
+//! only write the database.
 
 use super::{Desk, DeskError, DeskResult, Session};
 use crate::domain::mail::looks_like_address;
@@ -100,6 +101,8 @@ impl Desk {
         new_address: Option<&str>,
     ) -> DeskResult<()> {
         s.require(Privilege::AnswerRequests, "resend mail")?;
+        // Re-addressing mail means reading it: the outbox privilege too.
+        s.require(Privilege::ViewOutbox, "retry mail")?;
         let new_address = new_address.map(str::trim);
         if let Some(a) = new_address.filter(|a| !looks_like_address(a)) {
             return Err(DeskError::invalid(

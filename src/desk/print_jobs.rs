@@ -370,13 +370,6 @@ impl Desk {
         result: &Result<(), PrintError>,
     ) -> DeskResult<PrintJob> {
         s.require(Privilege::PrintCards, "print cards")?;
-        let before = self.print_job(s, job_id)?;
-        if before.status != PrintStatus::Printing {
-            return Err(DeskError::invalid(
-                "print job",
-                format!("job {job_id} is already {}", before.status),
-            ));
-        }
         let error = result.as_ref().err().map(ToString::to_string);
         let printer_job = printer_job.or(result.as_ref().err().and_then(PrintError::job));
         if result.is_ok() && printer_job.is_none() {
@@ -386,6 +379,21 @@ impl Desk {
             ));
         }
         let tx = self.conn.transaction()?;
+        // Read in the transaction: a job settled meanwhile (by its own run,
+        // or by reconciling) is a conflict naming who settled it.
+        let before = store::print_jobs::get(&tx, job_id)?.ok_or(DeskError::NotFound {
+            what: "print job",
+            id: job_id.to_string(),
+        })?;
+        if before.status != PrintStatus::Printing {
+            return Err(super::conflict(
+                &tx,
+                "print job",
+                "print_job",
+                job_id,
+                before.status,
+            ));
+        }
         if !store::print_jobs::finish(&tx, job_id, printer_job, error.as_deref())? {
             let now = store::print_jobs::get(&tx, job_id)?.expect("exists");
             return Err(super::conflict(
@@ -456,7 +464,17 @@ impl Desk {
                 // Written down at once: if CardDesk stops now, the job can
                 // still be followed up with the printer (`reconcile_print_jobs`).
                 let tx = self.conn.transaction()?;
-                store::print_jobs::set_printer_job(&tx, p.job.id, &job)?;
+                if store::print_jobs::set_printer_job(&tx, p.job.id, &job)? {
+                    audit(
+                        &tx,
+                        s,
+                        "print.submitted",
+                        "print_job",
+                        Some(p.job.id),
+                        None,
+                        Some(serde_json::json!({ "printer_job": job })),
+                    )?;
+                }
                 tx.commit()?;
                 ctx.report(PrintProgress::Submitted {
                     job_id: p.job.id,

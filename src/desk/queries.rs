@@ -105,6 +105,23 @@ impl Desk {
         })
     }
 
+    /// Cards in stock a card request may take (Connect card → Existing
+    /// credential): unassigned, temporary cards' excluded.
+    pub fn stock_credentials(
+        &self,
+        s: &Session,
+        page: PageRequest,
+    ) -> DeskResult<Page<Credential>> {
+        s.require(Privilege::ViewCredentials, "see credentials")?;
+        let page = page.checked()?;
+        let (items, total) = store::credentials::stock(&self.conn, page.limit, page.offset)?;
+        Ok(Page {
+            items,
+            offset: page.offset,
+            total,
+        })
+    }
+
     pub fn credential(&self, s: &Session, id: i64) -> DeskResult<Credential> {
         s.require(Privilege::ViewCredentials, "see credentials")?;
         store::credentials::get(&self.conn, id)?.ok_or(DeskError::NotFound {

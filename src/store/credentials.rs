@@ -169,6 +169,33 @@ const MATCHES: &str = "(?1 IS NULL OR c.state = ?1)
                 OR ifnull(c.uid, '') LIKE ?2
                 OR ifnull(h.first_name || ' ' || h.last_name, '') LIKE ?2)";
 
+/// Cards in stock that a card request may take: unassigned, and not a
+/// temporary card's (those are handed out with the temporary-card
+/// actions). Newest first, with how many there are.
+pub fn stock(
+    conn: &Connection,
+    limit: usize,
+    offset: usize,
+) -> rusqlite::Result<(Vec<Credential>, i64)> {
+    const IN_STOCK: &str = "c.state = 'unassigned'
+           AND NOT EXISTS (SELECT 1 FROM temp_card t WHERE t.credential_id = c.id)";
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE {IN_STOCK} ORDER BY c.id DESC LIMIT ?1 OFFSET ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![limit as i64, offset as i64], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM credential c LEFT JOIN cardholder h ON h.id = c.cardholder_id
+             WHERE {IN_STOCK}"
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    Ok((rows, total))
+}
+
 /// How many credentials [`list`] would return without a limit.
 pub fn count_matching(
     conn: &Connection,

@@ -169,12 +169,22 @@ impl MigrationLock {
                 format!("cannot lock {}: {e}", lock_path.display()).into(),
             ),
         };
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(failed)?;
+        // flock needs no write access: an existing lock file is opened
+        // read-only (it may belong to whoever started CardDesk first); a
+        // new one is the owner's alone.
+        let file = match std::fs::File::open(&lock_path) {
+            Ok(f) => f,
+            Err(_) => {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .mode(0o600)
+                    .open(&lock_path)
+                    .map_err(failed)?
+            }
+        };
         file.lock().map_err(failed)?;
         Ok(MigrationLock(file))
     }

@@ -132,7 +132,6 @@ pub fn with_status(conn: &Connection, status: PrintStatus) -> rusqlite::Result<V
     rows.collect()
 }
 
-/// Starts another attempt of a job (on `printer`).
 /// Notes the printer's job id of a job still printing, as soon as the
 /// printer took it, so it can be followed up after a crash.
 pub fn set_printer_job(conn: &Connection, id: i64, printer_job: &str) -> rusqlite::Result<bool> {

@@ -96,6 +96,12 @@ fn prepare(db: &Path, demo: bool) -> Result<(), String> {
 /// [`run`] shows, and what the UI tests drive.
 pub fn boot(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<DeskApp, String> {
     prepare(db, demo)?;
+    start(db, demo, startup, notify)
+}
+
+/// Starts the devices, the mailer and the desk worker on a database
+/// [`prepare`] has opened.
+fn start(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<DeskApp, String> {
     let transport = station::mail_transport(db, demo);
     let mail = MailWorker::spawn(db.to_path_buf(), transport, notify.clone());
     let (reader, simulated_cards) = station::readers(demo, notify.clone());
@@ -152,7 +158,8 @@ pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), Stri
             let ctx = cc.egui_ctx.clone();
             let notify: Notify = Arc::new(move || ctx.request_repaint());
             #[allow(unused_mut)]
-            let mut app = boot(&db, demo, startup, notify)?;
+            // Opened and migrated above, off the window's thread.
+            let mut app = start(&db, demo, startup, notify)?;
             #[cfg(feature = "tray")]
             {
                 let ctx = cc.egui_ctx.clone();

@@ -115,7 +115,7 @@ fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<S
             &view.credential_search,
             page,
         )?),
-        stock: Arc::new(desk.credentials(s, Some(CredentialState::Unassigned), "", page)?),
+        stock: Arc::new(desk.stock_credentials(s, page)?),
         audit: Arc::new(if may(Privilege::ViewAudit) {
             desk.audit_events(s, PageRequest::first(500))?
         } else {

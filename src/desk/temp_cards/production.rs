@@ -5,8 +5,8 @@
 
 use super::pin_puk::new_pin_letter;
 use super::{
-    get_card, open_order, order_cards, setting, setting_num, transition, Produced, Progress,
-    SETTING_SITE_KEY, SETTING_VALIDITY_DAYS,
+    get_card, get_order, open_order, order_cards, setting, setting_num, transition, Produced,
+    Progress, SETTING_SITE_KEY, SETTING_VALIDITY_DAYS,
 };
 use crate::desk::job::JobContext;
 use crate::desk::{audit, auth, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
@@ -14,12 +14,18 @@ use crate::devices::encoder::{CardEncoder, EncodeRequest};
 use crate::devices::printer::CardPrinter;
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::Privilege;
+use crate::store::temp_cards::{OrderStatus, TempOrder};
 use crate::store::{self, print_jobs::PrintStatus};
 use rusqlite::Connection;
 
+/// "Batch order 3 was already completed by olga at …".
+fn conflict_order(tx: &Connection, order: &TempOrder) -> DeskError {
+    crate::desk::conflict(tx, "batch order", "temp_order", order.id, order.status)
+}
+
 /// The sector keys for encoded cards, from the site key (created with the
 /// OS CSPRNG on first use): key A and key B, never the transport key.
-fn site_keys(conn: &Connection) -> DeskResult<([u8; 6], [u8; 6])> {
+fn site_keys(conn: &Connection, s: &Session) -> DeskResult<([u8; 6], [u8; 6])> {
     let hex_key = match setting(conn, SETTING_SITE_KEY)? {
         Some(k) => k,
         None => {
@@ -31,9 +37,32 @@ fn site_keys(conn: &Connection) -> DeskResult<([u8; 6], [u8; 6])> {
                     break;
                 }
             }
+            // Created once, in its own immediate transaction: of two desks
+            // making it at the same moment one key stands, and both use it.
             let k = hex::encode_upper(k);
-            store::settings::set(conn, SETTING_SITE_KEY, &k)?;
-            k
+            let tx = rusqlite::Transaction::new_unchecked(
+                conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
+            let created = tx.execute(
+                "INSERT OR IGNORE INTO setting (key, value) VALUES (?1, ?2)",
+                rusqlite::params![SETTING_SITE_KEY, k],
+            )? == 1;
+            if created {
+                // The event, never the key.
+                audit(
+                    &tx,
+                    s,
+                    "temp_card.site_key_created",
+                    "setting",
+                    None,
+                    None,
+                    None,
+                )?;
+            }
+            let stored = setting(&tx, SETTING_SITE_KEY)?.expect("just inserted");
+            tx.commit()?;
+            stored
         }
     };
     let bytes = hex::decode(hex_key.trim())
@@ -117,7 +146,7 @@ impl Desk {
         if let (None, Some(enc)) = (&error, encoder) {
             let credential = store::credentials::get(&self.conn, card.credential_id)?
                 .expect("a temporary card has its credential");
-            let (key_a, key_b) = site_keys(&self.conn)?;
+            let (key_a, key_b) = site_keys(&self.conn, s)?;
             let req = EncodeRequest {
                 reader: order.reader.clone().unwrap_or_default(),
                 pacs_bits: credential.value.clone(),
@@ -156,6 +185,17 @@ impl Desk {
             rules::DEFAULT_VALIDITY_DAYS,
         )?;
         let tx = self.conn.transaction()?;
+        // While this card printed, another desk may have produced it, or
+        // closed its order (the card went back to requested): then nothing
+        // is recorded here, and the operator is told who did what.
+        let now = get_card(&tx, card.id)?;
+        if now.state != card.state || now.order_id != Some(order_id) {
+            return Err(super::lost_race(&tx, card.id)?);
+        }
+        let order_now = get_order(&tx, order_id)?;
+        if order_now.status != OrderStatus::Open {
+            return Err(conflict_order(&tx, &order_now));
+        }
         let (action, to) = match &error {
             None => ("temp_card.produce", TempCardState::Unassigned),
             Some(_) => ("temp_card.produce_failed", TempCardState::Failed),
@@ -177,7 +217,7 @@ impl Desk {
                     // Another desk produced it meanwhile: its PIN stands.
                     return Err(super::lost_race(&tx, card.id)?);
                 }
-                if let Some(uid) = chip_uid.as_deref().filter(|_| error.is_none()) {
+                if let Some(uid) = chip_uid.as_deref() {
                     store::temp_cards::set_credential_uid(&tx, card.credential_id, uid)?;
                 }
                 // A card produced again gets new certificates.
