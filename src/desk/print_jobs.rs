@@ -117,10 +117,7 @@ impl Desk {
 
     pub fn print_job(&self, s: &Session, job_id: i64) -> DeskResult<PrintJob> {
         s.require(Privilege::ViewRequests, "see print jobs")?;
-        store::print_jobs::get(&self.conn, job_id)?.ok_or(DeskError::NotFound {
-            what: "print job",
-            id: job_id.to_string(),
-        })
+        job_row(&self.conn, job_id)
     }
 
     /// Step 1 of printing a request's badge: checks, renders the PDF and
@@ -316,10 +313,7 @@ impl Desk {
             ));
         }
         let tx = self.conn.transaction()?;
-        let before = store::print_jobs::get(&tx, job_id)?.ok_or(DeskError::NotFound {
-            what: "print job",
-            id: job_id.to_string(),
-        })?;
+        let before = job_row(&tx, job_id)?;
         let error = (!printed).then(|| format!("marked failed by {}: {reason}", s.operator.name));
         let cups_job = before.cups_job_id.clone().or(Some("unknown".into()));
         let done = store::print_jobs::finish(
@@ -381,10 +375,7 @@ impl Desk {
         let tx = self.conn.transaction()?;
         // Read in the transaction: a job settled meanwhile (by its own run,
         // or by reconciling) is a conflict naming who settled it.
-        let before = store::print_jobs::get(&tx, job_id)?.ok_or(DeskError::NotFound {
-            what: "print job",
-            id: job_id.to_string(),
-        })?;
+        let before = job_row(&tx, job_id)?;
         if before.status != PrintStatus::Printing {
             return Err(super::conflict(
                 &tx,
@@ -486,6 +477,14 @@ impl Desk {
         };
         self.finish_print_job(s, p.job.id, job.as_deref(), &result)
     }
+}
+
+/// The job, read on `conn` (inside the caller's transaction).
+fn job_row(conn: &Connection, job_id: i64) -> DeskResult<PrintJob> {
+    store::print_jobs::get(conn, job_id)?.ok_or(DeskError::NotFound {
+        what: "print job",
+        id: job_id.to_string(),
+    })
 }
 
 /// "Print job 7 is printing (last changed by olga at …)".
