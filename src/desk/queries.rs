@@ -122,6 +122,12 @@ impl Desk {
         })
     }
 
+    /// The credentials with these ids (those that exist), in one query.
+    pub fn credentials_by_id(&self, s: &Session, ids: &[i64]) -> DeskResult<Vec<Credential>> {
+        s.require(Privilege::ViewCredentials, "see credentials")?;
+        Ok(store::credentials::by_ids(&self.conn, ids)?)
+    }
+
     pub fn credential(&self, s: &Session, id: i64) -> DeskResult<Credential> {
         s.require(Privilege::ViewCredentials, "see credentials")?;
         store::credentials::get(&self.conn, id)?.ok_or(DeskError::NotFound {

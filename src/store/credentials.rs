@@ -196,6 +196,16 @@ pub fn stock(
     Ok((rows, total))
 }
 
+/// The credentials with these ids (one query, whatever their number).
+pub fn by_ids(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Credential>> {
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE c.id IN (SELECT value FROM json_each(?1))"
+    ))?;
+    let rows = stmt.query_map([ids], from_row)?;
+    rows.collect()
+}
+
 /// How many credentials [`list`] would return without a limit.
 pub fn count_matching(
     conn: &Connection,

@@ -100,10 +100,17 @@ fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<S
     };
     let page = PageRequest::first(LIST_PAGE);
     let pending = desk.requests(s, Some(RequestStatus::Pending), PageRequest::first(1000))?;
-    let mut request_cards = HashMap::new();
-    for id in pending.items.iter().filter_map(|r| r.credential_id) {
-        request_cards.insert(id, desk.credential(s, id)?);
-    }
+    // The cards connected to the requests shown, in one query.
+    let ids: Vec<i64> = pending
+        .items
+        .iter()
+        .filter_map(|r| r.credential_id)
+        .collect();
+    let request_cards: HashMap<i64, Credential> = desk
+        .credentials_by_id(s, &ids)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
     let may = |p| s.may(p);
     Ok(Snapshot {
         pending: Arc::new(pending),
