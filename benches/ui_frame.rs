@@ -50,7 +50,7 @@ fn big_site(path: &std::path::Path) {
             ])
             .unwrap();
             if i < PENDING {
-                rq.execute(params![tx.last_insert_rowid(), admin.operator.id])
+                rq.execute(params![tx.last_insert_rowid(), admin.operator().id])
                     .unwrap();
             }
         }

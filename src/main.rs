@@ -2,6 +2,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Every file CardDesk creates (database, keys, backups, PIN letters,
+    // exports) is its owner's alone.
+    carddesk::desk::files::restrict_umask();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -185,7 +185,7 @@ fn batch_renders_one_page_per_card_side() {
         })
         .collect();
     let pdf = badge::render_pdf(&t, &cards).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let path = write_pdf(dir.path(), &pdf);
     let info = tool("pdfinfo", &[&path], "poppler-utils");
     assert!(info.contains("Pages:           25"), "{info}");
@@ -247,7 +247,7 @@ fn jpeg_photo_is_embedded_unchanged() {
     let t = Template::builtin().remove(0);
     let mut data = BadgeData::sample();
     data.photo = Some(wide_jpeg());
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let pdf = write_pdf(dir.path(), &badge::render_pdf(&t, &[data]).unwrap());
     let images = tool("pdfimages", &["-list", &pdf], "poppler-utils");
     assert!(
@@ -261,7 +261,7 @@ fn jpeg_photo_is_embedded_unchanged() {
 
 #[test]
 fn preview_matches_the_pdf() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let cases = Template::builtin().into_iter().map(|t| (t, None)).chain([
         (Template::builtin().remove(0), Some(wide_jpeg())),
         (Template::builtin().remove(1), Some(tall_rgba_png())),

@@ -131,7 +131,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         "Asker",
         "--request-card",
     ]);
-    let before = cli.ok(&["audit", "verify"]);
+    let before = cli.changes();
 
     assert_eq!(cli.fails(&["request", "assign", "2", "--format", "H10301", "facility=1", "card=1"]),
         "error: credential H10301 1:1 is already assigned to Hal Holder; it cannot be given to Ann Asker");
@@ -155,7 +155,8 @@ fn bad_input_is_refused_and_changes_nothing() {
         cli.fails(&["request", "deny", "9"]),
         "error: card request 9 does not exist"
     );
-    assert_eq!(cli.ok(&["audit", "verify"]), before, "no event was written");
+    assert_eq!(cli.changes(), before, "no event but logins was written");
+    cli.ok(&["audit", "verify"]);
     assert_eq!(cli.ok(&["request", "count"]).trim(), "2");
 
     let mut wrong = cli.command(&["request", "deny", "2"]);

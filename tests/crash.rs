@@ -126,9 +126,9 @@ fn check_invariants(t: &TestDesk, kill: usize) {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(ok, "ok", "kill {kill}: integrity_check");
-    carddesk::store::audit::verify(&conn)
-        .unwrap()
-        .unwrap_or_else(|b| panic!("kill {kill}: audit chain broken at {}: {}", b.id, b.reason));
+    t.desk
+        .verify_audit(&t.admin)
+        .unwrap_or_else(|e| panic!("kill {kill}: {e}"));
     assert_eq!(
         one(
             &conn,

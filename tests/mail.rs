@@ -526,7 +526,7 @@ fn worker_sends_when_kicked_and_notifies() {
 fn simulated_mailer_writes_the_mail_locally_without_settings() {
     let _g = serial();
     let mut t = TestDesk::new();
-    let out = tempfile::tempdir().unwrap();
+    let out = common::private_dir();
     let admin = t.admin.clone();
     let id = t.desk.queue_test_mail(&admin, "demo@desk.example").unwrap();
     let sim = SimulatedMailer::new(out.path());

@@ -524,7 +524,7 @@ fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
         .issue_temp_cards(&admin, &ids, &encoding_options())
         .unwrap();
     let _reader = common::device_lock("virtual-reader");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let memory = dir.path().join("card.bin");
     let log = dir.path().join("apdus.log");
     let card = mifare_card("04A1B2C3D4E5F6", &memory, &log);
@@ -566,12 +566,21 @@ fn encoding_writes_the_credential_and_replaces_the_transport_keys() {
         carddesk::devices::encoder::record_checksum(&uid, &record)
     );
     // The keys are the site's, not the transport key.
+    // They are stored sealed: the database alone does not hold them.
     let site_key: String = carddesk::store::settings::get(&t.db(), "temp_card.site_key")
         .unwrap()
         .unwrap();
     let trailer = block(&mem, 7);
-    assert_eq!(hex::encode_upper(&trailer[0..6]), site_key[..12]);
-    assert_eq!(hex::encode_upper(&trailer[10..16]), site_key[12..]);
+    assert!(site_key.starts_with("sealed1:"), "{site_key}");
+    let raw = common::database_bytes(&t.db_path());
+    for key in [&trailer[0..6], &trailer[10..16]] {
+        let hex_key = hex::encode_upper(key);
+        assert!(
+            !common::contains(&raw, hex_key.as_bytes()),
+            "key {hex_key} in clear"
+        );
+    }
+    assert_ne!(&trailer[0..6], &trailer[10..16]);
     assert_ne!(&trailer[0..6], &[0xFF; 6]);
     assert_ne!(&trailer[10..16], &[0xFF; 6]);
     // Access bits 78 77 88: key A reads, only key B writes (MF1S50 8.7).
@@ -608,7 +617,7 @@ fn a_card_the_encoder_cannot_open_fails_and_is_repeated_on_a_fresh_card() {
         .issue_temp_cards(&admin, &ids, &encoding_options())
         .unwrap();
     let _reader = common::device_lock("virtual-reader");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     // A card whose sector 1 uses someone else's keys.
     let foreign = dir.path().join("foreign.bin");
     let log = dir.path().join("apdus.log");
@@ -661,7 +670,7 @@ fn an_issued_card_put_in_the_encoder_is_refused_and_left_unchanged() {
     let ids = request(&mut t, 2);
     let encoder = carddesk::devices::encoder::PcscEncoder::new();
     let _reader = common::device_lock("virtual-reader");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let memory = dir.path().join("issued.bin");
     let log = dir.path().join("apdus.log");
 
@@ -727,7 +736,7 @@ fn a_card_produced_again_opens_with_the_site_key_b_and_keys_a_cannot_write() {
         .unwrap();
     let encoder = carddesk::devices::encoder::PcscEncoder::new();
     let _reader = common::device_lock("virtual-reader");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let memory = dir.path().join("card.bin");
     let log = dir.path().join("apdus.log");
     let card = mifare_card("04AB0000000002", &memory, &log);
@@ -789,7 +798,7 @@ fn carddesk(t: &TestDesk, dir: &std::path::Path, args: &[&str]) -> (i32, String,
 fn cli_requests_issues_repeats_completes_assigns_and_returns() {
     let _printer = require_cups();
     let t = TestDesk::new();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let d = dir.path();
     let (code, out, err) = carddesk(
         &t,
@@ -950,7 +959,7 @@ fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
     o.cert_profiles = vec!["authentication".into(), "Signature".into()];
     let order = t.desk.issue_temp_cards(&admin, &ids, &o).unwrap();
     assert_eq!(order.cert_profiles, ["authentication", "signature"]);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let card = mifare_card(
         "04C0FFEE000001",
         &dir.path().join("card.bin"),

@@ -398,7 +398,7 @@ fn create_cardholder_with_a_card_request_raises_the_count() {
 
 #[test]
 fn first_run_creates_the_administrator_and_offers_demo_data() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     let db = dir.path().join("new.db");
     // A new, empty database: opened (created and migrated) as the
     // program does before the window starts.

@@ -37,7 +37,7 @@ fn type_into(h: &mut Harness<'_, DeskApp>, label: &str, text: &str) {
 #[test]
 fn a_first_start_sets_up_the_desk_and_its_mailer_delivers() {
     let sink = PrivateSink::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_dir();
     // Where the per-user store would be: the folder is there, the file not.
     let db = dir.path().join("data").join("carddesk.db");
     assert!(!db.exists());
@@ -92,7 +92,7 @@ fn two_first_starts_at_once_both_open_the_new_database() {
     // a database that does not exist yet: one migrates, the other waits for
     // it and finds it ready; neither fails with "table already exists".
     for round in 0..20 {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = common::private_dir();
         let db = dir.path().join("carddesk.db");
         let barrier = std::sync::Barrier::new(2);
         std::thread::scope(|s| {

@@ -2,7 +2,7 @@ use super::login::{login, read_secret, CliError, CliResult};
 use super::*;
 use crate::desk::{
     builtin_formats, CardFormat, ConnectCard, CredentialState, Desk, DeskError, FormatError,
-    NewOperatorInput, OutboxStatus, Page, RequestFields, RequestStatus, Role, Session,
+    OutboxStatus, Page, RequestFields, RequestStatus, Session,
 };
 use std::io::{IsTerminal, Write};
 
@@ -70,6 +70,19 @@ fn request_fields(
     })
 }
 
+/// Opens the database; with `--demo`, only a demo database (a new one
+/// becomes one). Warns about files others can read.
+fn open(db: &std::path::Path, cli: &Cli) -> CliResult<Desk> {
+    let mut desk = Desk::open(db)?;
+    if cli.demo {
+        desk.check_demo_allowed()?;
+    }
+    for warning in crate::desk::files::loose_permissions(db) {
+        eprintln!("warning: {warning}");
+    }
+    Ok(desk)
+}
+
 pub fn run(cli: Cli) -> CliResult {
     let db = cli
         .db
@@ -86,7 +99,7 @@ pub fn run(cli: Cli) -> CliResult {
         if !db.exists() && !matches!(cmd, FormatCmd::Add { .. }) {
             return format_cmd(&builtin_formats(), cmd);
         }
-        let mut desk = Desk::open(&db)?;
+        let mut desk = open(&db, &cli)?;
         let s = login(&desk, &cli)?;
         if let FormatCmd::Add { file } = cmd {
             let json = std::fs::read_to_string(file).map_err(|source| CliError::File {
@@ -122,16 +135,22 @@ pub fn run(cli: Cli) -> CliResult {
     if let Command::Printer(super::badge::PrinterCmd::List) = command {
         return super::badge::printer_list(&cli);
     }
-    let mut desk = Desk::open(&db)?;
+    let mut desk = open(&db, &cli)?;
     let out = std::io::stdout();
     match command {
         Command::Format(_) | Command::Reader(_) | Command::Restore { .. } => {
             unreachable!("handled above")
         }
-        Command::Backup { file } => {
+        Command::Backup { file, with_keys } => {
             let s = login(&desk, &cli)?;
-            desk.backup(&s, file)?;
+            desk.backup(&s, file, *with_keys)?;
             println!("backed up {} to {}", db.display(), file.display());
+            if *with_keys {
+                println!(
+                    "site keys written to {}.keys: keep them apart from the backup",
+                    file.display()
+                );
+            }
         }
         Command::Init { admin, email } => {
             if desk.has_operators()? {
@@ -145,40 +164,15 @@ pub fn run(cli: Cli) -> CliResult {
                 }
                 p
             } else {
-                read_secret("", "CARDDESK_PASSWORD")?
+                match cli.password_fd {
+                    Some(_) => super::login::login_password(&cli, admin)?,
+                    None => read_secret("", "CARDDESK_PASSWORD")?,
+                }
             };
             desk.init_admin(admin, email.as_deref(), &password)?;
             println!("initialised {} with administrator {admin}", db.display());
         }
-        Command::Operator(OperatorCmd::Add {
-            name,
-            role,
-            email,
-            language,
-        }) => {
-            let s = login(&desk, &cli)?;
-            let role: Role = role.parse().map_err(CliError::Message)?;
-            if !matches!(language.as_str(), "en" | "nl") {
-                return Err(CliError::Message(format!(
-                    "language {language:?}: use en or nl"
-                )));
-            }
-            let password = read_secret(
-                &format!("Password for new operator {name}: "),
-                "CARDDESK_NEW_PASSWORD",
-            )?;
-            let id = desk.add_operator(
-                &s,
-                &NewOperatorInput {
-                    name,
-                    email: email.as_deref(),
-                    role,
-                    password: &password,
-                    language,
-                },
-            )?;
-            println!("{id}");
-        }
+        Command::Operator(cmd) => super::operators::run(&mut desk, &cli, cmd)?,
         Command::Site(SiteCmd::Add { name }) => {
             let s = login(&desk, &cli)?;
             println!("{}", desk.add_site(&s, name)?);
@@ -285,6 +279,28 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Audit(AuditCmd::Verify) => {
             let s = login(&desk, &cli)?;
             println!("audit trail intact: {} events", desk.verify_audit(&s)?);
+        }
+        Command::Audit(AuditCmd::Export { since }) => {
+            let s = login(&desk, &cli)?;
+            let mut next = match since.trim().parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    let at = parse_since(since)?;
+                    desk.audit_event_at(&s, &at)?
+                }
+            };
+            let mut lock = out.lock();
+            while let Some(from) = next {
+                let (lines, more) = desk.export_audit(&s, from, crate::desk::MAX_PAGE)?;
+                for line in lines {
+                    let _ = writeln!(lock, "{line}");
+                }
+                next = more;
+            }
+        }
+        Command::Audit(AuditCmd::ExportKey) => {
+            let s = login(&desk, &cli)?;
+            println!("{}", desk.audit_export_key(&s)?);
         }
         Command::Audit(AuditCmd::List { limit, offset }) => {
             let s = login(&desk, &cli)?;
@@ -439,4 +455,23 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
         RequestCmd::Print(args) => super::badge::print(desk, cli, args)?,
     }
     Ok(())
+}
+
+/// `--since` as the stored timestamps' form: a date (midnight UTC) or an
+/// RFC 3339 time.
+fn parse_since(text: &str) -> CliResult<String> {
+    let t = text.trim();
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(format!("{d}T00:00:00.000Z"));
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .map_err(|_| {
+            CliError::Message(format!(
+                "--since {t:?}: give an event number, a date (2026-12-01) or an RFC 3339 time"
+            ))
+        })
 }

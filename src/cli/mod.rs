@@ -5,6 +5,7 @@ mod badge;
 mod commands;
 mod login;
 mod mail;
+mod operators;
 mod reader;
 mod temp;
 
@@ -30,6 +31,10 @@ pub struct Cli {
     /// needs one; password from CARDDESK_PASSWORD or a prompt).
     #[arg(long, global = true, env = "CARDDESK_OPERATOR")]
     pub operator: Option<String>,
+    /// Read the operator's password from this open file descriptor (its
+    /// first line) instead of a prompt or standard input.
+    #[arg(long, global = true, value_name = "FD")]
+    pub password_fd: Option<i32>,
     /// Open a dialog at start (for the screenshot script): main,
     /// card-requests or connect-card. Logs in with the demo operator.
     #[arg(long, hide = true, requires = "demo")]
@@ -50,7 +55,7 @@ pub enum Command {
     },
     /// Operators who may log in.
     #[command(subcommand)]
-    Operator(OperatorCmd),
+    Operator(operators::OperatorCmd),
     /// Sites cards can be shipped to.
     #[command(subcommand)]
     Site(SiteCmd),
@@ -72,7 +77,13 @@ pub enum Command {
     Audit(AuditCmd),
     /// Copy the database to FILE (safe while the desk is running; needs the
     /// manage-database privilege).
-    Backup { file: PathBuf },
+    Backup {
+        file: PathBuf,
+        /// Also write the site key file beside it as FILE.keys (keep it apart
+        /// from the backup: with it, the backup's secrets can be read).
+        #[arg(long)]
+        with_keys: bool,
+    },
     /// Replace the database with a backup (the current one is kept as
     /// *.before-restore; needs the manage-database privilege).
     Restore { file: PathBuf },
@@ -96,20 +107,15 @@ pub enum Command {
     Temp(temp::TempCmd),
 }
 
-#[derive(Debug, Subcommand)]
-pub enum OperatorCmd {
-    /// Add an operator (password from CARDDESK_NEW_PASSWORD, standard input or a prompt).
-    Add {
-        name: String,
-        /// administrator, supervisor, operator or viewer
-        #[arg(long)]
-        role: String,
-        #[arg(long)]
-        email: Option<String>,
-        /// en or nl
-        #[arg(long, default_value = "en")]
-        language: String,
-    },
+impl Cli {
+    /// `operator password`: the one command an operator whose password was
+    /// reset may run.
+    pub(crate) fn is_password_change(&self) -> bool {
+        matches!(
+            self.command,
+            Some(Command::Operator(operators::OperatorCmd::Password))
+        )
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,8 +299,17 @@ pub enum ImportCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
-    /// Check the hash chain: prints the number of events, or the first broken one.
+    /// Check the keyed hash chain and the head file: prints the number of
+    /// events, or the first bad one.
     Verify,
+    /// Write events as signed JSON lines (Ed25519; see `audit export-key`).
+    Export {
+        /// The first event: its number, or a date/time (2026-12-01 or RFC 3339).
+        #[arg(long, default_value = "1")]
+        since: String,
+    },
+    /// The public key (base64 Ed25519) that checks exported lines.
+    ExportKey,
     List {
         #[arg(long, default_value_t = 50)]
         limit: usize,

@@ -1,35 +1,90 @@
 //! Operators: first-run initialisation, password login, privilege checks.
 
-use super::{Desk, DeskError, DeskResult};
+use super::{tx::Tx, Desk, DeskError, DeskResult};
 use crate::domain::{Privilege, Role};
 use crate::store::{self, operators::Operator};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+use rusqlite::Connection;
 
-/// A logged-in operator. Every desk action takes one and checks it.
+/// A logged-in operator. Every desk action takes one; only the desk makes
+/// them (by a password login), and what the operator may do is read from
+/// the database again on every action (see [`require`]).
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub operator: Operator,
+    operator: Operator,
+    must_change_password: bool,
 }
 
 impl Session {
-    pub fn require(&self, privilege: Privilege, action: &'static str) -> DeskResult<()> {
-        if self.operator.active && self.operator.has(privilege) {
-            Ok(())
-        } else {
-            Err(DeskError::Forbidden {
-                operator: self.operator.name.clone(),
-                action,
-                privilege,
-            })
+    /// The operator as they were at login (name, role, e-mail, language).
+    pub fn operator(&self) -> &Operator {
+        &self.operator
+    }
+
+    pub fn name(&self) -> &str {
+        &self.operator.name
+    }
+
+    /// What the screens use to offer or grey out an action. The desk checks
+    /// the database itself when the action is taken.
+    pub fn may(&self, privilege: Privilege) -> bool {
+        !self.must_change_password && self.operator.active && self.operator.has(privilege)
+    }
+
+    /// An administrator reset this operator's password: they must choose a
+    /// new one before anything else.
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password
+    }
+
+    /// The same login with its operator as the database has them now.
+    pub(super) fn refreshed(&self, operator: Operator) -> Session {
+        Session {
+            operator,
+            must_change_password: self.must_change_password,
         }
     }
 
-    pub fn may(&self, privilege: Privilege) -> bool {
-        self.operator.active && self.operator.has(privilege)
+    /// A session for a request's requester, to record what was done on
+    /// their behalf (never handed to a face).
+    pub(super) fn on_behalf_of(operator: Operator) -> Session {
+        Session {
+            operator,
+            must_change_password: false,
+        }
     }
+}
+
+/// Checks, against the database as it is now, that `s`'s operator is active,
+/// need not change their password first, and holds `privilege`.
+pub(super) fn require(
+    conn: &Connection,
+    s: &Session,
+    privilege: Privilege,
+    action: &'static str,
+) -> DeskResult<()> {
+    let now = store::operators::standing(conn, s.operator.id)?;
+    let Some(now) = now.filter(|n| n.active) else {
+        return Err(DeskError::Disabled {
+            operator: s.operator.name.clone(),
+        });
+    };
+    if now.must_change_password {
+        return Err(DeskError::PasswordChangeRequired {
+            operator: s.operator.name.clone(),
+        });
+    }
+    if !now.privileges.contains(&privilege) {
+        return Err(DeskError::Forbidden {
+            operator: s.operator.name.clone(),
+            action,
+            privilege,
+        });
+    }
+    Ok(())
 }
 
 pub(super) fn hash_password(password: &str) -> String {
@@ -40,7 +95,7 @@ pub(super) fn hash_password(password: &str) -> String {
         .to_string()
 }
 
-fn check_password_rules(password: &str) -> DeskResult<()> {
+pub(super) fn check_password_rules(password: &str) -> DeskResult<()> {
     if password.chars().count() < 8 {
         return Err(DeskError::invalid(
             "password",
@@ -77,14 +132,24 @@ pub struct NewOperatorInput<'a> {
     pub language: &'a str,
 }
 
-fn insert_operator(desk: &mut Desk, actor: &str, input: &NewOperatorInput) -> DeskResult<i64> {
+/// Adds an operator; `first` only to a database that has none yet (checked
+/// in the same transaction, so two first-run set-ups cannot both succeed).
+fn insert_operator(
+    desk: &mut Desk,
+    actor: &str,
+    input: &NewOperatorInput,
+    first: bool,
+) -> DeskResult<i64> {
     if input.name.trim().is_empty() {
         return Err(DeskError::invalid("operator name", "must not be empty"));
     }
     check_password_rules(input.password)?;
     let email = check_email(input.email)?;
     let hash = hash_password(input.password);
-    let tx = desk.conn.transaction()?;
+    let tx = desk.begin()?;
+    if first && store::operators::count(&tx)? > 0 {
+        return Err(DeskError::AlreadyInitialised);
+    }
     if store::operators::find_with_hash(&tx, input.name)?.is_some() {
         return Err(DeskError::invalid(
             "operator name",
@@ -102,8 +167,7 @@ fn insert_operator(desk: &mut Desk, actor: &str, input: &NewOperatorInput) -> De
         },
     )?;
     let after = store::operators::get(&tx, id)?;
-    store::audit::record(
-        &tx,
+    tx.record(
         actor,
         "operator.create",
         "operator",
@@ -123,9 +187,6 @@ impl Desk {
         email: Option<&str>,
         password: &str,
     ) -> DeskResult<Session> {
-        if self.has_operators()? {
-            return Err(DeskError::AlreadyInitialised);
-        }
         insert_operator(
             self,
             "system",
@@ -136,12 +197,12 @@ impl Desk {
                 password,
                 language: "en",
             },
+            true,
         )?;
         if store::sites::list(&self.conn)?.is_empty() {
-            let tx = self.conn.transaction()?;
+            let tx = self.begin()?;
             let id = store::sites::insert(&tx, "Main site")?;
-            store::audit::record(
-                &tx,
+            tx.record(
                 "system",
                 "site.create",
                 "site",
@@ -155,23 +216,192 @@ impl Desk {
     }
 
     pub fn add_operator(&mut self, s: &Session, input: &NewOperatorInput) -> DeskResult<i64> {
-        s.require(Privilege::ManageOperators, "add operators")?;
-        insert_operator(self, &s.operator.name, input)
+        self.require(s, Privilege::ManageOperators, "add operators")?;
+        insert_operator(self, &s.operator.name, input, false)
     }
 
+    /// Logs in with a password. Unknown names cost the same as wrong
+    /// passwords (a password is always checked), failures are counted and
+    /// lock the account for a while, and every outcome is an audit event.
     pub fn login(&self, name: &str, password: &str) -> DeskResult<Session> {
-        let Some((operator, hash)) = store::operators::find_with_hash(&self.conn, name)? else {
-            // Same answer for unknown names so they cannot be probed.
+        let policy = LoginPolicy::read(&self.conn)?;
+        // The password is checked before the write lock is taken: argon2
+        // takes tens of milliseconds, and other desks must not wait on it.
+        let found = store::operators::find_with_hash(&self.conn, name)?;
+        let hash = found
+            .as_ref()
+            .map(|(_, h)| h.as_str())
+            .unwrap_or(&DUMMY_HASH);
+        let password_ok = PasswordHash::new(hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        let tx = Tx::begin_unchecked(&self.conn, &self.keys)?;
+        let now = chrono::Utc::now();
+        let Some((operator, _)) = found else {
+            let tried: String = name.trim().chars().take(64).collect();
+            tx.record(
+                "system",
+                "login.failed",
+                "operator",
+                None,
+                None,
+                Some(&serde_json::json!({"name": tried, "reason": "unknown operator"})),
+            )?;
+            tx.commit()?;
             return Err(DeskError::BadLogin);
         };
-        let parsed = PasswordHash::new(&hash).map_err(|_| DeskError::BadLogin)?;
-        if !operator.active
-            || Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_err()
-        {
+        let entry = |action: &str, detail: serde_json::Value| {
+            tx.record(
+                &operator.name,
+                action,
+                "operator",
+                Some(operator.id),
+                None,
+                Some(&detail),
+            )
+        };
+        let standing = store::operators::standing(&tx, operator.id)?.expect("just found");
+        if let Some(until) = standing.locked_until.filter(|u| *u > now) {
+            entry(
+                "login.refused",
+                serde_json::json!({"reason": "locked", "until": until}),
+            )?;
+            tx.commit()?;
+            return Err(DeskError::Locked {
+                operator: operator.name,
+                until: until
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            });
+        }
+        if !password_ok {
+            let failures = standing.failed_logins + 1;
+            if failures >= policy.max_failures {
+                let until = now + chrono::Duration::minutes(policy.lockout_minutes);
+                store::operators::set_lock(&tx, operator.id, 0, Some(until))?;
+                entry(
+                    "login.locked",
+                    serde_json::json!({"failures": failures, "until": until}),
+                )?;
+                tx.commit()?;
+                return Err(DeskError::Locked {
+                    operator: operator.name,
+                    until: until
+                        .with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                });
+            }
+            store::operators::set_lock(&tx, operator.id, failures, None)?;
+            entry("login.failed", serde_json::json!({"failures": failures}))?;
+            tx.commit()?;
             return Err(DeskError::BadLogin);
         }
-        Ok(Session { operator })
+        if !operator.active {
+            entry("login.refused", serde_json::json!({"reason": "disabled"}))?;
+            tx.commit()?;
+            return Err(DeskError::Disabled {
+                operator: operator.name,
+            });
+        }
+        store::operators::set_lock(&tx, operator.id, 0, None)?;
+        entry(
+            "login",
+            serde_json::json!({"must_change_password": standing.must_change_password}),
+        )?;
+        tx.commit()?;
+        Ok(Session {
+            operator,
+            must_change_password: standing.must_change_password,
+        })
+    }
+
+    /// Ends a session (the window's Log out, or closing it).
+    pub fn logout(&self, s: &Session) -> DeskResult<()> {
+        let tx = Tx::begin_unchecked(&self.conn, &self.keys)?;
+        tx.audit(s, "logout", "operator", Some(s.operator.id), None, None)?;
+        tx.commit()
+    }
+
+    /// The operator `s` as the database has them now (role, privileges,
+    /// active), for a face to refresh what it offers.
+    pub fn current_session(&self, s: &Session) -> DeskResult<Session> {
+        match store::operators::get(&self.conn, s.operator.id)? {
+            Some(op) if op.active => Ok(s.refreshed(op)),
+            _ => Err(DeskError::Disabled {
+                operator: s.operator.name.clone(),
+            }),
+        }
+    }
+}
+
+/// A well-formed hash of no password anyone knows: checked for unknown
+/// names so they take as long as a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("no operator has this password"));
+
+/// How many failed logins in a row lock an account, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginPolicy {
+    pub max_failures: i64,
+    pub lockout_minutes: i64,
+    /// The window asks for the password again after this much idle time.
+    pub idle_lock_minutes: i64,
+}
+
+pub(super) const MAX_FAILURES: &str = "login.max_failures";
+pub(super) const LOCKOUT_MINUTES: &str = "login.lockout_minutes";
+pub(super) const IDLE_LOCK_MINUTES: &str = "ui.idle_lock_minutes";
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        LoginPolicy {
+            max_failures: 5,
+            lockout_minutes: 15,
+            idle_lock_minutes: 10,
+        }
+    }
+}
+
+impl LoginPolicy {
+    pub(super) fn read(conn: &Connection) -> DeskResult<LoginPolicy> {
+        let d = LoginPolicy::default();
+        let num = |key: &str, default: i64| -> DeskResult<i64> {
+            Ok(store::settings::get(conn, key)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default))
+        };
+        Ok(LoginPolicy {
+            max_failures: num(MAX_FAILURES, d.max_failures)?,
+            lockout_minutes: num(LOCKOUT_MINUTES, d.lockout_minutes)?,
+            idle_lock_minutes: num(IDLE_LOCK_MINUTES, d.idle_lock_minutes)?,
+        })
+    }
+
+    pub(super) fn check(&self) -> DeskResult<()> {
+        if !(1..=100).contains(&self.max_failures) {
+            return Err(DeskError::invalid(
+                "failed logins before lock-out",
+                format!("{} is not between 1 and 100", self.max_failures),
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.lockout_minutes) {
+            return Err(DeskError::invalid(
+                "lock-out minutes",
+                format!("{} is not between 1 and 1440", self.lockout_minutes),
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.idle_lock_minutes) {
+            return Err(DeskError::invalid(
+                "idle minutes before the window locks",
+                format!("{} is not between 1 and 1440", self.idle_lock_minutes),
+            ));
+        }
+        Ok(())
     }
 }

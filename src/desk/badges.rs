@@ -86,7 +86,7 @@ pub(super) fn media(t: &Template) -> (f32, f32) {
 impl Desk {
     /// Every badge template, shipped ones first.
     pub fn badge_templates(&self, s: &Session) -> DeskResult<Vec<Template>> {
-        s.require(Privilege::ViewRequests, "see the badge templates")?;
+        self.require(s, Privilege::ViewRequests, "see the badge templates")?;
         Ok(store::badge_templates::list(&self.conn)?)
     }
 
@@ -101,7 +101,7 @@ impl Desk {
 
     /// A template by name (case-insensitive).
     pub fn badge_template(&self, s: &Session, name: &str) -> DeskResult<Template> {
-        s.require(Privilege::ViewRequests, "see the badge templates")?;
+        self.require(s, Privilege::ViewRequests, "see the badge templates")?;
         template(&self.conn, name)
     }
 
@@ -135,14 +135,13 @@ impl Desk {
 
     /// Adds or replaces a badge template (validated first).
     pub fn save_badge_template(&mut self, s: &Session, t: &Template) -> DeskResult<()> {
-        s.require(Privilege::ManageSettings, "edit badge templates")?;
+        self.require(s, Privilege::ManageSettings, "edit badge templates")?;
         t.validate()?;
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let before = store::badge_templates::get(&tx, &t.name)?;
         store::badge_templates::upsert(&tx, t)?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             "badge_template.save",
             "badge_template",
             None,
@@ -156,7 +155,7 @@ impl Desk {
     /// What the request's badge shows: its cardholder and, once a card is
     /// connected, the card.
     pub fn badge_data_for_request(&self, s: &Session, request_id: i64) -> DeskResult<BadgeData> {
-        s.require(Privilege::ViewCardholders, "see badge data")?;
+        self.require(s, Privilege::ViewCardholders, "see badge data")?;
         let r = self.request(s, request_id)?;
         let mut d = cardholder_data(&self.conn, r.cardholder_id)?;
         d.set("request_id", r.id.to_string());
@@ -172,7 +171,7 @@ impl Desk {
         s: &Session,
         cardholder_id: i64,
     ) -> DeskResult<BadgeData> {
-        s.require(Privilege::ViewCardholders, "see badge data")?;
+        self.require(s, Privilege::ViewCardholders, "see badge data")?;
         let mut d = cardholder_data(&self.conn, cardholder_id)?;
         let credential: Option<i64> = self
             .conn
@@ -195,7 +194,7 @@ impl Desk {
         s: &Session,
         credential_id: i64,
     ) -> DeskResult<BadgeData> {
-        s.require(Privilege::ViewCredentials, "see badge data")?;
+        self.require(s, Privilege::ViewCredentials, "see badge data")?;
         let c = store::credentials::get(&self.conn, credential_id)?.ok_or(DeskError::NotFound {
             what: "credential",
             id: credential_id.to_string(),

@@ -9,7 +9,7 @@ impl Desk {
     /// Adds a custom Wiegand format from its JSON definition (the same shape
     /// `carddesk format show` prints). Returns its name.
     pub fn add_card_format(&mut self, s: &Session, json: &str) -> DeskResult<String> {
-        s.require(Privilege::ManageFormats, "add card formats")?;
+        self.require(s, Privilege::ManageFormats, "add card formats")?;
         let format: CardFormat =
             serde_json::from_str(json).map_err(|e| FormatError::BadDefinition {
                 name: "(new format)".into(),
@@ -30,11 +30,10 @@ impl Desk {
             }
             .into());
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         store::formats::insert(&tx, &format)?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             "format.create",
             "card_format",
             None,

@@ -1,4 +1,3 @@
-use super::audit;
 use super::auth::check_email;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::Privilege;
@@ -140,16 +139,15 @@ impl Desk {
         input: &CardholderInput,
         request: Option<&RequestFields>,
     ) -> DeskResult<(i64, Option<i64>)> {
-        s.require(Privilege::ManageCardholders, "create cardholders")?;
+        self.require(s, Privilege::ManageCardholders, "create cardholders")?;
         let new = validate(&self.conn, input)?;
         if let Some(r) = request {
             super::requests::check_request_fields(&self.conn, s, r)?;
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let id = store::cardholders::insert(&tx, &new)?;
         let after = store::cardholders::get(&tx, id)?;
-        audit(
-            &tx,
+        tx.audit(
             s,
             "cardholder.create",
             "cardholder",
@@ -172,7 +170,7 @@ impl Desk {
         cardholder_id: i64,
         request: &RequestFields,
     ) -> DeskResult<i64> {
-        s.require(Privilege::ManageCardholders, "request cards")?;
+        self.require(s, Privilege::ManageCardholders, "request cards")?;
         super::requests::check_request_fields(&self.conn, s, request)?;
         if store::cardholders::get(&self.conn, cardholder_id)?.is_none() {
             return Err(DeskError::NotFound {
@@ -180,7 +178,7 @@ impl Desk {
                 id: cardholder_id.to_string(),
             });
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let id = super::requests::insert_request(&tx, s, cardholder_id, request)?;
         tx.commit()?;
         Ok(id)

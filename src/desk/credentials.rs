@@ -1,4 +1,3 @@
-use super::audit;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::{CredentialState, FormatError, Privilege};
 use crate::store::{self, credentials::Credential};
@@ -12,12 +11,12 @@ impl Desk {
         format: &str,
         fields: &[(String, String)],
     ) -> DeskResult<Credential> {
-        s.require(Privilege::AnswerRequests, "register credentials")?;
+        self.require(s, Privilege::AnswerRequests, "register credentials")?;
         let f = store::formats::get(&self.conn, format)?
             .ok_or_else(|| FormatError::UnknownFormat(format.to_string()))?;
         let values = f.parse_fields(fields)?;
         let bits = f.encode(&values)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         if let Some(existing) = store::credentials::find_by_value(&tx, f.name(), &bits)? {
             return Err(DeskError::DuplicateCredential {
                 credential: existing.label(),
@@ -37,8 +36,7 @@ impl Desk {
             },
         )?;
         let after = store::credentials::get(&tx, id)?.expect("just inserted");
-        audit(
-            &tx,
+        tx.audit(
             s,
             "credential.register",
             "credential",

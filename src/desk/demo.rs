@@ -2,8 +2,9 @@
 //! cardholders, 40 credentials (some in stock), 12 pending requests.
 //! Everything goes through the normal desk actions, so it is audited.
 
-use super::{CardholderInput, ConnectCard, Desk, DeskResult, NewOperatorInput, Session};
+use super::{CardholderInput, ConnectCard, Desk, DeskError, DeskResult, NewOperatorInput, Session};
 use crate::domain::Role;
+use crate::store;
 use crate::store::requests::RequestFields;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -49,9 +50,58 @@ const REASONS: &[&str] = &[
     "No card stock at the desk",
 ];
 
+/// The setting that marks a database made for trying CardDesk.
+const KIND: &str = "database.kind";
+
 impl Desk {
-    /// Fills a freshly initialised database with demo data.
+    /// Whether this database was created with `--demo` (demo operators and
+    /// data, simulated devices). A real site's database never is.
+    pub fn is_demo(&self) -> DeskResult<bool> {
+        Ok(store::settings::get(&self.conn, KIND)?.as_deref() == Some("demo"))
+    }
+
+    /// Marks a brand-new database (no operators yet) as a demo database.
+    pub fn mark_demo(&mut self) -> DeskResult<()> {
+        let tx = self.begin()?;
+        if store::operators::count(&tx)? > 0 {
+            return Err(DeskError::invalid(
+                "demo",
+                "only a new, empty database can become a demo database",
+            ));
+        }
+        store::settings::set(&tx, KIND, "demo")?;
+        tx.record("system", "database.demo", "database", None, None, None)?;
+        tx.commit()
+    }
+
+    /// `--demo` runs only on a demo database: demo operators with a known
+    /// password and simulated devices never touch a real site's data.
+    pub fn check_demo_allowed(&mut self) -> DeskResult<()> {
+        if self.is_demo()? {
+            return Ok(());
+        }
+        if !self.has_operators()? {
+            return self.mark_demo();
+        }
+        Err(DeskError::invalid(
+            "--demo",
+            format!(
+                "{} is a real site's database, not a demo one; --demo (simulated devices, demo \
+                 operators) runs only on a database created with --demo, such as {}",
+                self.path().display(),
+                super::paths::demo_db_path().display()
+            ),
+        ))
+    }
+
+    /// Fills a freshly initialised demo database with demo data.
     pub fn seed_demo(&mut self, admin: &Session) -> DeskResult<()> {
+        if !self.is_demo()? {
+            return Err(DeskError::invalid(
+                "demo data",
+                "is loaded only into a database created with --demo",
+            ));
+        }
         let mut rng = StdRng::seed_from_u64(7);
         for site in ["North gate", "Harbour office"] {
             self.add_site(admin, site)?;
@@ -130,7 +180,7 @@ impl Desk {
         }
         // 12 pending requests for people who have no card yet.
         for (i, &holder) in ids.iter().skip(100).take(12).enumerate() {
-            let notify = i % 3 == 0 && admin.operator.email.is_some();
+            let notify = i % 3 == 0 && admin.operator().email.is_some();
             let r = self.request_card(admin, holder, &request(i, notify))?;
             // Two already have a card from stock, ready to print and close.
             if i < 2 {

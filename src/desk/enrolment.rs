@@ -12,7 +12,7 @@ impl Desk {
     /// Checks, before anyone is asked to present a card, that `s` may
     /// connect cards and that request `request_id` is still pending.
     pub fn ready_to_enrol(&self, s: &Session, request_id: i64) -> DeskResult<CardRequest> {
-        s.require(Privilege::AnswerRequests, "connect cards to requests")?;
+        self.require(s, Privilege::AnswerRequests, "connect cards to requests")?;
         let r = self.request(s, request_id)?;
         if !r.status.is_open() {
             return Err(super::requests::not_pending(&self.conn, &r));

@@ -14,6 +14,14 @@ pub enum DeskError {
     Format(#[from] FormatError),
     #[error("unknown operator or wrong password")]
     BadLogin,
+    #[error("operator {operator} has been disabled; ask an administrator, or log in as another operator")]
+    Disabled { operator: String },
+    #[error("operator {operator} must choose a new password before doing anything else (an administrator reset it)")]
+    PasswordChangeRequired { operator: String },
+    #[error("operator {operator} is locked after too many failed logins until {until}; try again then, or ask an administrator to reset the password")]
+    Locked { operator: String, until: String },
+    #[error("site keys: {0}")]
+    Keys(String),
     #[error("log in first: this needs an operator's session")]
     NotLoggedIn,
     #[error("the database already has operators; log in as one of them instead of running init")]

@@ -2,7 +2,6 @@
 //! line number, and nothing is imported unless all rows are good (or the
 //! operator chose to skip bad rows).
 
-use super::audit;
 use super::cardholders::{validate, CardholderInput};
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::Privilege;
@@ -27,7 +26,7 @@ impl Desk {
         input: impl Read,
         skip_bad: bool,
     ) -> DeskResult<ImportReport> {
-        s.require(Privilege::ManageCardholders, "import cardholders")?;
+        self.require(s, Privilege::ManageCardholders, "import cardholders")?;
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(false)
@@ -90,12 +89,11 @@ impl Desk {
         if !bad.is_empty() && !skip_bad {
             return Err(DeskError::Import(bad));
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         for new in &good {
             let id = store::cardholders::insert(&tx, new)?;
             let after = store::cardholders::get(&tx, id)?;
-            audit(
-                &tx,
+            tx.audit(
                 s,
                 "cardholder.import",
                 "cardholder",

@@ -3,34 +3,55 @@
 //! (`desk::outbox`, over the `devices::mailer` transport); these actions
 //! only write the database.
 
+use super::keys::{Purpose, SiteKeys};
 use super::{Desk, DeskError, DeskResult, Session};
 use crate::domain::mail::looks_like_address;
-use crate::domain::{Privilege, SmtpSettings};
+use crate::domain::{Privilege, Secret, SmtpSettings};
 use crate::store::{self, outbox::OutboxMessage};
 
 /// Subject of the "send test message" mail.
 pub const TEST_SUBJECT: &str = "CardDesk test message";
 
+/// The mail server settings with the password unsealed (for sending).
+pub(super) fn smtp_settings(
+    conn: &rusqlite::Connection,
+    keys: &SiteKeys,
+) -> DeskResult<Option<SmtpSettings>> {
+    let Some(mut settings) = store::settings::smtp(conn)? else {
+        return Ok(None);
+    };
+    if let Some(sealed) = settings.password.take() {
+        settings.password = Some(Secret::new(
+            keys.open_text(Purpose::SmtpPassword, sealed.expose())?,
+        ));
+    }
+    Ok(Some(settings))
+}
+
 impl Desk {
     /// The configured mail server (the password is inside a `Secret`).
     pub fn mail_settings(&self, s: &Session) -> DeskResult<Option<SmtpSettings>> {
-        s.require(Privilege::ManageSettings, "see the mail settings")?;
-        Ok(store::settings::smtp(&self.conn)?)
+        self.require(s, Privilege::ManageSettings, "see the mail settings")?;
+        smtp_settings(&self.conn, &self.keys)
     }
 
     /// Stores the mail server settings. The audit trail records the change
     /// with the password shown as `***`.
     pub fn configure_mail(&mut self, s: &Session, settings: &SmtpSettings) -> DeskResult<()> {
-        s.require(Privilege::ManageSettings, "change the mail settings")?;
+        self.require(s, Privilege::ManageSettings, "change the mail settings")?;
         settings
             .validate()
             .map_err(|(field, reason)| DeskError::invalid(field, reason))?;
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let before = store::settings::smtp(&tx)?;
-        store::settings::set_smtp(&tx, settings)?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        let mut sealed = settings.clone();
+        sealed.password = settings
+            .password
+            .as_ref()
+            .map(|p| Secret::new(tx.keys().seal(Purpose::SmtpPassword, p.expose().as_bytes())));
+        store::settings::set_smtp(&tx, &sealed)?;
+        tx.record(
+            &s.operator().name,
             "settings.mail",
             "setting",
             None,
@@ -45,7 +66,7 @@ impl Desk {
     /// mail (the CLI sends it at once and reports the result). Returns the
     /// outbox id.
     pub fn queue_test_mail(&mut self, s: &Session, to: &str) -> DeskResult<i64> {
-        s.require(Privilege::ManageSettings, "send a test message")?;
+        self.require(s, Privilege::ManageSettings, "send a test message")?;
         let to = to.trim();
         if !looks_like_address(to) {
             return Err(DeskError::invalid(
@@ -59,15 +80,15 @@ impl Desk {
         let text = format!(
             "This is a test message from CardDesk, sent by {} through {server}.\n\
              If you can read it, e-mail from CardDesk works.\n",
-            s.operator.name
+            s.operator().name
         );
         let html = format!(
             "<html><body><p>This is a test message from CardDesk, sent by <b>{}</b> through \
              {}.</p><p>If you can read it, e-mail from CardDesk works.</p></body></html>",
-            super::notification::html_escape(&s.operator.name),
+            super::notification::html_escape(&s.operator().name),
             super::notification::html_escape(&server)
         );
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let id = store::outbox::enqueue(
             &tx,
             &store::outbox::NewMessage {
@@ -75,13 +96,12 @@ impl Desk {
                 subject: TEST_SUBJECT,
                 body_text: &text,
                 body_html: &html,
-                language: &s.operator.language,
+                language: &s.operator().language,
                 request_id: None,
             },
         )?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             "mail.test",
             "outbox",
             Some(id),
@@ -100,9 +120,9 @@ impl Desk {
         id: i64,
         new_address: Option<&str>,
     ) -> DeskResult<()> {
-        s.require(Privilege::AnswerRequests, "resend mail")?;
+        self.require(s, Privilege::AnswerRequests, "resend mail")?;
         // Re-addressing mail means reading it: the outbox privilege too.
-        s.require(Privilege::ViewOutbox, "retry mail")?;
+        self.require(s, Privilege::ViewOutbox, "retry mail")?;
         let new_address = new_address.map(str::trim);
         if let Some(a) = new_address.filter(|a| !looks_like_address(a)) {
             return Err(DeskError::invalid(
@@ -110,7 +130,7 @@ impl Desk {
                 format!("{a:?} is not an e-mail address (name@domain)"),
             ));
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let before = store::outbox::get(&tx, id)?.ok_or(DeskError::NotFound {
             what: "mail",
             id: id.to_string(),
@@ -141,9 +161,8 @@ impl Desk {
                 "last_error": m.last_error, "message_id": m.message_id,
             })
         };
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             "mail.retry",
             "outbox",
             Some(id),

@@ -13,21 +13,26 @@ mod credentials;
 mod demo;
 mod enrolment;
 mod error;
+pub mod files;
 mod import;
 pub mod job;
+pub mod keys;
 mod mail;
 mod notification;
+mod operators;
 pub mod outbox;
 pub mod paths;
 mod print_jobs;
 mod queries;
 mod requests;
+mod setup;
 mod sites;
 pub mod station;
 mod temp_cards;
 mod temp_certs;
+mod tx;
 
-pub use auth::{NewOperatorInput, Session};
+pub use auth::{LoginPolicy, NewOperatorInput, Session};
 pub use backup::restore;
 pub use badges::BadgeOf;
 pub use cardholders::{read_photo, CardholderInput};
@@ -55,6 +60,7 @@ pub use crate::domain::{
 pub use crate::store::audit::AuditEvent;
 pub use crate::store::cardholders::Cardholder;
 pub use crate::store::credentials::Credential;
+pub use crate::store::operators::Operator;
 pub use crate::store::outbox::{OutboxCounts, OutboxMessage};
 pub use crate::store::print_jobs::{PrintJob, PrintStatus};
 pub use crate::store::requests::{CardRequest, RequestFields};
@@ -65,53 +71,67 @@ pub use crate::store::temp_cards::{
 
 use crate::store;
 use rusqlite::Connection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tx::Tx;
 
-/// The one door to the data: it owns its database connection, and every
-/// read and write is a method that takes the operator's session.
+/// The one door to the data: it owns its database connection and the
+/// site's keys, and every read and write is a method that takes the
+/// operator's session.
 pub struct Desk {
     conn: Connection,
+    keys: Arc<keys::SiteKeys>,
+    path: PathBuf,
 }
 
 impl Desk {
-    /// Opens the database file, creating and migrating it. Do this once at
-    /// start-up, before any other thread opens it (see [`Desk::connect`]).
+    /// Opens the database file, creating and migrating it, and its key file
+    /// (made for a new database). Do this once at start-up, before any other
+    /// thread opens it (see [`Desk::connect`]).
     pub fn open(path: &Path) -> DeskResult<Desk> {
+        let conn = store::open(path)?;
+        let keys = setup::keys_for(&conn, path)?;
         Ok(Desk {
-            conn: store::open(path)?,
+            conn,
+            keys: Arc::new(keys),
+            path: path.to_path_buf(),
         })
     }
 
     /// A second connection to a database [`Desk::open`] has prepared: for
     /// worker threads and jobs. Never migrates.
     pub fn connect(path: &Path) -> DeskResult<Desk> {
+        let conn = store::connect(path)?;
+        let recorded = store::settings::get(&conn, keys::FINGERPRINT_SETTING)?;
+        if recorded.is_none() {
+            return Err(DeskError::Keys(format!(
+                "{} has no site keys yet; start CardDesk on it once so it can set them up",
+                path.display()
+            )));
+        }
+        let keys = keys::SiteKeys::for_database(path, recorded.as_deref())?;
         Ok(Desk {
-            conn: store::connect(path)?,
+            conn,
+            keys: Arc::new(keys),
+            path: path.to_path_buf(),
         })
     }
-}
 
-/// Records what operator `s` did, in the caller's transaction: every state
-/// change goes through here with its before and after (see [`snapshot`]).
-fn audit(
-    tx: &Connection,
-    s: &Session,
-    action: &str,
-    entity: &str,
-    id: Option<i64>,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> rusqlite::Result<()> {
-    store::audit::record(
-        tx,
-        &s.operator.name,
-        action,
-        entity,
-        id,
-        before.as_ref(),
-        after.as_ref(),
-    )
-    .map(|_| ())
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Begins the transaction of one state change (see [`Tx`]).
+    fn begin(&mut self) -> DeskResult<Tx<'_>> {
+        Tx::begin(&mut self.conn, &self.keys)
+    }
+
+    /// Checks that `s`'s operator may still do `action`, as the database
+    /// says now: a disabled or re-roled operator's next action fails at once.
+    fn require(&self, s: &Session, privilege: Privilege, action: &'static str) -> DeskResult<()> {
+        auth::require(&self.conn, s, privilege, action)
+    }
 }
 
 /// The loser of a race: `what` `id` is already in `state`, changed by whoever

@@ -20,6 +20,8 @@
 //! periodically and when kicked. The transport is the device's
 //! (`devices::mailer`): it only delivers one message.
 
+use crate::desk::keys::SiteKeys;
+use crate::desk::DeskResult;
 use crate::devices::mailer::{MailTransport, SendError, SMTP_TIMEOUT};
 use crate::devices::Notify;
 use crate::domain::mail::retry_delay;
@@ -135,22 +137,24 @@ fn abandoned(m: &OutboxMessage, now: DateTime<Utc>) -> bool {
 /// and every row an interrupted sender left behind.
 fn send_due(
     conn: &Connection,
+    keys: &SiteKeys,
     transport: &dyn MailTransport,
     due_by: DateTime<Utc>,
-) -> rusqlite::Result<PassReport> {
+) -> DeskResult<PassReport> {
     let rows = store::outbox::due(conn, &stamp(due_by))?;
-    send_rows(conn, transport, rows)
+    send_rows(conn, keys, transport, rows)
 }
 
 /// Sends one row now, whatever its back-off says (for "send test message"
 /// and "retry"). Rows already sent or failed are left alone.
 fn send_now(
     conn: &Connection,
+    keys: &SiteKeys,
     transport: &dyn MailTransport,
     id: i64,
-) -> rusqlite::Result<PassReport> {
+) -> DeskResult<PassReport> {
     let rows = store::outbox::get(conn, id)?.into_iter().collect();
-    send_rows(conn, transport, rows)
+    send_rows(conn, keys, transport, rows)
 }
 
 impl super::Desk {
@@ -161,7 +165,19 @@ impl super::Desk {
         transport: &dyn MailTransport,
         due_by: DateTime<Utc>,
     ) -> super::DeskResult<PassReport> {
-        Ok(send_due(&self.conn, transport, due_by)?)
+        send_due(&self.conn, &self.keys, transport, due_by)
+    }
+
+    /// An operator's sending pass (the CLI's `mail send-pending`): it changes
+    /// the outbox, so only for those who may see it.
+    pub fn send_outbox(
+        &self,
+        s: &super::Session,
+        transport: &dyn MailTransport,
+        due_by: DateTime<Utc>,
+    ) -> super::DeskResult<PassReport> {
+        self.require(s, crate::domain::Privilege::ViewOutbox, "send the outbox")?;
+        self.send_due_mail(transport, due_by)
     }
 
     /// Sends one message now, whatever its back-off says (the test message,
@@ -172,18 +188,19 @@ impl super::Desk {
         transport: &dyn MailTransport,
         id: i64,
     ) -> super::DeskResult<PassReport> {
-        s.require(crate::domain::Privilege::ManageSettings, "send mail now")?;
-        Ok(send_now(&self.conn, transport, id)?)
+        self.require(s, crate::domain::Privilege::ManageSettings, "send mail now")?;
+        send_now(&self.conn, &self.keys, transport, id)
     }
 }
 
 fn send_rows(
     conn: &Connection,
+    keys: &SiteKeys,
     transport: &dyn MailTransport,
     rows: Vec<OutboxMessage>,
-) -> rusqlite::Result<PassReport> {
+) -> DeskResult<PassReport> {
     let mut report = PassReport::default();
-    let settings = store::settings::smtp(conn)?;
+    let settings = super::mail::smtp_settings(conn, keys)?;
     if settings.is_none() && transport.needs_settings() {
         report.not_configured = !rows.is_empty();
         return Ok(report);
@@ -318,21 +335,22 @@ fn run(
     events: &Sender<MailEvent>,
     notify: &Notify,
 ) {
-    let mut conn: Option<Connection> = None;
+    let mut desk: Option<super::Desk> = None;
     let mut wait_for_settings = false;
     loop {
         let mut wait = POLL_INTERVAL;
-        if conn.is_none() {
-            match store::connect(db_path) {
-                Ok(c) => conn = Some(c),
+        if desk.is_none() {
+            match super::Desk::connect(db_path) {
+                Ok(d) => desk = Some(d),
                 Err(e) => {
                     let _ = events.send(MailEvent::Error(e.to_string()));
                     notify();
                 }
             }
         }
-        if let Some(c) = &conn {
-            match send_due(c, transport, Utc::now()) {
+        if let Some(d) = &desk {
+            let c = &d.conn;
+            match d.send_due_mail(transport, Utc::now()) {
                 Ok(report) => {
                     if report.not_configured {
                         // Nothing can go out until mail is configured: no hurry.

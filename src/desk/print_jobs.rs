@@ -8,7 +8,6 @@
 //! transaction with its audit record, and changes a job only from the
 //! state it read.
 
-use super::audit;
 use super::badges::{media, template};
 use super::job::JobContext;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
@@ -42,7 +41,7 @@ impl Desk {
         s: &Session,
         credential_id: i64,
     ) -> DeskResult<Vec<PrintJob>> {
-        s.require(Privilege::ViewCredentials, "see print jobs")?;
+        self.require(s, Privilege::ViewCredentials, "see print jobs")?;
         Ok(store::print_jobs::for_credential(
             &self.conn,
             credential_id,
@@ -59,7 +58,7 @@ impl Desk {
         template_name: &str,
         printer: &str,
     ) -> DeskResult<PreparedPrint> {
-        s.require(Privilege::PrintCards, "print cards")?;
+        self.require(s, Privilege::PrintCards, "print cards")?;
         let printer = check_printer(printer)?;
         let c = store::credentials::get(&self.conn, credential_id)?.ok_or(DeskError::NotFound {
             what: "credential",
@@ -111,12 +110,12 @@ impl Desk {
         s: &Session,
         request_id: i64,
     ) -> DeskResult<Vec<PrintJob>> {
-        s.require(Privilege::ViewRequests, "see print jobs")?;
+        self.require(s, Privilege::ViewRequests, "see print jobs")?;
         Ok(store::print_jobs::for_request(&self.conn, request_id)?)
     }
 
     pub fn print_job(&self, s: &Session, job_id: i64) -> DeskResult<PrintJob> {
-        s.require(Privilege::ViewRequests, "see print jobs")?;
+        self.require(s, Privilege::ViewRequests, "see print jobs")?;
         job_row(&self.conn, job_id)
     }
 
@@ -129,7 +128,7 @@ impl Desk {
         request_id: i64,
         printer: &str,
     ) -> DeskResult<PreparedPrint> {
-        s.require(Privilege::PrintCards, "print cards")?;
+        self.require(s, Privilege::PrintCards, "print cards")?;
         let printer = check_printer(printer)?;
         let r = self.request(s, request_id)?;
         if r.status == RequestStatus::Denied {
@@ -159,7 +158,7 @@ impl Desk {
         job_id: i64,
         printer: Option<&str>,
     ) -> DeskResult<PreparedPrint> {
-        s.require(Privilege::PrintCards, "print cards")?;
+        self.require(s, Privilege::PrintCards, "print cards")?;
         let before = self.print_job(s, job_id)?;
         if before.status != PrintStatus::Failed {
             return Err(not_repeatable(&self.conn, &before));
@@ -172,15 +171,14 @@ impl Desk {
             (None, None) => unreachable!("the schema requires a request or a card"),
         };
         let pdf = badge::render_pdf(&t, &[data])?;
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         // Of two desks repeating one failed job, one restarts it.
         if !store::print_jobs::restart(&tx, job_id, &printer)? {
             let now = store::print_jobs::get(&tx, job_id)?.expect("exists");
             return Err(not_repeatable(&tx, &now));
         }
         let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
-        audit(
-            &tx,
+        tx.audit(
             s,
             "print.repeat",
             "print_job",
@@ -213,7 +211,7 @@ impl Desk {
         pdf: Vec<u8>,
         title: impl FnOnce(i64) -> String,
     ) -> DeskResult<PreparedPrint> {
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         // One card, one job at a time: a second desk producing the same
         // card stops here, before anything is printed twice. (A job left
         // printing by a crash is settled with `resolve_print_job`.)
@@ -233,8 +231,7 @@ impl Desk {
         }
         let id = store::print_jobs::insert(&tx, new)?;
         let job = store::print_jobs::get(&tx, id)?.expect("just inserted");
-        audit(
-            &tx,
+        tx.audit(
             s,
             "print.start",
             "print_job",
@@ -263,7 +260,7 @@ impl Desk {
         s: &Session,
         printer: &dyn CardPrinter,
     ) -> DeskResult<Vec<PrintJob>> {
-        s.require(Privilege::PrintCards, "settle print jobs")?;
+        self.require(s, Privilege::PrintCards, "settle print jobs")?;
         let mut settled = Vec::new();
         for job in store::print_jobs::with_status(&self.conn, PrintStatus::Printing)? {
             let Some(printer_job) = job.cups_job_id.clone() else {
@@ -287,7 +284,7 @@ impl Desk {
 
     /// Jobs still printing (nobody has recorded their verdict yet).
     pub fn unsettled_print_jobs(&self, s: &Session) -> DeskResult<Vec<PrintJob>> {
-        s.require(Privilege::PrintCards, "see print jobs")?;
+        self.require(s, Privilege::PrintCards, "see print jobs")?;
         Ok(store::print_jobs::with_status(
             &self.conn,
             PrintStatus::Printing,
@@ -304,7 +301,7 @@ impl Desk {
         printed: bool,
         reason: &str,
     ) -> DeskResult<PrintJob> {
-        s.require(Privilege::PrintCards, "settle print jobs")?;
+        self.require(s, Privilege::PrintCards, "settle print jobs")?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(DeskError::invalid(
@@ -312,9 +309,9 @@ impl Desk {
                 "say what you saw (e.g. \"card came out fine\" or \"no card came out\")",
             ));
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let before = job_row(&tx, job_id)?;
-        let error = (!printed).then(|| format!("marked failed by {}: {reason}", s.operator.name));
+        let error = (!printed).then(|| format!("marked failed by {}: {reason}", s.operator().name));
         let cups_job = before.cups_job_id.clone().or(Some("unknown".into()));
         let done = store::print_jobs::finish(
             &tx,
@@ -338,8 +335,7 @@ impl Desk {
         let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
         let mut after = snapshot(&job);
         after["reason"] = reason.into();
-        audit(
-            &tx,
+        tx.audit(
             s,
             if printed {
                 "print.resolved_printed"
@@ -363,7 +359,7 @@ impl Desk {
         printer_job: Option<&str>,
         result: &Result<(), PrintError>,
     ) -> DeskResult<PrintJob> {
-        s.require(Privilege::PrintCards, "print cards")?;
+        self.require(s, Privilege::PrintCards, "print cards")?;
         let error = result.as_ref().err().map(ToString::to_string);
         let printer_job = printer_job.or(result.as_ref().err().and_then(PrintError::job));
         if result.is_ok() && printer_job.is_none() {
@@ -372,7 +368,7 @@ impl Desk {
                 "a printed job needs the printer's job id",
             ));
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         // Read in the transaction: a job settled meanwhile (by its own run,
         // or by reconciling) is a conflict naming who settled it.
         let before = job_row(&tx, job_id)?;
@@ -396,9 +392,8 @@ impl Desk {
             ));
         }
         let job = store::print_jobs::get(&tx, job_id)?.expect("exists");
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             if result.is_ok() {
                 "print.printed"
             } else {
@@ -454,10 +449,9 @@ impl Desk {
             Ok(job) => {
                 // Written down at once: if CardDesk stops now, the job can
                 // still be followed up with the printer (`reconcile_print_jobs`).
-                let tx = self.conn.transaction()?;
+                let tx = self.begin()?;
                 if store::print_jobs::set_printer_job(&tx, p.job.id, &job)? {
-                    audit(
-                        &tx,
+                    tx.audit(
                         s,
                         "print.submitted",
                         "print_job",

@@ -80,7 +80,7 @@ impl Desk {
         search: &str,
         page: PageRequest,
     ) -> DeskResult<Page<Cardholder>> {
-        s.require(Privilege::ViewCardholders, "see cardholders")?;
+        self.require(s, Privilege::ViewCardholders, "see cardholders")?;
         let page = page.checked()?;
         Ok(Page {
             items: store::cardholders::list(&self.conn, search, page.limit, page.offset)?,
@@ -96,7 +96,7 @@ impl Desk {
         search: &str,
         page: PageRequest,
     ) -> DeskResult<Page<Credential>> {
-        s.require(Privilege::ViewCredentials, "see credentials")?;
+        self.require(s, Privilege::ViewCredentials, "see credentials")?;
         let page = page.checked()?;
         Ok(Page {
             items: store::credentials::list(&self.conn, state, search, page.limit, page.offset)?,
@@ -112,7 +112,7 @@ impl Desk {
         s: &Session,
         page: PageRequest,
     ) -> DeskResult<Page<Credential>> {
-        s.require(Privilege::ViewCredentials, "see credentials")?;
+        self.require(s, Privilege::ViewCredentials, "see credentials")?;
         let page = page.checked()?;
         let (items, total) = store::credentials::stock(&self.conn, page.limit, page.offset)?;
         Ok(Page {
@@ -124,12 +124,12 @@ impl Desk {
 
     /// The credentials with these ids (those that exist), in one query.
     pub fn credentials_by_id(&self, s: &Session, ids: &[i64]) -> DeskResult<Vec<Credential>> {
-        s.require(Privilege::ViewCredentials, "see credentials")?;
+        self.require(s, Privilege::ViewCredentials, "see credentials")?;
         Ok(store::credentials::by_ids(&self.conn, ids)?)
     }
 
     pub fn credential(&self, s: &Session, id: i64) -> DeskResult<Credential> {
-        s.require(Privilege::ViewCredentials, "see credentials")?;
+        self.require(s, Privilege::ViewCredentials, "see credentials")?;
         store::credentials::get(&self.conn, id)?.ok_or(DeskError::NotFound {
             what: "credential",
             id: id.to_string(),
@@ -143,7 +143,7 @@ impl Desk {
         status: Option<RequestStatus>,
         page: PageRequest,
     ) -> DeskResult<Page<CardRequest>> {
-        s.require(Privilege::ViewRequests, "see card requests")?;
+        self.require(s, Privilege::ViewRequests, "see card requests")?;
         let page = page.checked()?;
         Ok(Page {
             items: store::requests::list(&self.conn, status, page.limit, page.offset)?,
@@ -154,13 +154,13 @@ impl Desk {
 
     /// The number on the tray badge.
     pub fn pending_count(&self, s: &Session) -> DeskResult<i64> {
-        s.require(Privilege::ViewRequests, "see card requests")?;
+        self.require(s, Privilege::ViewRequests, "see card requests")?;
         Ok(store::requests::count_pending(&self.conn)?)
     }
 
     /// The audit trail, newest first.
     pub fn audit_events(&self, s: &Session, page: PageRequest) -> DeskResult<Page<AuditEvent>> {
-        s.require(Privilege::ViewAudit, "read the audit trail")?;
+        self.require(s, Privilege::ViewAudit, "read the audit trail")?;
         let page = page.checked()?;
         Ok(Page {
             items: store::audit::list(&self.conn, page.limit, page.offset)?,
@@ -171,11 +171,58 @@ impl Desk {
 
     /// Walks the audit hash chain: the number of events, or where it breaks.
     pub fn verify_audit(&self, s: &Session) -> DeskResult<u64> {
-        s.require(Privilege::ViewAudit, "verify the audit trail")?;
-        store::audit::verify(&self.conn)?.map_err(|b| DeskError::AuditBroken {
-            id: b.id,
-            reason: b.reason,
+        self.require(s, Privilege::ViewAudit, "verify the audit trail")?;
+        let head = super::tx::read_head(&self.path, &self.keys)?;
+        store::audit::verify(&self.conn, self.keys.audit_key(), head.as_ref())?.map_err(|b| {
+            DeskError::AuditBroken {
+                id: b.id,
+                reason: b.reason,
+            }
         })
+    }
+
+    /// Up to `limit` audit events from event `since` on, oldest first, each
+    /// as one JSON line signed with the site's export key (Ed25519 over the
+    /// line without its "signature" field), for a site's SIEM. Returns the
+    /// lines and the number of the next event to ask for.
+    pub fn export_audit(
+        &self,
+        s: &Session,
+        since: i64,
+        limit: usize,
+    ) -> DeskResult<(Vec<String>, Option<i64>)> {
+        use base64::Engine;
+        self.require(s, Privilege::ViewAudit, "export the audit trail")?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let events = store::audit::since(&self.conn, since, limit)?;
+        let next = (events.len() == limit)
+            .then(|| events.last().map(|e| e.id + 1))
+            .flatten();
+        let lines = events
+            .into_iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(&e).expect("events serialise");
+                let unsigned = v.to_string();
+                let sig = self.keys.sign(unsigned.as_bytes());
+                v["signature"] = base64::engine::general_purpose::STANDARD.encode(sig).into();
+                v.to_string()
+            })
+            .collect();
+        Ok((lines, next))
+    }
+
+    /// The first event at or after `at` (RFC 3339, or a date), for
+    /// `audit export --since`.
+    pub fn audit_event_at(&self, s: &Session, at: &str) -> DeskResult<Option<i64>> {
+        self.require(s, Privilege::ViewAudit, "export the audit trail")?;
+        Ok(store::audit::first_at_or_after(&self.conn, at)?)
+    }
+
+    /// The public key that checks exported lines (base64, Ed25519).
+    pub fn audit_export_key(&self, s: &Session) -> DeskResult<String> {
+        use base64::Engine;
+        self.require(s, Privilege::ViewAudit, "export the audit trail")?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.keys.signing_public_key()))
     }
 
     /// Outbox messages, newest first, optionally in one state.
@@ -185,7 +232,7 @@ impl Desk {
         status: Option<OutboxStatus>,
         page: PageRequest,
     ) -> DeskResult<Page<OutboxMessage>> {
-        s.require(Privilege::ViewOutbox, "see the outbox")?;
+        self.require(s, Privilege::ViewOutbox, "see the outbox")?;
         let page = page.checked()?;
         Ok(Page {
             items: store::outbox::list(&self.conn, status, page.limit, page.offset)?,
@@ -195,18 +242,18 @@ impl Desk {
     }
 
     pub fn outbox_counts(&self, s: &Session) -> DeskResult<OutboxCounts> {
-        s.require(Privilege::ViewOutbox, "see the outbox")?;
+        self.require(s, Privilege::ViewOutbox, "see the outbox")?;
         Ok(store::outbox::counts(&self.conn)?)
     }
 
     /// Sites cards can be shipped to (every logged-in operator picks them).
     pub fn sites(&self, s: &Session) -> DeskResult<Vec<Site>> {
-        s.require(Privilege::ViewRequests, "see the sites")?;
+        self.require(s, Privilege::ViewRequests, "see the sites")?;
         Ok(store::sites::list(&self.conn)?)
     }
 
     pub fn site_by_name(&self, s: &Session, name: &str) -> DeskResult<Site> {
-        s.require(Privilege::ViewRequests, "see the sites")?;
+        self.require(s, Privilege::ViewRequests, "see the sites")?;
         store::sites::find(&self.conn, name)?.ok_or_else(|| DeskError::NotFound {
             what: "site",
             id: format!("{name:?}"),
@@ -215,7 +262,7 @@ impl Desk {
 
     /// The card formats, built-in and custom (manual entry offers them).
     pub fn card_formats(&self, s: &Session) -> DeskResult<Vec<CardFormat>> {
-        s.require(Privilege::ViewCredentials, "see the card formats")?;
+        self.require(s, Privilege::ViewCredentials, "see the card formats")?;
         Ok(store::formats::list(&self.conn)?)
     }
 

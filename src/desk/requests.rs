@@ -1,7 +1,6 @@
 //! Answering card requests: modify, deny, connect a card, close.
 
-use super::audit;
-use super::{notification, snapshot, Desk, DeskError, DeskResult, Session};
+use super::{notification, snapshot, tx::Tx, Desk, DeskError, DeskResult, Session};
 use crate::domain::card_format::normalize_uid;
 use crate::domain::{
     check_eligible, CardFormat, CredentialState, FormatError, Ineligible, Privilege, RequestStatus,
@@ -56,12 +55,12 @@ pub(super) fn check_request_fields(
             });
         }
     }
-    if f.notify_requester && s.operator.email.is_none() {
+    if f.notify_requester && s.operator().email.is_none() {
         return Err(DeskError::invalid(
             "email me when the card is ready",
             format!(
                 "operator {} has no e-mail address to send it to",
-                s.operator.name
+                s.operator().name
             ),
         ));
     }
@@ -69,15 +68,14 @@ pub(super) fn check_request_fields(
 }
 
 pub(super) fn insert_request(
-    conn: &Connection,
+    conn: &Tx,
     s: &Session,
     cardholder_id: i64,
     f: &RequestFields,
 ) -> DeskResult<i64> {
-    let id = store::requests::insert(conn, cardholder_id, s.operator.id, f)?;
+    let id = store::requests::insert(conn, cardholder_id, s.operator().id, f)?;
     let after = store::requests::get(conn, id)?;
-    audit(
-        conn,
+    conn.audit(
         s,
         "request.create",
         "card_request",
@@ -225,12 +223,11 @@ fn resolve(
 /// Only the card this request made active for its cardholder goes back:
 /// if it has since been reported lost, deactivated or moved on, it stays
 /// exactly as it is.
-fn release(conn: &Connection, s: &Session, r: &CardRequest, credential_id: i64) -> DeskResult<()> {
+fn release(conn: &Tx, s: &Session, r: &CardRequest, credential_id: i64) -> DeskResult<()> {
     let before = store::credentials::get(conn, credential_id)?;
     if store::credentials::release(conn, credential_id, r.cardholder_id)? {
         let after = store::credentials::get(conn, credential_id)?;
-        audit(
-            conn,
+        conn.audit(
             s,
             "credential.release",
             "credential",
@@ -244,7 +241,7 @@ fn release(conn: &Connection, s: &Session, r: &CardRequest, credential_id: i64) 
 
 impl Desk {
     pub fn request(&self, s: &Session, id: i64) -> DeskResult<CardRequest> {
-        s.require(Privilege::ViewRequests, "see card requests")?;
+        self.require(s, Privilege::ViewRequests, "see card requests")?;
         store::requests::get(&self.conn, id)?.ok_or(DeskError::NotFound {
             what: "card request",
             id: id.to_string(),
@@ -252,8 +249,8 @@ impl Desk {
     }
 
     pub fn modify_request(&mut self, s: &Session, id: i64, f: &RequestFields) -> DeskResult<()> {
-        s.require(Privilege::AnswerRequests, "modify card requests")?;
-        let tx = self.conn.transaction()?;
+        self.require(s, Privilege::AnswerRequests, "modify card requests")?;
+        let tx = self.begin()?;
         let before = pending(&tx, id)?;
         // "Email me" goes to the requester, so check against their address.
         let requester =
@@ -261,14 +258,11 @@ impl Desk {
                 what: "operator",
                 id: before.requester_id.to_string(),
             })?;
-        let as_requester = Session {
-            operator: requester,
-        };
+        let as_requester = Session::on_behalf_of(requester);
         check_request_fields(&tx, &as_requester, f)?;
         store::requests::update_fields(&tx, id, f)?;
         let after = store::requests::get(&tx, id)?;
-        audit(
-            &tx,
+        tx.audit(
             s,
             "request.modify",
             "card_request",
@@ -288,8 +282,8 @@ impl Desk {
         id: i64,
         how: &ConnectCard,
     ) -> DeskResult<Assigned> {
-        s.require(Privilege::AnswerRequests, "connect cards to requests")?;
-        let tx = self.conn.transaction()?;
+        self.require(s, Privilege::AnswerRequests, "connect cards to requests")?;
+        let tx = self.begin()?;
         let before = pending(&tx, id)?;
         let (cred, enrolment) = resolve(&tx, &before, how)?;
         // Connecting the card this request already has is a no-op, not a
@@ -318,9 +312,8 @@ impl Desk {
         store::requests::set_credential(&tx, id, cred.id)?;
         let credential = store::credentials::get(&tx, cred.id)?.expect("exists");
         let after = store::requests::get(&tx, id)?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             match enrolment {
                 Enrolment::Assigned => "request.connect_card",
                 Enrolment::RegisteredAndAssigned => "request.register_and_connect_card",
@@ -345,7 +338,7 @@ impl Desk {
         ids: &[i64],
         reason: Option<&str>,
     ) -> DeskResult<()> {
-        s.require(Privilege::DenyRequests, "deny card requests")?;
+        self.require(s, Privilege::DenyRequests, "deny card requests")?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         self.answer_requests(s, ids, RequestStatus::Denied, reason)
     }
@@ -356,7 +349,7 @@ impl Desk {
 
     /// Completes requests (all or none); each must have a card connected.
     pub fn close_requests(&mut self, s: &Session, ids: &[i64]) -> DeskResult<()> {
-        s.require(Privilege::AnswerRequests, "close card requests")?;
+        self.require(s, Privilege::AnswerRequests, "close card requests")?;
         self.answer_requests(s, ids, RequestStatus::Completed, None)
     }
 
@@ -370,7 +363,7 @@ impl Desk {
         answer: RequestStatus,
         reason: Option<&str>,
     ) -> DeskResult<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         for &id in ids {
             let before = pending(&tx, id)?;
             let action = match (answer, before.credential_id) {
@@ -384,14 +377,13 @@ impl Desk {
                     "request.deny"
                 }
             };
-            if !store::requests::answer(&tx, id, answer, s.operator.id, reason)? {
+            if !store::requests::answer(&tx, id, answer, s.operator().id, reason)? {
                 let now = store::requests::get(&tx, id)?.expect("exists");
                 return Err(not_pending(&tx, &now));
             }
             let after = store::requests::get(&tx, id)?.expect("exists");
-            notification::queue(&tx, &after, &s.operator)?;
-            audit(
-                &tx,
+            notification::queue(&tx, &after, s.operator())?;
+            tx.audit(
                 s,
                 action,
                 "card_request",

@@ -6,7 +6,7 @@ use crate::store;
 
 impl Desk {
     pub fn add_site(&mut self, s: &Session, name: &str) -> DeskResult<i64> {
-        s.require(Privilege::ManageSettings, "add sites")?;
+        self.require(s, Privilege::ManageSettings, "add sites")?;
         if name.trim().is_empty() {
             return Err(DeskError::invalid("site name", "must not be empty"));
         }
@@ -16,11 +16,10 @@ impl Desk {
                 format!("a site called {:?} already exists", name.trim()),
             ));
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let id = store::sites::insert(&tx, name)?;
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             "site.create",
             "site",
             Some(id),

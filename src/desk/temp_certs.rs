@@ -3,6 +3,8 @@
 //! the owner may read; one X.509 certificate per selected profile, bound to
 //! the card (and its holder once assigned); revocation and a signed CRL.
 
+use super::keys::Purpose;
+use super::tx::Tx;
 use super::{DeskError, DeskResult};
 use crate::store::{
     self,
@@ -97,15 +99,16 @@ pub(super) fn settle_key(conn: &Connection) -> DeskResult<()> {
 
 /// The CA: its certificate (PEM) and an issuer to sign with. Created on
 /// first use (within the caller's transaction for the settings).
-pub(super) fn issuer(conn: &Connection) -> DeskResult<(String, Issuer<'static, KeyPair>)> {
+pub(super) fn issuer(conn: &Tx) -> DeskResult<(String, Issuer<'static, KeyPair>)> {
     let path = key_path(conn)?;
     let stored = store::settings::get(conn, CA_CERT)?;
     let (name, not_before, cert, key) = match stored {
         Some(cert) => {
             settle_key(conn)?;
-            let key_pem = std::fs::read_to_string(&path).map_err(|e| {
+            let sealed = std::fs::read_to_string(&path).map_err(|e| {
                 ca_error(&format!("the CA key {} cannot be read", path.display()), e)
             })?;
+            let key_pem = conn.keys().open_text(Purpose::CaKey, sealed.trim())?;
             let key = KeyPair::from_pem(&key_pem).map_err(|e| ca_error("CA key", e))?;
             let name = store::settings::get(conn, CA_NAME)?.unwrap_or_default();
             let nb: i64 = store::settings::get(conn, CA_NOT_BEFORE)?
@@ -144,7 +147,12 @@ pub(super) fn issuer(conn: &Connection) -> DeskResult<(String, Issuer<'static, K
             // rolled back belongs to no certificate and is replaced.
             let pending = pending_path(&path);
             let _ = std::fs::remove_file(&pending);
-            write_private(&pending, &key.serialize_pem())?;
+            write_private(
+                &pending,
+                &conn
+                    .keys()
+                    .seal(Purpose::CaKey, key.serialize_pem().as_bytes()),
+            )?;
             store::settings::set(conn, CA_NAME, &name)?;
             store::settings::set(conn, CA_NOT_BEFORE, &now.unix_timestamp().to_string())?;
             store::settings::set(conn, CA_CERT, &cert)?;
@@ -166,7 +174,7 @@ fn random_serial() -> (SerialNumber, String) {
 /// Issues one certificate per profile for the card (and `holder`, a full
 /// name, when assigned). Runs inside the caller's transaction.
 pub(super) fn issue(
-    conn: &Connection,
+    conn: &Tx,
     card: &TempCard,
     holder: Option<(i64, &str)>,
     profiles: &[String],
@@ -243,7 +251,7 @@ fn reason_code(reason: &str) -> RevocationReason {
 
 /// A CRL (PEM) listing every revoked temporary-card certificate, signed by
 /// the CA; each export gets the next CRL number.
-pub(super) fn crl(conn: &Connection) -> DeskResult<String> {
+pub(super) fn crl(conn: &Tx) -> DeskResult<String> {
     let (_, ca) = issuer(conn)?;
     let number: u64 = store::settings::get(conn, CA_CRL_NUMBER)?
         .and_then(|v| v.parse().ok())

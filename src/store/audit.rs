@@ -1,6 +1,11 @@
-//! The audit trail: one row per change, each row hashing the one before it so
-//! that editing or deleting a row breaks the chain.
+//! The audit trail: one row per change, each row's hash an HMAC (under a key
+//! kept outside the database) of its number, its content and the hash of the
+//! row before it, so that editing, inserting, reordering or deleting a row
+//! breaks the chain, and nobody without the key can recompute it. The newest
+//! row is also named in a head file outside the database, so cutting rows
+//! off the end shows too.
 
+use hmac::{digest::Update, Hmac, Mac};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -28,8 +33,91 @@ pub struct Broken {
     pub reason: String,
 }
 
+/// The newest event a writer committed, as kept in the head file outside
+/// the database: deleting the newest rows leaves the head pointing past
+/// the end of the trail.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Head {
+    pub event: i64,
+    pub hash: String,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The fields of an event as one JSON array, written straight into the
+/// hasher (verifying a long trail builds no JSON trees). `id` is left out
+/// of trails written before events were keyed.
 #[allow(clippy::too_many_arguments)]
-fn digest(
+fn encode(
+    h: &mut impl Update,
+    id: Option<i64>,
+    prev: &str,
+    at: &str,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: Option<i64>,
+    before: Option<&str>,
+    after: Option<&str>,
+) {
+    fn text(h: &mut impl Update, s: Option<&str>) {
+        match s {
+            Some(s) => h.update(
+                serde_json::to_string(s)
+                    .expect("a str serialises")
+                    .as_bytes(),
+            ),
+            None => h.update(b"null"),
+        }
+    }
+    h.update(b"[");
+    if let Some(id) = id {
+        h.update(id.to_string().as_bytes());
+        h.update(b",");
+    }
+    for (i, field) in [prev, at, actor, action, entity].into_iter().enumerate() {
+        if i > 0 {
+            h.update(b",");
+        }
+        text(h, Some(field));
+    }
+    h.update(b",");
+    match entity_id {
+        Some(id) => h.update(id.to_string().as_bytes()),
+        None => h.update(b"null"),
+    }
+    h.update(b",");
+    text(h, before);
+    h.update(b",");
+    text(h, after);
+    h.update(b"]");
+}
+
+/// The plain SHA-256 chaining of trails written before the site key file
+/// (checked once, when such a trail is keyed).
+fn legacy_digest(e: &AuditEvent) -> String {
+    let mut h = Sha256::new();
+    encode(
+        &mut h,
+        None,
+        &e.prev_hash,
+        &e.at,
+        &e.actor,
+        &e.action,
+        &e.entity,
+        e.entity_id,
+        e.before.as_deref(),
+        e.after.as_deref(),
+    );
+    hex::encode(h.finalize())
+}
+
+/// HMAC-SHA-256 of the event, its number and the previous event's hash,
+/// under the site's audit key (kept outside the database).
+#[allow(clippy::too_many_arguments)]
+fn keyed_digest(
+    key: &[u8; 32],
+    id: i64,
     prev: &str,
     at: &str,
     actor: &str,
@@ -39,58 +127,65 @@ fn digest(
     before: Option<&str>,
     after: Option<&str>,
 ) -> String {
-    // A JSON array is an unambiguous encoding of the fields: the same bytes
-    // `json!([..]).to_string()` gives, written straight into the hasher
-    // (verifying a long trail builds no JSON trees).
-    fn text(h: &mut Sha256, s: Option<&str>) {
-        match s {
-            Some(s) => h.update(serde_json::to_string(s).expect("a str serialises")),
-            None => h.update(b"null"),
-        }
-    }
-    let mut h = Sha256::new();
-    h.update(b"[");
-    for (i, field) in [prev, at, actor, action, entity].into_iter().enumerate() {
-        if i > 0 {
-            h.update(b",");
-        }
-        text(&mut h, Some(field));
-    }
-    h.update(b",");
-    match entity_id {
-        Some(id) => h.update(id.to_string()),
-        None => h.update(b"null"),
-    }
-    h.update(b",");
-    text(&mut h, before);
-    h.update(b",");
-    text(&mut h, after);
-    h.update(b"]");
-    hex::encode(h.finalize())
+    let mut h = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    encode(
+        &mut h,
+        Some(id),
+        prev,
+        at,
+        actor,
+        action,
+        entity,
+        entity_id,
+        before,
+        after,
+    );
+    hex::encode(h.finalize().into_bytes())
 }
 
-/// Appends an event. Call inside the transaction that makes the change.
+fn digest_of(key: &[u8; 32], e: &AuditEvent) -> String {
+    keyed_digest(
+        key,
+        e.id,
+        &e.prev_hash,
+        &e.at,
+        &e.actor,
+        &e.action,
+        &e.entity,
+        e.entity_id,
+        e.before.as_deref(),
+        e.after.as_deref(),
+    )
+}
+
+/// Appends an event. Call inside the transaction that makes the change;
+/// returns the new head (anchor it after the commit).
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     conn: &Connection,
+    key: &[u8; 32],
     actor: &str,
     action: &str,
     entity: &str,
     entity_id: Option<i64>,
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
-) -> rusqlite::Result<i64> {
-    let prev: String = conn
+) -> rusqlite::Result<Head> {
+    let (last, prev): (i64, String) = conn
         .query_row(
-            "SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1",
+            "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1",
             [],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?
-        .unwrap_or_else(|| GENESIS.to_string());
+        .unwrap_or_else(|| (0, GENESIS.to_string()));
+    let id = last + 1;
     let at = super::now();
     let before = before.map(|v| v.to_string());
     let after = after.map(|v| v.to_string());
-    let hash = digest(
+    let hash = keyed_digest(
+        key,
+        id,
         &prev,
         &at,
         actor,
@@ -101,11 +196,26 @@ pub fn record(
         after.as_deref(),
     );
     conn.execute(
-        "INSERT INTO audit_event (at, actor, action, entity, entity_id, before, after, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![at, actor, action, entity, entity_id, before, after, prev, hash],
+        "INSERT INTO audit_event (id, at, actor, action, entity, entity_id, before, after, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![id, at, actor, action, entity, entity_id, before, after, prev, hash],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(Head { event: id, hash })
+}
+
+/// The newest event in the database.
+pub fn newest(conn: &Connection) -> rusqlite::Result<Option<Head>> {
+    conn.query_row(
+        "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1",
+        [],
+        |r| {
+            Ok(Head {
+                event: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        },
+    )
+    .optional()
 }
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<AuditEvent> {
@@ -153,79 +263,153 @@ pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM audit_event", [], |r| r.get(0))
 }
 
-/// Walks the whole chain. Ok(number of events) or the first broken row.
-pub fn verify(conn: &Connection) -> rusqlite::Result<Result<u64, Broken>> {
+/// Walks the whole chain, then compares its end with `head` (the head file;
+/// None when it is missing). Ok(number of events) or the first bad row.
+pub fn verify(
+    conn: &Connection,
+    key: &[u8; 32],
+    head: Option<&Head>,
+) -> rusqlite::Result<Result<u64, Broken>> {
+    let broken = |id, reason: &str| {
+        Ok(Err(Broken {
+            id,
+            reason: reason.into(),
+        }))
+    };
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_event ORDER BY id"))?;
     let mut rows = stmt.query([])?;
     let mut prev = GENESIS.to_string();
     let mut count = 0u64;
+    let mut last: Option<Head> = None;
+    let mut head_seen = false;
     while let Some(row) = rows.next()? {
         let e = from_row(row)?;
         if e.prev_hash != prev {
-            return Ok(Err(Broken {
-                id: e.id,
-                reason: "does not follow the previous event (a row was removed or reordered)"
-                    .into(),
-            }));
+            return broken(
+                e.id,
+                "does not follow the previous event (a row was removed, inserted or reordered)",
+            );
         }
-        let expected = digest(
-            &e.prev_hash,
-            &e.at,
-            &e.actor,
-            &e.action,
-            &e.entity,
-            e.entity_id,
-            e.before.as_deref(),
-            e.after.as_deref(),
-        );
-        if e.hash != expected {
-            return Ok(Err(Broken {
-                id: e.id,
-                reason: "its content does not match its hash (the row was edited)".into(),
-            }));
+        if e.hash != digest_of(key, &e) {
+            return broken(
+                e.id,
+                "its content does not match its keyed hash (the row was edited, or written without the site's audit key)",
+            );
         }
-        prev = e.hash;
+        if let Some(h) = head {
+            if h.event == e.id {
+                if h.hash != e.hash {
+                    return broken(
+                        e.id,
+                        "it is not the event the head file recorded (the trail was rewritten)",
+                    );
+                }
+                head_seen = true;
+            }
+        }
+        prev = e.hash.clone();
         count += 1;
+        last = Some(Head {
+            event: e.id,
+            hash: e.hash,
+        });
     }
-    Ok(Ok(count))
+    match (head, last) {
+        (None, Some(last)) => broken(
+            last.event,
+            "the head file that anchors the newest event is missing",
+        ),
+        (Some(h), _) if !head_seen => broken(
+            h.event,
+            "the head file names this event as the newest written, and it is not in the trail (events were deleted from the end)",
+        ),
+        _ => Ok(Ok(count)),
+    }
+}
+
+/// Re-keys a trail written before the site key file: checks its plain
+/// SHA-256 chain, then recomputes every hash under `key` (call inside one
+/// transaction). Returns the first row the plain chain did not accept, if
+/// any (the trail is keyed from what it is; the caller records that).
+pub fn key_legacy_trail(conn: &Connection, key: &[u8; 32]) -> rusqlite::Result<Option<Broken>> {
+    let events: Vec<AuditEvent> = {
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_event ORDER BY id"))?;
+        let rows = stmt.query_map([], from_row)?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut first_bad = None;
+    let mut prev = GENESIS.to_string();
+    let mut new_prev = GENESIS.to_string();
+    for mut e in events {
+        if first_bad.is_none() && (e.prev_hash != prev || e.hash != legacy_digest(&e)) {
+            first_bad = Some(Broken {
+                id: e.id,
+                reason: "the plain SHA-256 chain did not hold here before keying".into(),
+            });
+        }
+        prev = e.hash.clone();
+        e.prev_hash = new_prev;
+        let hash = digest_of(key, &e);
+        conn.execute(
+            "UPDATE audit_event SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+            params![e.id, e.prev_hash, hash],
+        )?;
+        new_prev = hash;
+    }
+    Ok(first_bad)
+}
+
+/// Events from `since_id` on, oldest first, at most `limit`.
+pub fn since(conn: &Connection, since_id: i64, limit: usize) -> rusqlite::Result<Vec<AuditEvent>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM audit_event WHERE id >= ?1 ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map([since_id, limit as i64], from_row)?;
+    rows.collect()
+}
+
+/// The number of the first event at or after `at` (an RFC 3339 time).
+pub fn first_at_or_after(conn: &Connection, at: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT min(id) FROM audit_event WHERE at >= ?1",
+        [at],
+        |r| r.get(0),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The digest is the SHA-256 of the JSON array of the fields, exactly as
-    /// trails already written were hashed.
+    /// The legacy digest is the SHA-256 of the JSON array of the fields,
+    /// exactly as trails written before keying were hashed.
     #[test]
-    fn digest_is_the_hash_of_the_json_array() {
-        let cases = [
-            (
-                "p",
-                "2026-12-04T19:00:00.000Z",
-                "olga",
-                "request.close",
-                "card_request",
-                Some(7),
-                Some("{\"a\":1}"),
-                None,
-            ),
-            (
-                "",
-                "t",
-                "Zoë \"Q\" \\ \u{1}\n",
-                "x",
-                "y",
-                None,
-                None,
-                Some("é\u{7f}\u{2028}"),
-            ),
-        ];
-        for (prev, at, actor, action, entity, id, before, after) in cases {
-            let old = serde_json::json!([prev, at, actor, action, entity, id, before, after]);
-            assert_eq!(
-                digest(prev, at, actor, action, entity, id, before, after),
-                hex::encode(Sha256::digest(old.to_string().as_bytes()))
-            );
-        }
+    fn legacy_digest_is_the_hash_of_the_json_array() {
+        let e = AuditEvent {
+            id: 3,
+            at: "t".into(),
+            actor: "Zoë \"Q\" \\ \u{1}\n".into(),
+            action: "x".into(),
+            entity: "y".into(),
+            entity_id: None,
+            before: None,
+            after: Some("é\u{7f}\u{2028}".into()),
+            prev_hash: "p".into(),
+            hash: String::new(),
+        };
+        let old = serde_json::json!([
+            e.prev_hash,
+            e.at,
+            e.actor,
+            e.action,
+            e.entity,
+            e.entity_id,
+            e.before,
+            e.after
+        ]);
+        assert_eq!(
+            legacy_digest(&e),
+            hex::encode(Sha256::digest(old.to_string().as_bytes()))
+        );
     }
 }

@@ -28,6 +28,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0003_badges.sql"),
     include_str!("../../migrations/0005_temp_cards.sql"),
     include_str!("../../migrations/0006_view_privileges.sql"),
+    include_str!("../../migrations/0007_operators.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -79,7 +80,7 @@ pub fn schema_version() -> i64 {
 pub fn open(path: &Path) -> Result<Connection, OpenError> {
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| OpenError::Open {
+        crate::desk::files::create_private_dir(dir).map_err(|e| OpenError::Open {
             path: shown.clone(),
             source: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
         })?;
@@ -87,7 +88,20 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
     // Creating the file, switching it to WAL and migrating are one step
     // per process at a time: a brand-new file is not yet in WAL mode, and
     // switching takes a lock the busy timeout does not wait for.
-    let _lock = MigrationLock::take(path)?;
+    let _lock = DbLock::take(path)?;
+    if !path.exists() {
+        // SQLite gives the -wal and -shm files the database file's mode.
+        match crate::desk::files::create_private(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(OpenError::Open {
+                    path: shown.clone(),
+                    source: rusqlite::Error::InvalidPath(format!("{shown}: {e}").into()),
+                })
+            }
+        }
+    }
     let mut conn = connect_unchecked(path)?;
     check_not_newer(&conn, &shown)?;
     if version(&conn)? != schema_version() {
@@ -155,11 +169,12 @@ fn check_not_newer(conn: &Connection, shown: &str) -> Result<(), OpenError> {
     Ok(())
 }
 
-/// An exclusive advisory lock on `<db>.lock`, held while migrating.
-struct MigrationLock(std::fs::File);
+/// An exclusive advisory lock on `<db>.lock`, held while migrating, setting
+/// up the site keys, and moving the audit head forward.
+pub struct DbLock(std::fs::File);
 
-impl MigrationLock {
-    fn take(db: &Path) -> Result<MigrationLock, OpenError> {
+impl DbLock {
+    pub fn take(db: &Path) -> Result<DbLock, OpenError> {
         let mut name = db.as_os_str().to_owned();
         name.push(".lock");
         let lock_path = std::path::PathBuf::from(name);
@@ -186,11 +201,11 @@ impl MigrationLock {
             }
         };
         file.lock().map_err(failed)?;
-        Ok(MigrationLock(file))
+        Ok(DbLock(file))
     }
 }
 
-impl Drop for MigrationLock {
+impl Drop for DbLock {
     fn drop(&mut self) {
         let _ = self.0.unlock();
     }

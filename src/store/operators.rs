@@ -10,6 +10,9 @@ pub struct Operator {
     pub role: String,
     pub language: String,
     pub active: bool,
+    pub must_change_password: bool,
+    /// Locked out after failed logins until then (RFC 3339), if in future.
+    pub locked_until: Option<String>,
     pub privileges: Vec<Privilege>,
 }
 
@@ -73,23 +76,9 @@ pub fn find_with_hash(
 ) -> rusqlite::Result<Option<(Operator, String)>> {
     let row = conn
         .query_row(
-            "SELECT id, name, email, role, language, active, password_hash
-             FROM operator WHERE name = ?1",
+            &format!("SELECT {COLUMNS}, password_hash FROM operator WHERE name = ?1"),
             [name.trim()],
-            |r| {
-                Ok((
-                    Operator {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        email: r.get(2)?,
-                        role: r.get(3)?,
-                        language: r.get(4)?,
-                        active: r.get(5)?,
-                        privileges: Vec::new(),
-                    },
-                    r.get::<_, String>(6)?,
-                ))
-            },
+            |r| Ok((from_row(r)?, r.get::<_, String>(8)?)),
         )
         .optional()?;
     match row {
@@ -99,6 +88,155 @@ pub fn find_with_hash(
         }
         None => Ok(None),
     }
+}
+
+const COLUMNS: &str = "id, name, email, role, language, active, must_change_password, locked_until";
+
+fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Operator> {
+    Ok(Operator {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        role: r.get(3)?,
+        language: r.get(4)?,
+        active: r.get(5)?,
+        must_change_password: r.get(6)?,
+        locked_until: r.get(7)?,
+        privileges: Vec::new(),
+    })
+}
+
+/// Every operator, by name.
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Operator>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM operator ORDER BY name COLLATE NOCASE"
+    ))?;
+    let mut ops = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for op in &mut ops {
+        op.privileges = privileges(conn, op.id)?;
+    }
+    Ok(ops)
+}
+
+/// What an operator may do now, read fresh for every action.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub active: bool,
+    pub must_change_password: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub privileges: Vec<Privilege>,
+}
+
+pub fn standing(conn: &Connection, id: i64) -> rusqlite::Result<Option<Standing>> {
+    let row = conn
+        .query_row(
+            "SELECT active, must_change_password, failed_logins, locked_until
+             FROM operator WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Standing {
+                    active: r.get(0)?,
+                    must_change_password: r.get(1)?,
+                    failed_logins: r.get(2)?,
+                    locked_until: r
+                        .get::<_, Option<String>>(3)?
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                        .map(|t| t.with_timezone(&chrono::Utc)),
+                    privileges: Vec::new(),
+                })
+            },
+        )
+        .optional()?;
+    match row {
+        Some(mut st) => {
+            st.privileges = privileges(conn, id)?;
+            Ok(Some(st))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Counts a failed login, or clears the count (0, None), or locks.
+pub fn set_lock(
+    conn: &Connection,
+    id: i64,
+    failed_logins: i64,
+    locked_until: Option<chrono::DateTime<chrono::Utc>>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE operator SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
+        params![
+            id,
+            failed_logins,
+            locked_until.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn set_active(conn: &Connection, id: i64, active: bool) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE operator SET active = ?2 WHERE id = ?1",
+        params![id, active],
+    )?;
+    Ok(())
+}
+
+/// Gives the operator `role` and exactly its privileges.
+pub fn set_role(conn: &Connection, id: i64, role: Role) -> rusqlite::Result<()> {
+    let name = serde_json::to_value(role).expect("role serialises");
+    conn.execute(
+        "UPDATE operator SET role = ?2 WHERE id = ?1",
+        params![id, name.as_str()],
+    )?;
+    conn.execute(
+        "DELETE FROM operator_privilege WHERE operator_id = ?1",
+        [id],
+    )?;
+    for p in role.privileges() {
+        conn.execute(
+            "INSERT INTO operator_privilege (operator_id, privilege) VALUES (?1, ?2)",
+            params![id, p.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+/// A new password hash; `must_change` makes the operator choose another at
+/// their next login. Clears a lock-out.
+pub fn set_password(
+    conn: &Connection,
+    id: i64,
+    hash: &str,
+    must_change: bool,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE operator SET password_hash = ?2, must_change_password = ?3,
+                failed_logins = 0, locked_until = NULL WHERE id = ?1",
+        params![id, hash, must_change],
+    )?;
+    Ok(())
+}
+
+/// Active administrators other than `except`.
+pub fn other_active_administrators(conn: &Connection, except: i64) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM operator WHERE role = 'administrator' AND active = 1 AND id != ?1",
+        [except],
+        |r| r.get(0),
+    )
+}
+
+pub fn password_hash(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT password_hash FROM operator WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Operator>> {

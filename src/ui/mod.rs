@@ -80,6 +80,9 @@ fn install_fonts(ctx: &egui::Context) {
 /// opens it, and fills a new demo database.
 fn prepare(db: &Path, demo: bool) -> Result<(), String> {
     let mut desk = Desk::open(db).map_err(|e| e.to_string())?;
+    if demo {
+        desk.check_demo_allowed().map_err(|e| e.to_string())?;
+    }
     if demo && !desk.has_operators().map_err(|e| e.to_string())? {
         let (name, password) = DEMO_OPERATOR;
         let admin = desk

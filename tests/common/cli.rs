@@ -17,7 +17,7 @@ impl Cli {
     /// A new database with its first administrator.
     pub fn new() -> Cli {
         let mut cli = Cli {
-            dir: tempfile::tempdir().unwrap(),
+            dir: super::private_dir(),
             operator: Some((ADMIN.into(), ADMIN_PASSWORD.into())),
         };
         let out = cli.run_with_stdin(
@@ -99,6 +99,18 @@ impl Cli {
             .write_all(stdin.as_bytes())
             .unwrap();
         child.wait_with_output().unwrap()
+    }
+
+    /// Audit events other than logins: what changed the data. (Every
+    /// command logs in, and every login is an event of its own.)
+    pub fn changes(&self) -> i64 {
+        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM audit_event WHERE action NOT LIKE 'login%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
     }
 
     /// Runs and expects success; returns stdout.

@@ -19,9 +19,35 @@ pub struct TestDesk {
 
 pub const PASSWORD: &str = "correct horse";
 
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every byte of a database as it sits on disk: the file and its WAL.
+pub fn database_bytes(db: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(db).unwrap();
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(more) = std::fs::read(std::path::PathBuf::from(wal)) {
+        bytes.extend(more);
+    }
+    bytes
+}
+
+/// A temporary folder only its owner may enter, as CardDesk's data folder
+/// must be (a looser one is warned about on every command).
+pub fn private_dir() -> TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .unwrap()
+}
+
 impl TestDesk {
     pub fn new() -> TestDesk {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_dir();
         let mut desk = Desk::open(&dir.path().join("carddesk.db")).unwrap();
         let admin = desk
             .init_admin("admin", Some("admin@site.example"), PASSWORD)

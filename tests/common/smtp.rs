@@ -37,7 +37,7 @@ impl PrivateSink {
         let mut s = PrivateSink {
             child: None,
             port: free_port(),
-            dir: tempfile::tempdir().unwrap(),
+            dir: super::private_dir(),
         };
         s.up();
         s

@@ -2,7 +2,6 @@
 //! card's certificates, the issuing CA's certificate and its CRL.
 
 use super::{get_card, setting, DEFAULT_CERT_PROFILES, SETTING_CERT_PROFILES};
-use crate::desk::audit;
 use crate::desk::{temp_certs, Desk, DeskResult, Session};
 use crate::domain::Privilege;
 use crate::store::{self, temp_cards::TempCertificate};
@@ -20,7 +19,7 @@ impl Desk {
     /// The certificate profiles an order may select (setting
     /// `temp_card.cert_profiles`, comma-separated).
     pub fn temp_cert_profiles(&self, s: &Session) -> DeskResult<Vec<String>> {
-        s.require(Privilege::ViewCredentials, "see certificate profiles")?;
+        self.require(s, Privilege::ViewCredentials, "see certificate profiles")?;
         cert_profiles(&self.conn)
     }
 
@@ -30,15 +29,15 @@ impl Desk {
         s: &Session,
         card_id: i64,
     ) -> DeskResult<Vec<TempCertificate>> {
-        s.require(Privilege::ViewCredentials, "see certificates")?;
+        self.require(s, Privilege::ViewCredentials, "see certificates")?;
         get_card(&self.conn, card_id)?;
         Ok(store::temp_cards::certificates(&self.conn, card_id)?)
     }
 
     /// The issuing CA's certificate (PEM), creating the CA on first use.
     pub fn temp_ca_certificate(&mut self, s: &Session) -> DeskResult<String> {
-        s.require(Privilege::PrintCards, "use the temporary card CA")?;
-        let tx = self.conn.transaction()?;
+        self.require(s, Privilege::PrintCards, "use the temporary card CA")?;
+        let tx = self.begin()?;
         let (pem, _) = temp_certs::issuer(&tx)?;
         tx.commit()?;
         temp_certs::settle_key(&self.conn)?;
@@ -47,13 +46,14 @@ impl Desk {
 
     /// A signed CRL (PEM) of every revoked temporary-card certificate.
     pub fn export_temp_crl(&mut self, s: &Session) -> DeskResult<String> {
-        s.require(
+        self.require(
+            s,
             Privilege::PrintCards,
             "export the certificate revocation list",
         )?;
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let crl = temp_certs::crl(&tx)?;
-        audit(&tx, s, "temp_ca.crl_export", "temp_ca", None, None, None)?;
+        tx.audit(s, "temp_ca.crl_export", "temp_ca", None, None, None)?;
         tx.commit()?;
         temp_certs::settle_key(&self.conn)?;
         Ok(crl)

@@ -2,14 +2,13 @@
 //! back, lock, unlock, abort or expire it, and find a card by its chip UID.
 
 use super::{get_card, setting_num, transition, SETTING_MAX_PER_PERSON};
-use crate::desk::{audit, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
+use crate::desk::{snapshot, temp_certs, tx::Tx, Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::{CredentialState, Privilege};
 use crate::store::{
     self,
     temp_cards::{TempCard, TempCardFilter},
 };
-use rusqlite::Connection;
 
 impl Desk {
     /// Marks produced cards whose validity ran out as expired; returns how many.
@@ -40,8 +39,8 @@ impl Desk {
         card_id: i64,
         to: TempCardState,
     ) -> DeskResult<TempCard> {
-        s.require(Privilege::PrintCards, "change temporary cards")?;
-        let tx = self.conn.transaction()?;
+        self.require(s, Privilege::PrintCards, "change temporary cards")?;
+        let tx = self.begin()?;
         let after = change_state(&tx, s, &get_card(&tx, card_id)?, to)?;
         tx.commit()?;
         Ok(after)
@@ -49,12 +48,7 @@ impl Desk {
 }
 
 /// Lock, unlock, abort or expire `card` (read in this transaction `tx`).
-fn change_state(
-    tx: &Connection,
-    s: &Session,
-    card: &TempCard,
-    to: TempCardState,
-) -> DeskResult<TempCard> {
+fn change_state(tx: &Tx, s: &Session, card: &TempCard, to: TempCardState) -> DeskResult<TempCard> {
     transition(card, to)?;
     let credential_state = match to {
 
@@ -85,8 +79,7 @@ fn change_state(
     store::credentials::set_holder(tx, card.credential_id, credential_state, None)?;
     store::temp_cards::revoke_certificates(tx, card.id, "cessation_of_operation")?;
     let after = store::temp_cards::get(tx, card.id)?.expect("exists");
-    audit(
-        tx,
+    tx.audit(
         s,
         &format!("temp_card.{to}"),
         "temp_card",
@@ -107,10 +100,10 @@ impl Desk {
         card_id: i64,
         cardholder_id: i64,
     ) -> DeskResult<TempCard> {
-        s.require(Privilege::AnswerRequests, "assign temporary cards")?;
+        self.require(s, Privilege::AnswerRequests, "assign temporary cards")?;
         // Everything is read inside the (immediate) transaction: two desks
         // assigning one card are served one after the other.
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let card = get_card(&tx, card_id)?;
         if card.state == TempCardState::Assigned {
             return Err(super::lost_race(&tx, card.id)?);
@@ -173,8 +166,7 @@ impl Desk {
             )?;
         }
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
-        audit(
-            &tx,
+        tx.audit(
             s,
             "temp_card.assign",
             "temp_card",
@@ -189,7 +181,7 @@ impl Desk {
 
     /// The temporary card whose chip has this UID (presented at a reader).
     pub fn temp_card_by_uid(&self, s: &Session, uid: &str) -> DeskResult<TempCard> {
-        s.require(Privilege::ViewCredentials, "see temporary cards")?;
+        self.require(s, Privilege::ViewCredentials, "see temporary cards")?;
         let uid = crate::domain::card_format::normalize_uid(uid)?;
         let not_found = || DeskError::NotFound {
             what: "temporary card with UID",
@@ -205,8 +197,8 @@ impl Desk {
     /// Return a temporary card to stock: unassigned again, its certificates
     /// revoked.
     pub fn return_temp_card(&mut self, s: &Session, card_id: i64) -> DeskResult<TempCard> {
-        s.require(Privilege::AnswerRequests, "take back temporary cards")?;
-        let tx = self.conn.transaction()?;
+        self.require(s, Privilege::AnswerRequests, "take back temporary cards")?;
+        let tx = self.begin()?;
         let card = get_card(&tx, card_id)?;
         if card.state != TempCardState::Assigned {
             // The rule, and who put it in its state (another desk, a moment
@@ -229,9 +221,8 @@ impl Desk {
         let revoked =
             store::temp_cards::revoke_certificates(&tx, card.id, "cessation_of_operation")?;
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             "temp_card.return",
             "temp_card",
             Some(card.id),

@@ -209,29 +209,29 @@ const SEE: &str = "see temporary cards";
 
 impl Desk {
     pub fn temp_card(&self, s: &Session, id: i64) -> DeskResult<TempCard> {
-        s.require(Privilege::ViewCredentials, SEE)?;
+        self.require(s, Privilege::ViewCredentials, SEE)?;
         get_card(&self.conn, id)
     }
 
     pub fn temp_cards(&self, s: &Session, filter: &TempCardFilter) -> DeskResult<Vec<TempCard>> {
-        s.require(Privilege::ViewCredentials, SEE)?;
+        self.require(s, Privilege::ViewCredentials, SEE)?;
         Ok(store::temp_cards::list(&self.conn, filter)?)
     }
 
     pub fn temp_order(&self, s: &Session, id: i64) -> DeskResult<TempOrder> {
-        s.require(Privilege::ViewCredentials, SEE)?;
+        self.require(s, Privilege::ViewCredentials, SEE)?;
         get_order(&self.conn, id)
     }
 
     /// Batch orders, newest first.
     pub fn temp_orders(&self, s: &Session) -> DeskResult<Vec<TempOrder>> {
-        s.require(Privilege::ViewCredentials, SEE)?;
+        self.require(s, Privilege::ViewCredentials, SEE)?;
         Ok(store::temp_cards::list_orders(&self.conn)?)
     }
 
     /// The cards of an order.
     pub fn temp_order_cards(&self, s: &Session, order_id: i64) -> DeskResult<Vec<TempCard>> {
-        s.require(Privilege::ViewCredentials, SEE)?;
+        self.require(s, Privilege::ViewCredentials, SEE)?;
         order_cards(&self.conn, order_id)
     }
 }

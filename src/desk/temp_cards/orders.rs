@@ -8,7 +8,7 @@ use super::{
     DEFAULT_FIRST_NUMBER, DEFAULT_FORMAT, DEFAULT_TEMPLATE, MAX_REQUEST, SETTING_FACILITY,
     SETTING_FIRST_NUMBER, SETTING_FORMAT, SETTING_TEMPLATE,
 };
-use crate::desk::{audit, conflict};
+use crate::desk::conflict;
 use crate::desk::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::{CardFormat, CredentialState, Privilege};
@@ -26,7 +26,7 @@ impl Desk {
         s: &Session,
         r: &TempCardRequest,
     ) -> DeskResult<Vec<TempCard>> {
-        s.require(Privilege::PrintCards, "request temporary cards")?;
+        self.require(s, Privilege::PrintCards, "request temporary cards")?;
         if r.count == 0 || r.count > MAX_REQUEST {
             return Err(DeskError::invalid(
                 "count",
@@ -68,7 +68,7 @@ impl Desk {
         let template = self.badge_template(s, &template)?.name;
         let facility: u64 = setting_num(&self.conn, SETTING_FACILITY, 0)?;
         let first: i64 = setting_num(&self.conn, SETTING_FIRST_NUMBER, DEFAULT_FIRST_NUMBER)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let mut number = next_number(&tx, first)?;
         let mut ids = Vec::new();
         for _ in 0..r.count {
@@ -91,12 +91,11 @@ impl Desk {
                     card_number: number,
                     template: &template,
                     note: r.note.trim(),
-                    requested_by: &s.operator.name,
+                    requested_by: &s.operator().name,
                 },
             )?;
             let card = store::temp_cards::get(&tx, id)?.expect("just inserted");
-            audit(
-                &tx,
+            tx.audit(
                 s,
                 "temp_card.request",
                 "temp_card",
@@ -150,7 +149,7 @@ impl Desk {
         card_ids: &[i64],
         options: &IssueOptions,
     ) -> DeskResult<TempOrder> {
-        s.require(Privilege::PrintCards, "issue temporary cards")?;
+        self.require(s, Privilege::PrintCards, "issue temporary cards")?;
         if card_ids.is_empty() {
             return Err(DeskError::invalid(
                 "temporary cards",
@@ -160,7 +159,7 @@ impl Desk {
         self.check_issue_options(options)?;
         // Read in the (immediate) transaction: a card two desks issue at once
         // goes into one order only.
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         let mut cards = Vec::new();
         for &id in card_ids {
             let c = get_card(&tx, id)?;
@@ -222,7 +221,7 @@ impl Desk {
                 pin_length: options.pin_length,
                 puk_length: options.puk_length,
                 cert_profiles: &profiles,
-                created_by: &s.operator.name,
+                created_by: &s.operator().name,
             },
         )?;
         for c in &cards {
@@ -233,9 +232,8 @@ impl Desk {
         let order = store::temp_cards::get_order(&tx, order_id)?.expect("just inserted");
         let mut after = snapshot(&order);
         after["cards"] = card_ids.into();
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             "temp_order.issue",
             "temp_order",
             Some(order_id),
@@ -264,8 +262,8 @@ impl Desk {
         order_id: i64,
         status: OrderStatus,
     ) -> DeskResult<TempOrder> {
-        s.require(Privilege::PrintCards, "close batch orders")?;
-        let tx = self.conn.transaction()?;
+        self.require(s, Privilege::PrintCards, "close batch orders")?;
+        let tx = self.begin()?;
         let before = get_order(&tx, order_id)?;
         if before.status != OrderStatus::Open {
             return Err(conflict(
@@ -302,9 +300,8 @@ impl Desk {
         let order = store::temp_cards::get_order(&tx, order_id)?.expect("exists");
         let mut after = snapshot(&order);
         after["back_to_requested"] = returned.into();
-        store::audit::record(
-            &tx,
-            &s.operator.name,
+        tx.record(
+            &s.operator().name,
             match status {
                 OrderStatus::Cancelled => "temp_order.cancel",
                 _ => "temp_order.complete",

@@ -4,7 +4,6 @@
 
 use super::{get_card, PinLetter};
 use crate::badge;
-use crate::desk::audit;
 use crate::desk::{Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card as rules;
 use crate::domain::Privilege;
@@ -26,7 +25,7 @@ impl Desk {
     /// Shows a card's PUK to an operator with the reveal_puk privilege; each
     /// reveal is audited (without the PUK itself).
     pub fn reveal_temp_puk(&mut self, s: &Session, card_id: i64) -> DeskResult<String> {
-        s.require(Privilege::RevealPuk, "reveal PUKs")?;
+        self.require(s, Privilege::RevealPuk, "reveal PUKs")?;
         let card = get_card(&self.conn, card_id)?;
         let puk = store::temp_cards::puk(&self.conn, card_id)?.ok_or_else(|| {
             DeskError::invalid(
@@ -34,9 +33,9 @@ impl Desk {
                 format!("{} has no PUK (it was never produced)", card.label()),
             )
         })?;
-        let tx = self.conn.transaction()?;
-        audit(
-            &tx,
+        let puk = self.keys.open_text(crate::desk::keys::Purpose::Puk, &puk)?;
+        let tx = self.begin()?;
+        tx.audit(
             s,
             "temp_card.reveal_puk",
             "temp_card",
@@ -50,7 +49,7 @@ impl Desk {
 
     /// Whether `pin` is the card's PIN (checked against the stored hash).
     pub fn check_temp_pin(&self, s: &Session, card_id: i64, pin: &str) -> DeskResult<bool> {
-        s.require(Privilege::ViewCredentials, "check a PIN")?;
+        self.require(s, Privilege::ViewCredentials, "check a PIN")?;
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         let Some(hash) = store::temp_cards::pin_hash(&self.conn, card_id)? else {
             return Ok(false);

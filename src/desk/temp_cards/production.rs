@@ -9,7 +9,9 @@ use super::{
     Progress, SETTING_SITE_KEY, SETTING_VALIDITY_DAYS,
 };
 use crate::desk::job::JobContext;
-use crate::desk::{audit, auth, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
+use crate::desk::keys::{Purpose, SiteKeys};
+use crate::desk::tx::Tx;
+use crate::desk::{auth, snapshot, temp_certs, Desk, DeskError, DeskResult, Session};
 use crate::devices::encoder::{CardEncoder, EncodeRequest};
 use crate::devices::printer::CardPrinter;
 use crate::domain::temp_card::{self as rules, TempCardState};
@@ -24,9 +26,10 @@ fn conflict_order(tx: &Connection, order: &TempOrder) -> DeskError {
 }
 
 /// The sector keys for encoded cards, from the site key (created with the
-/// OS CSPRNG on first use): key A and key B, never the transport key.
-fn site_keys(conn: &Connection, s: &Session) -> DeskResult<([u8; 6], [u8; 6])> {
-    let hex_key = match setting(conn, SETTING_SITE_KEY)? {
+/// OS CSPRNG on first use, stored sealed): key A and key B, never the
+/// transport key.
+fn site_keys(conn: &Connection, keys: &SiteKeys, s: &Session) -> DeskResult<([u8; 6], [u8; 6])> {
+    let sealed = match setting(conn, SETTING_SITE_KEY)? {
         Some(k) => k,
         None => {
             use rand::RngCore;
@@ -39,32 +42,22 @@ fn site_keys(conn: &Connection, s: &Session) -> DeskResult<([u8; 6], [u8; 6])> {
             }
             // Created once, in its own immediate transaction: of two desks
             // making it at the same moment one key stands, and both use it.
-            let k = hex::encode_upper(k);
-            let tx = rusqlite::Transaction::new_unchecked(
-                conn,
-                rusqlite::TransactionBehavior::Immediate,
-            )?;
+            let k = keys.seal(Purpose::SiteKey, hex::encode_upper(k).as_bytes());
+            let tx = Tx::begin_unchecked(conn, keys)?;
             let created = tx.execute(
                 "INSERT OR IGNORE INTO setting (key, value) VALUES (?1, ?2)",
                 rusqlite::params![SETTING_SITE_KEY, k],
             )? == 1;
             if created {
                 // The event, never the key.
-                audit(
-                    &tx,
-                    s,
-                    "temp_card.site_key_created",
-                    "setting",
-                    None,
-                    None,
-                    None,
-                )?;
+                tx.audit(s, "temp_card.site_key_created", "setting", None, None, None)?;
             }
             let stored = setting(&tx, SETTING_SITE_KEY)?.expect("just inserted");
             tx.commit()?;
             stored
         }
     };
+    let hex_key = keys.open_text(Purpose::SiteKey, &sealed)?;
     let bytes = hex::decode(hex_key.trim())
         .ok()
         .filter(|b| b.len() == 12)
@@ -99,7 +92,7 @@ impl Desk {
         printer: &dyn CardPrinter,
         encoder: Option<&dyn CardEncoder>,
     ) -> DeskResult<Produced> {
-        s.require(Privilege::PrintCards, "produce temporary cards")?;
+        self.require(s, Privilege::PrintCards, "produce temporary cards")?;
         let order = open_order(&self.conn, order_id)?;
         let card = get_card(&self.conn, card_id)?;
         if card.order_id != Some(order_id) {
@@ -146,7 +139,7 @@ impl Desk {
         if let (None, Some(enc)) = (&error, encoder) {
             let credential = store::credentials::get(&self.conn, card.credential_id)?
                 .expect("a temporary card has its credential");
-            let (key_a, key_b) = site_keys(&self.conn, s)?;
+            let (key_a, key_b) = site_keys(&self.conn, &self.keys, s)?;
             let req = EncodeRequest {
                 reader: order.reader.clone().unwrap_or_default(),
                 pacs_bits: credential.value.clone(),
@@ -184,7 +177,7 @@ impl Desk {
             SETTING_VALIDITY_DAYS,
             rules::DEFAULT_VALIDITY_DAYS,
         )?;
-        let tx = self.conn.transaction()?;
+        let tx = self.begin()?;
         // While this card printed, another desk may have produced it, or
         // closed its order (the card went back to requested): then nothing
         // is recorded here, and the operator is told who did what.
@@ -212,7 +205,7 @@ impl Desk {
                     &until,
                     order.encode,
                     Some(&auth::hash_password(&letter.pin)),
-                    Some(&letter.puk),
+                    Some(&tx.keys().seal(Purpose::Puk, letter.puk.as_bytes())),
                 )? {
                     // Another desk produced it meanwhile: its PIN stands.
                     return Err(super::lost_race(&tx, card.id)?);
@@ -240,8 +233,7 @@ impl Desk {
         let after = store::temp_cards::get(&tx, card.id)?.expect("exists");
         let mut after_json = snapshot(&after);
         after_json["print_job"] = job.id.into();
-        audit(
-            &tx,
+        tx.audit(
             s,
             action,
             "temp_card",

@@ -333,7 +333,7 @@ impl DeskApp {
                 }
                 ui.label(tf(
                     "Logged in as {name}",
-                    &[("name", &session.operator.name)],
+                    &[("name", &session.operator().name)],
                 ));
                 ui.separator();
                 // The notification tray area.

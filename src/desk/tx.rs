@@ -1,0 +1,184 @@
+//! A desk transaction: the SQLite transaction every state change runs in,
+//! with the site's keys at hand to seal the audit events it appends, and a
+//! commit that anchors the newest event in the head file outside the
+//! database once it is durable.
+
+use super::keys::{sibling, SiteKeys};
+use super::{DeskError, DeskResult, Session};
+use crate::store::{self, audit::Head};
+use rusqlite::{Connection, Transaction};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+pub(crate) struct Tx<'a> {
+    tx: Transaction<'a>,
+    keys: &'a SiteKeys,
+    appended: RefCell<Option<Head>>,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl<'a> Tx<'a> {
+    /// Begins an immediate transaction on `conn` (nested ones are not used).
+    pub(crate) fn begin(conn: &'a mut Connection, keys: &'a SiteKeys) -> DeskResult<Tx<'a>> {
+        Ok(Tx {
+            tx: conn.transaction()?,
+            keys,
+            appended: RefCell::new(None),
+        })
+    }
+
+    /// Begins on a shared connection (for a step that must commit on its
+    /// own while the caller holds the connection, e.g. creating a key once).
+    pub(crate) fn begin_unchecked(conn: &'a Connection, keys: &'a SiteKeys) -> DeskResult<Tx<'a>> {
+        Ok(Tx {
+            tx: Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?,
+            keys,
+            appended: RefCell::new(None),
+        })
+    }
+
+    pub(crate) fn keys(&self) -> &SiteKeys {
+        self.keys
+    }
+
+    /// Records what operator `s` did: every state change goes through here
+    /// with its before and after (see `desk::snapshot`).
+    pub(crate) fn audit(
+        &self,
+        s: &Session,
+        action: &str,
+        entity: &str,
+        id: Option<i64>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> rusqlite::Result<()> {
+        self.record(
+            s.name(),
+            action,
+            entity,
+            id,
+            before.as_ref(),
+            after.as_ref(),
+        )
+    }
+
+    /// Records an event by `actor` (an operator's name, or "system").
+    pub(crate) fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        entity: &str,
+        id: Option<i64>,
+        before: Option<&serde_json::Value>,
+        after: Option<&serde_json::Value>,
+    ) -> rusqlite::Result<()> {
+        let head = store::audit::record(
+            &self.tx,
+            self.keys.audit_key(),
+            actor,
+            action,
+            entity,
+            id,
+            before,
+            after,
+        )?;
+        *self.appended.borrow_mut() = Some(head);
+        Ok(())
+    }
+
+    /// Commits, then names the newest event in the head file. A head left
+    /// behind by a stop between the two is harmless: verification accepts
+    /// keyed events after the head; only a head past the end is tampering.
+    pub(crate) fn commit(self) -> DeskResult<()> {
+        let db = self.tx.path().map(PathBuf::from);
+        let head = self.appended.take();
+        let keys = self.keys;
+        self.tx.commit()?;
+        if let (Some(head), Some(db)) = (head, db) {
+            if let Err(e) = anchor(&db, keys, &head) {
+                tracing::warn!("the audit head file could not be updated: {e}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `<db>.audit-head`.
+pub fn head_file_for(db: &Path) -> PathBuf {
+    sibling(db, ".audit-head")
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HeadFile {
+    event: i64,
+    hash: String,
+    /// HMAC of the two above under the audit key: a hand-edited head shows.
+    mac: String,
+}
+
+fn head_mac(keys: &SiteKeys, head: &Head) -> String {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(keys.audit_key()).expect("any key");
+    m.update(format!("carddesk audit head {} {}", head.event, head.hash).as_bytes());
+    hex::encode(m.finalize().into_bytes())
+}
+
+/// Reads the head file: Ok(None) when there is none.
+pub(crate) fn read_head(db: &Path, keys: &SiteKeys) -> DeskResult<Option<Head>> {
+    let path = head_file_for(db);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(DeskError::Keys(format!("{}: {e}", path.display()))),
+    };
+    let damaged = || DeskError::AuditBroken {
+        id: 0,
+        reason: format!(
+            "the head file {} is damaged or was edited by hand",
+            path.display()
+        ),
+    };
+    let f: HeadFile = serde_json::from_str(&text).map_err(|_| damaged())?;
+    let head = Head {
+        event: f.event,
+        hash: f.hash,
+    };
+    if head_mac(keys, &head) != f.mac {
+        return Err(damaged());
+    }
+    Ok(Some(head))
+}
+
+/// Writes `head` to the head file unless it already names a newer event
+/// (writers commit in order, but may reach here out of order).
+pub(crate) fn anchor(db: &Path, keys: &SiteKeys, head: &Head) -> DeskResult<()> {
+    let _lock = store::DbLock::take(db)?;
+    if let Ok(Some(current)) = read_head(db, keys) {
+        if current.event >= head.event {
+            return Ok(());
+        }
+    }
+    write_head(db, keys, head)
+}
+
+/// Sets the head file to `head`, newer or not (after keying a trail or a
+/// restore, which the audit trail records).
+pub(crate) fn write_head(db: &Path, keys: &SiteKeys, head: &Head) -> DeskResult<()> {
+    let file = HeadFile {
+        event: head.event,
+        hash: head.hash.clone(),
+        mac: head_mac(keys, head),
+    };
+    let path = head_file_for(db);
+    super::files::replace_private(
+        &path,
+        serde_json::to_string(&file).expect("serialises").as_bytes(),
+    )
+    .map_err(|e| DeskError::Keys(format!("{}: {e}", path.display())))
+}
