@@ -79,11 +79,21 @@ pub(super) fn printer(cli: &Cli, timeout: u64) -> Arc<dyn CardPrinter> {
     station::card_printer(cli.demo, Duration::from_secs(timeout.max(1)))
 }
 
+/// Writes a file the CLI produces (badges, PIN letters): its owner's only.
 pub(super) fn write(path: &PathBuf, bytes: &[u8]) -> Result {
-    std::fs::write(path, bytes).map_err(|source| CliError::File {
-        path: path.display().to_string(),
-        source,
-    })
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|source| CliError::File {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {

@@ -301,7 +301,7 @@ pub fn verify(
                 if h.hash != e.hash {
                     return broken(
                         e.id,
-                        "it is not the event the head file recorded (the trail was rewritten)",
+                        "it is not the event the head file recorded under this number: events were deleted and others written in their place, or the trail was rewritten",
                     );
                 }
                 head_seen = true;
@@ -321,7 +321,7 @@ pub fn verify(
         ),
         (Some(h), _) if !head_seen => broken(
             h.event,
-            "the head file names this event as the newest written, and it is not in the trail (events were deleted from the end)",
+            "the head file names this event as the newest written, and the trail ends before it: events were deleted from the end",
         ),
         _ => Ok(Ok(count)),
     }
