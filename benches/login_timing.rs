@@ -36,7 +36,9 @@ fn main() {
     let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     for i in 0..n {
         let t = Instant::now();
-        assert!(desk.login(&format!("nobody-{i}"), "wrong-password").is_err());
+        assert!(desk
+            .login(&format!("nobody-{i}"), "wrong-password")
+            .is_err());
         unknown.push(t.elapsed());
         let t = Instant::now();
         assert!(desk.login("admin", "wrong-password").is_err());
@@ -44,8 +46,14 @@ fn main() {
     }
     let (u, w) = (median(unknown), median(wrong));
     println!("login_timing: {n} logins of each kind");
-    println!("  unknown operator name : median {:.2} ms", u.as_secs_f64() * 1e3);
-    println!("  wrong password        : median {:.2} ms", w.as_secs_f64() * 1e3);
+    println!(
+        "  unknown operator name : median {:.2} ms",
+        u.as_secs_f64() * 1e3
+    );
+    println!(
+        "  wrong password        : median {:.2} ms",
+        w.as_secs_f64() * 1e3
+    );
     println!(
         "  ratio unknown/wrong   : {:.3} (goal: within 0.8 .. 1.2)",
         u.as_secs_f64() / w.as_secs_f64()

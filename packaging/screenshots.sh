@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the real desk window for the README: runs CardDesk in
 # --demo mode under Xvfb and saves assets/screenshots/{main-window,
-# card-requests,connect-card,print-cards}.png. Needs xvfb and imagemagick
+# card-requests,connect-card,print-cards,operators,locked}.png. Needs xvfb and imagemagick
 # (packaging/setup-debian.sh installs them).
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,3 +30,5 @@ shoot main-window main
 shoot card-requests card-requests
 shoot connect-card connect-card
 shoot print-cards print-cards
+shoot operators operators
+shoot locked locked

@@ -400,9 +400,9 @@ fn create_cardholder_with_a_card_request_raises_the_count() {
 fn first_run_creates_the_administrator_and_offers_demo_data() {
     let dir = common::private_dir();
     let db = dir.path().join("new.db");
-    // A new, empty database: opened (created and migrated) as the
-    // program does before the window starts.
-    Desk::open(&db).unwrap();
+    // A new, empty demo database (demo data goes only into one): opened
+    // (created and migrated) as the program does before the window starts.
+    Desk::open(&db).unwrap().mark_demo().unwrap();
     let mut h = open_app_on(db, Options::default());
     wait_for(&mut h, "Set up CardDesk");
     for (field, value) in [

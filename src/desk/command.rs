@@ -5,11 +5,11 @@
 //! listed; the window applies every reply in one place.
 
 use super::{
-    Assigned, CardholderInput, ConnectCard, Desk, DeskError, DeskResult, IssueOptions,
-    PreparedPrint, RequestFields, Session, TempCard, TempCardFilter, TempOrder,
+    Assigned, CardholderInput, ConnectCard, Desk, DeskError, DeskResult, IssueOptions, LoginPolicy,
+    NewOperatorInput, PreparedPrint, RequestFields, Session, TempCard, TempCardFilter, TempOrder,
 };
 use crate::badge::{self, BadgeData};
-use crate::domain::{Secret, SmtpSettings};
+use crate::domain::{Role, Secret, SmtpSettings};
 use std::path::PathBuf;
 
 /// One operator action or query.
@@ -82,6 +82,34 @@ pub enum DeskCommand {
     CancelTempOrder {
         id: i64,
     },
+    /// The window was locked after idle time: the same operator's password.
+    Unlock {
+        password: Secret,
+    },
+    /// The operator's own password (required after a reset).
+    ChangePassword {
+        current: Secret,
+        new: Secret,
+    },
+    AddOperator {
+        name: String,
+        email: Option<String>,
+        role: Role,
+        password: Secret,
+    },
+    SetOperatorActive {
+        name: String,
+        active: bool,
+    },
+    SetOperatorRole {
+        name: String,
+        role: Role,
+    },
+    ResetOperatorPassword {
+        name: String,
+        password: Secret,
+    },
+    SetLoginPolicy(LoginPolicy),
 }
 
 /// A badge drawn for the screen: its name and one image per side.
@@ -120,6 +148,8 @@ pub enum DeskOutcome {
         order: TempOrder,
         cards: Vec<TempCard>,
     },
+    /// Operators or the login policy changed; what to tell the operator.
+    OperatorsChanged(String),
 }
 
 impl DeskCommand {
@@ -145,6 +175,13 @@ impl DeskCommand {
             DeskCommand::IssueTempCards { .. } => "issue_temp_cards",
             DeskCommand::CompleteTempOrder { .. } => "complete_temp_order",
             DeskCommand::CancelTempOrder { .. } => "cancel_temp_order",
+            DeskCommand::Unlock { .. } => "unlock",
+            DeskCommand::ChangePassword { .. } => "change_password",
+            DeskCommand::AddOperator { .. }
+            | DeskCommand::SetOperatorActive { .. }
+            | DeskCommand::SetOperatorRole { .. }
+            | DeskCommand::ResetOperatorPassword { .. }
+            | DeskCommand::SetLoginPolicy(_) => "operators",
         }
     }
 }
@@ -183,6 +220,12 @@ impl Desk {
                 },
                 _,
             ) => {
+                if *demo_data && !self.is_demo()? {
+                    return Err(DeskError::invalid(
+                        "demo data",
+                        "is loaded only into a database created with --demo",
+                    ));
+                }
                 let session = self.init_admin(name, email.as_deref(), password.expose())?;
                 if *demo_data {
                     self.seed_demo(&session)?;
@@ -278,6 +321,53 @@ impl Desk {
                 order: self.cancel_temp_order(s, id)?,
                 cards: Vec::new(),
             },
+            DeskCommand::Unlock { password } => {
+                DeskOutcome::Session(self.login(s.name(), password.expose())?)
+            }
+            DeskCommand::ChangePassword { current, new } => {
+                self.change_password(s, current.expose(), new.expose())?;
+                DeskOutcome::Session(self.after_password_change(s)?)
+            }
+            DeskCommand::AddOperator {
+                name,
+                email,
+                role,
+                password,
+            } => {
+                self.add_operator(
+                    s,
+                    &NewOperatorInput {
+                        name: &name,
+                        email: email.as_deref(),
+                        role,
+                        password: password.expose(),
+                        language: "en",
+                    },
+                )?;
+                DeskOutcome::OperatorsChanged(format!("Operator {} added", name.trim()))
+            }
+            DeskCommand::SetOperatorActive { name, active } => {
+                self.set_operator_active(s, &name, active)?;
+                DeskOutcome::OperatorsChanged(if active {
+                    format!("{name} enabled")
+                } else {
+                    format!("{name} disabled")
+                })
+            }
+            DeskCommand::SetOperatorRole { name, role } => {
+                self.set_operator_role(s, &name, role)?;
+                DeskOutcome::OperatorsChanged(format!("{name} is now {role:?}").to_lowercase())
+            }
+            DeskCommand::ResetOperatorPassword { name, password } => {
+                self.reset_operator_password(s, &name, password.expose())?;
+                DeskOutcome::OperatorsChanged(format!(
+                    "Password of {name} reset; they must change it at their next login"
+                ))
+            }
+            DeskCommand::SetLoginPolicy(policy) => {
+                self.set_login_policy(s, &policy)?;
+                DeskOutcome::OperatorsChanged("Login policy saved".into())
+            }
         })
     }
 }

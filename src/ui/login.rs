@@ -1,5 +1,6 @@
-//! Log in, or on a brand-new database, create the first administrator (and
-//! optionally load demo data).
+//! Log in, or on a brand-new database, create the first administrator. Demo
+//! data is offered only in a demo database (made with `--demo`); a real
+//! site's first run offers to open the separate demo instead.
 
 use super::i18n::t;
 use super::widgets::{labelled_edit, message};
@@ -21,10 +22,23 @@ pub struct LoginScreen {
 }
 
 impl LoginScreen {
-    pub fn ui(&mut self, ui: &mut Ui, worker: &DeskWorker, first_run: bool) {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        worker: &DeskWorker,
+        first_run: bool,
+        demo: bool,
+        warnings: &[String],
+    ) {
         ui.add_space(60.0);
         ui.vertical_centered(|ui| {
             ui.heading("CardDesk");
+            if demo {
+                ui.colored_label(ui.visuals().warn_fg_color, t("DEMO database"));
+            }
+            for warning in warnings {
+                ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {warning}"));
+            }
             ui.add_space(12.0);
         });
         let width = 460.0;
@@ -33,7 +47,7 @@ impl LoginScreen {
             ui.vertical(|ui| {
                 ui.set_width(width);
                 if first_run {
-                    self.setup_ui(ui, worker);
+                    self.setup_ui(ui, worker, demo);
                 } else {
                     self.login_ui(ui, worker);
                 }
@@ -69,7 +83,7 @@ impl LoginScreen {
         message(ui, &self.error);
     }
 
-    fn setup_ui(&mut self, ui: &mut Ui, worker: &DeskWorker) {
+    fn setup_ui(&mut self, ui: &mut Ui, worker: &DeskWorker, demo: bool) {
         ui.heading(t("Set up CardDesk"));
         ui.label(t("This database is new. Create the first administrator."));
         ui.add_space(6.0);
@@ -77,10 +91,23 @@ impl LoginScreen {
         labelled_edit(ui, t("E-mail"), &mut self.email, false);
         labelled_edit(ui, t("Password"), &mut self.password, true);
         labelled_edit(ui, t("Repeat password"), &mut self.repeat, true);
-        ui.checkbox(&mut self.load_demo, t("Load demo data"));
-        ui.weak(t(
-            "Demo data: about 200 cardholders, 40 credentials and 12 pending requests.",
-        ));
+        if demo {
+            ui.checkbox(&mut self.load_demo, t("Load demo data"));
+            ui.weak(t(
+                "Demo data: about 200 cardholders, 40 credentials and 12 pending requests.",
+            ));
+        } else {
+            self.load_demo = false;
+            ui.weak(t(
+                "Demo data never goes into a site's database. To try CardDesk first, open the demo: a separate database with simulated devices.",
+            ));
+            if ui.button(t("Open the demo instead")).clicked() {
+                match open_demo() {
+                    Ok(()) => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
+                    Err(e) => self.error = Some(Err(e)),
+                }
+            }
+        }
         ui.add_space(6.0);
         if ui
             .add_enabled(!self.busy, egui::Button::new(t("Create")))
@@ -104,4 +131,15 @@ impl LoginScreen {
         }
         message(ui, &self.error);
     }
+}
+
+/// Starts `carddesk --demo` (its own demo database) in place of this window.
+fn open_demo() -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    std::process::Command::new(exe)
+        .arg("--demo")
+        .env_remove("CARDDESK_DB")
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| format!("cannot start the demo: {e}"))
 }

@@ -9,7 +9,9 @@ mod cardholder_form;
 mod connect_card;
 pub mod i18n;
 mod lists;
+mod lock;
 mod login;
+mod operators;
 mod print_cards;
 mod request_forms;
 mod selection;
@@ -118,6 +120,7 @@ fn start(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<Desk
         startup,
         demo,
         login_hint: demo.then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
+        idle_lock: None,
     };
     Ok(DeskApp::new(worker, options))
 }
@@ -131,9 +134,11 @@ pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), Stri
         Some("card-requests") => Startup::CardRequests,
         Some("connect-card") => Startup::ConnectCard,
         Some("print-cards") => Startup::PrintCards,
+        Some("operators") => Startup::Operators,
+        Some("locked") => Startup::Locked,
         Some(other) => {
             return Err(format!(
-                "--open {other:?}: use main, card-requests, connect-card or print-cards"
+                "--open {other:?}: use main, card-requests, connect-card, print-cards, operators or locked"
             ))
         }
     };

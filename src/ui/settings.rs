@@ -1,5 +1,6 @@
 //! Settings: the desk's language, the mail server, and the outbox (what was
-//! sent, what waits, what failed and can be retried).
+//! sent, what waits, what failed and can be retried); for administrators,
+//! the operators (`ui::operators`).
 
 use super::i18n::{lang, set_lang, t, tf, Lang};
 use super::widgets::{labelled_edit, message};
@@ -12,6 +13,9 @@ use egui_extras::{Column, TableBuilder};
 
 #[derive(Default)]
 pub struct SettingsView {
+    /// Administrators see Operators beside the general settings.
+    operators_tab: bool,
+    pub operators: super::operators::OperatorsView,
     form: Option<MailForm>,
     test_to: String,
     busy: bool,
@@ -42,8 +46,26 @@ impl MailForm {
 }
 
 impl SettingsView {
+    /// Opens the Operators tab (the screenshot start-up).
+    pub fn show_operators(&mut self) {
+        self.operators_tab = true;
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
         ui.heading(t("Settings"));
+        if env.session.may(Privilege::ManageOperators) {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.operators_tab, false, t("General"));
+                ui.selectable_value(&mut self.operators_tab, true, t("Operators"));
+            });
+            ui.separator();
+            if self.operators_tab {
+                egui::ScrollArea::vertical()
+                    .id_salt("operators-scroll")
+                    .show(ui, |ui| self.operators.ui(ui, env));
+                return;
+            }
+        }
         ui.horizontal(|ui| {
             ui.label(t("Language"));
             let mut current = lang();

@@ -13,7 +13,8 @@ use crate::desk::station::Notify;
 use crate::desk::SmtpSettings;
 use crate::desk::{
     AuditEvent, CardRequest, Cardholder, Credential, Desk, DeskCommand, DeskError, DeskOutcome,
-    DeskResult, OutboxCounts, OutboxMessage, Page, PageRequest, Session, Site,
+    DeskResult, LoginPolicy, Operator, OutboxCounts, OutboxMessage, Page, PageRequest, Session,
+    Site,
 };
 use crate::desk::{CardFormat, CredentialState, Privilege, RequestStatus};
 use std::collections::HashMap;
@@ -47,6 +48,15 @@ pub struct Snapshot {
     pub mail: Arc<Page<OutboxMessage>>,
     pub smtp: Option<SmtpSettings>,
     pub has_operators: bool,
+    /// A database made with --demo (shown in the title bar).
+    pub is_demo: bool,
+    /// Files around the database that others can read (shown as warnings).
+    pub file_warnings: Arc<Vec<String>>,
+    pub policy: LoginPolicy,
+    /// Every operator (for administrators' Operators screen).
+    pub operators: Arc<Vec<Operator>>,
+    /// The session as the database has it now (role, privileges).
+    pub session: Option<Session>,
 }
 
 impl Snapshot {
@@ -73,6 +83,8 @@ pub enum Reply {
     Done(&'static str, DeskResult<DeskOutcome>),
     /// The card printer's queues (listing them runs `lpstat`).
     Queues(Result<Vec<String>, String>),
+    /// The operator was disabled (or removed) meanwhile: back to login.
+    SessionEnded(String),
 }
 
 enum Msg {
@@ -90,13 +102,18 @@ pub struct DeskWorker {
 }
 
 fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<Snapshot> {
-    let has_operators = desk.has_operators()?;
-    let Some(s) = session else {
-        // Before login: only whether this is a first run.
-        return Ok(Snapshot {
-            has_operators,
-            ..Snapshot::default()
-        });
+    // Before login (or before a forced password change): only whether this
+    // is a first run, a demo database, and what is wrong with its files.
+    let base = Snapshot {
+        has_operators: desk.has_operators()?,
+        is_demo: desk.is_demo()?,
+        file_warnings: Arc::new(crate::desk::files::loose_permissions(desk.path())),
+        policy: desk.login_policy()?,
+        session: session.cloned(),
+        ..Snapshot::default()
+    };
+    let Some(s) = session.filter(|s| !s.must_change_password()) else {
+        return Ok(base);
     };
     let page = PageRequest::first(LIST_PAGE);
     let pending = desk.requests(s, Some(RequestStatus::Pending), PageRequest::first(1000))?;
@@ -146,7 +163,12 @@ fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<S
         } else {
             None
         },
-        has_operators,
+        operators: Arc::new(if may(Privilege::ManageOperators) {
+            desk.operators(s)?
+        } else {
+            Vec::new()
+        }),
+        ..base
     })
 }
 
@@ -171,6 +193,19 @@ impl DeskWorker {
                     }
                     notify();
                 };
+                // The session as the database has it now: a disabled
+                // operator's session ends here, and the window is told.
+                let refresh = |desk: &Desk, session: &mut Option<Session>| {
+                    if let Some(s) = session.as_ref() {
+                        match desk.current_session(s) {
+                            Ok(fresh) => *session = Some(fresh),
+                            Err(e) => {
+                                *session = None;
+                                let _ = replies.send(Reply::SessionEnded(e.to_string()));
+                            }
+                        }
+                    }
+                };
                 let mut seen = desk.data_version().unwrap_or(0);
                 send_snapshot(&desk, None, &view);
                 loop {
@@ -185,6 +220,7 @@ impl DeskWorker {
                             if replies.send(Reply::Done(name, result)).is_err() {
                                 return;
                             }
+                            refresh(&desk, &mut session);
                             send_snapshot(&desk, session.as_ref(), &view);
                         }
                         Ok(Msg::View(v)) => {
@@ -202,7 +238,11 @@ impl DeskWorker {
                             notify();
                         }
                         Ok(Msg::Logout) => {
-                            session = None;
+                            if let Some(s) = session.take() {
+                                if let Err(e) = desk.logout(&s) {
+                                    tracing::warn!("logout not recorded: {e}");
+                                }
+                            }
                             send_snapshot(&desk, None, &view);
                         }
                         Ok(Msg::Refresh) => send_snapshot(&desk, session.as_ref(), &view),
@@ -210,6 +250,7 @@ impl DeskWorker {
                             let now = desk.data_version().unwrap_or(seen);
                             if now != seen {
                                 seen = now;
+                                refresh(&desk, &mut session);
                                 send_snapshot(&desk, session.as_ref(), &view);
                             }
                         }

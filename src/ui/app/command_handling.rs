@@ -14,8 +14,21 @@ impl DeskApp {
         for reply in self.worker.poll() {
             match reply {
                 Reply::Snapshot(s) => {
+                    // Privileges as the database has them now: what the
+                    // screens offer follows a role change at once.
+                    if let (Some(fresh), Some(current)) = (&s.session, &self.session) {
+                        if fresh.name() == current.name() {
+                            self.session = Some(fresh.clone());
+                        }
+                    }
                     self.snapshot = s;
                     self.loaded = true;
+                }
+                Reply::SessionEnded(reason) => {
+                    self.session = None;
+                    self.requests_open = false;
+                    self.lock = None;
+                    self.login.error = Some(Err(reason));
                 }
                 Reply::Done(command, result) => self.apply_reply(command, result),
                 Reply::Queues(queues) => {
@@ -50,6 +63,32 @@ impl DeskApp {
                     Err(e) => self.login.error = Some(Err(e.to_string())),
                 }
             }
+            "unlock" => {
+                if let Some(lock) = &mut self.lock {
+                    lock.busy = false;
+                    match result {
+                        Ok(DeskOutcome::Session(s)) => {
+                            self.session = Some(s);
+                            self.lock = None;
+                        }
+                        Ok(_) => {}
+                        Err(e) => lock.error = Some(Err(e.to_string())),
+                    }
+                }
+            }
+            "change_password" => {
+                self.password_change.busy = false;
+                match result {
+                    Ok(DeskOutcome::Session(s)) => {
+                        self.session = Some(s);
+                        self.password_change = Default::default();
+                        self.status = Some(Ok(crate::ui::i18n::t("Password changed.").into()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.password_change.error = Some(Err(e.to_string())),
+                }
+            }
+            "operators" => self.settings.operators.on_reply(result),
             "create_cardholder" => {
                 if let Some(form) = &mut self.cardholder_form {
                     if let Some(done) = form.on_reply(result) {

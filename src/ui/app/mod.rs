@@ -64,6 +64,10 @@ pub enum Startup {
     CardRequests,
     ConnectCard,
     PrintCards,
+    /// Settings → Operators.
+    Operators,
+    /// The idle lock, over the Card requests dialog.
+    Locked,
 }
 
 /// What the app is started with besides the database.
@@ -82,6 +86,9 @@ pub struct Options {
     pub simulated_cards: Option<SimulatedCards>,
     /// The card printer (print jobs run on threads of their own).
     pub printer: Option<Arc<dyn CardPrinter>>,
+    /// Locks after this much idle time instead of the login policy's
+    /// minutes (tests).
+    pub idle_lock: Option<std::time::Duration>,
 }
 
 pub struct DeskApp {
@@ -113,6 +120,14 @@ pub struct DeskApp {
     view: ListView,
     ctx: Option<egui::Context>,
     startup: Startup,
+    /// Locked after idle time (the open dialogs wait underneath).
+    lock: Option<super::lock::LockScreen>,
+    password_change: super::lock::PasswordChange,
+    /// egui's clock at the operator's last input.
+    last_input: f64,
+    idle_lock: Option<std::time::Duration>,
+    /// The window title says which database this is.
+    titled: Option<bool>,
     #[cfg(feature = "tray")]
     tray: Option<super::tray::Tray>,
 }
@@ -162,6 +177,11 @@ impl DeskApp {
             view: ListView::default(),
             ctx: None,
             startup: options.startup,
+            lock: None,
+            password_change: Default::default(),
+            last_input: 0.0,
+            idle_lock: options.idle_lock,
+            titled: None,
             #[cfg(feature = "tray")]
             tray: None,
         }
@@ -205,6 +225,18 @@ impl DeskApp {
                     password: crate::desk::Secret::new(self.login.password.clone()),
                 });
             }
+            return;
+        }
+        if self.startup == Startup::Operators {
+            self.screen = Screen::Settings;
+            self.settings.show_operators();
+            self.startup = Startup::Nothing;
+            return;
+        }
+        if self.startup == Startup::Locked {
+            self.open_card_requests();
+            self.lock = Some(Default::default());
+            self.startup = Startup::Nothing;
             return;
         }
         if self.startup != Startup::MainWindow {
@@ -260,11 +292,59 @@ impl DeskApp {
         }
     }
 
-    /// Ends the session: the worker forgets it and the lists are dropped.
+    /// Ends the session: the worker records the logout and forgets it, and
+    /// the lists are dropped.
     pub fn log_out(&mut self) {
         self.session = None;
         self.requests_open = false;
+        self.lock = None;
+        self.password_change = Default::default();
         self.worker.logout();
+    }
+
+    /// Whether the window is locked after idle time.
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// Locks the window after the idle time the login policy sets, counting
+    /// from the operator's last input (egui's clock, so tests can run it).
+    fn idle_logic(&mut self, ctx: &egui::Context) {
+        let (now, input) = ctx.input(|i| (i.time, !i.events.is_empty()));
+        if input || self.session.is_none() {
+            self.last_input = now;
+        }
+        if self.session.is_none() || self.lock.is_some() {
+            return;
+        }
+        let limit = self.idle_lock.unwrap_or_else(|| {
+            std::time::Duration::from_secs(
+                60 * self.snapshot.policy.idle_lock_minutes.max(1) as u64,
+            )
+        });
+        let idle = now - self.last_input;
+        if idle >= limit.as_secs_f64() {
+            tracing::info!("window locked after {:.0} s idle", idle);
+            self.lock = Some(Default::default());
+        } else {
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+                limit.as_secs_f64() - idle,
+            ));
+        }
+    }
+
+    /// The title bar names a demo database, so it is never taken for a site's.
+    fn title_logic(&mut self, ctx: &egui::Context) {
+        if !self.loaded || self.titled == Some(self.snapshot.is_demo) {
+            return;
+        }
+        self.titled = Some(self.snapshot.is_demo);
+        let title = if self.snapshot.is_demo {
+            format!("CardDesk — {}", t("DEMO database"))
+        } else {
+            "CardDesk".to_string()
+        };
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
     }
 
     pub fn set_readers(&mut self, readers: Vec<String>) {
@@ -324,8 +404,15 @@ impl DeskApp {
     fn top_bar(&mut self, ui: &mut egui::Ui, session: &Session) {
         ui.horizontal(|ui| {
             ui.heading("CardDesk");
+            if self.snapshot.is_demo {
+                ui.colored_label(ui.visuals().warn_fg_color, t("DEMO database"));
+            }
             if self.demo {
                 ui.weak(t("Demo mode: simulated reader and printer."));
+            }
+            for warning in self.snapshot.file_warnings.iter() {
+                ui.colored_label(ui.visuals().error_fg_color, "⚠")
+                    .on_hover_text(warning.as_str());
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button(t("Log out")).clicked() {
@@ -431,6 +518,8 @@ impl eframe::App for DeskApp {
             self.devices.notify = Arc::new(move || ctx.request_repaint());
         }
         self.poll_worker();
+        self.idle_logic(ctx);
+        self.title_logic(ctx);
         #[cfg(feature = "tray")]
         self.tray_logic(ctx);
         self.poll_reader();
@@ -459,12 +548,31 @@ impl DeskApp {
             });
             return;
         }
+        use super::lock::LockChoice;
         match self.session.clone() {
             None => {
                 let first_run = !self.snapshot.has_operators;
+                let (demo, warnings) = (self.snapshot.is_demo, self.snapshot.file_warnings.clone());
                 egui::CentralPanel::default().show(ui, |ui| {
-                    self.login.ui(ui, &self.worker, first_run);
+                    self.login.ui(ui, &self.worker, first_run, demo, &warnings);
                 });
+            }
+            Some(session) if session.must_change_password() => {
+                let choice = egui::CentralPanel::default()
+                    .show(ui, |ui| self.password_change.ui(ui, &self.worker))
+                    .inner;
+                if let LockChoice::LogOut = choice {
+                    self.log_out();
+                }
+            }
+            Some(session) if self.lock.is_some() => {
+                let lock = self.lock.as_mut().expect("locked");
+                let choice = egui::CentralPanel::default()
+                    .show(ui, |ui| lock.ui(ui, &self.worker, session.name()))
+                    .inner;
+                if let LockChoice::LogOut = choice {
+                    self.log_out();
+                }
             }
             Some(session) => self.desk_ui(ui, &session),
         }
