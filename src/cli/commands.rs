@@ -118,7 +118,7 @@ pub fn run(cli: Cli) -> CliResult {
                 "restoring needs an operator with the manage_database privilege: give --operator NAME".into(),
             )
         })?;
-        let password = read_secret(&format!("Password for {name}: "), "CARDDESK_PASSWORD")?;
+        let password = super::login::login_password(&cli, name)?;
         let kept = crate::desk::restore(&db, file, name, &password)?;
         println!(
             "restored {} from {}; the previous database is kept as {}",
