@@ -285,7 +285,15 @@ fn lost_card_is_refused_with_its_state() {
         .credential;
     t.desk.close_request(&admin, r1).unwrap();
     // Reported lost by its holder, then found by someone else at the desk.
-    store::credentials::set_holder(&t.db(), c.id, CredentialState::Lost, None).unwrap();
+    t.desk
+        .change_credential_state(
+            &admin,
+            c.id,
+            carddesk::desk::CredentialAction::ReportLost,
+            Some("lost in the car park"),
+            false,
+        )
+        .unwrap();
     let r2 = t.request_for(&admin, "Ben", "Two", false);
     let err = t
         .desk
@@ -297,10 +305,12 @@ fn lost_card_is_refused_with_its_state() {
             },
         )
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "credential UID 04A1B2C3 is lost and cannot be assigned"
+    let text = err.to_string();
+    assert!(
+        text.starts_with("credential UID 04A1B2C3 is lost (reported by admin at 20"),
+        "{text}"
     );
+    assert!(text.ends_with(") and cannot be assigned"), "{text}");
 }
 
 #[test]

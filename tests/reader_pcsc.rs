@@ -11,7 +11,6 @@ mod common;
 use carddesk::desk::{DeskError, Enrolment};
 use carddesk::devices::reader::{list_pcsc_readers, CardPresented, ReaderEvent, ReaderWorker};
 use carddesk::domain::{CredentialState, Role};
-use carddesk::store;
 use common::cli::Cli;
 use common::pcsc::{wait_for_reader, VirtualCard as Card, PATIENCE, READER};
 use common::{harness_state, TestDesk};
@@ -209,9 +208,28 @@ fn a_card_held_by_someone_else_or_lost_is_refused_and_nothing_changes() {
     card.remove();
     removed(&w);
 
-    // A card reported lost is refused with its state. (Arranged directly in
-    // the store: marking cards lost is not this test's subject.)
-    store::credentials::set_holder(&t.db(), held.id, CredentialState::Lost, None).unwrap();
+    // Ann reports the card lost and gets a replacement request in the same
+    // step; the lost card, presented again, is refused naming its state
+    // and who reported it when.
+    let admin = t.admin.clone();
+    t.desk.close_request(&admin, ann).unwrap();
+    let pending_before = t.desk.pending_count(&admin).unwrap();
+    let done = t
+        .desk
+        .change_credential_state(
+            &admin,
+            held.id,
+            carddesk::desk::CredentialAction::ReportLost,
+            Some("left on the train"),
+            true,
+        )
+        .unwrap();
+    assert_eq!(done.credential.state, CredentialState::Lost);
+    let replacement = done.replacement_request.expect("a replacement request");
+    assert_eq!(t.desk.pending_count(&admin).unwrap(), pending_before + 1);
+    let r = t.desk.request(&admin, replacement).unwrap();
+    assert_eq!(r.cardholder_name, "Ann Lee");
+    assert!(r.reason.contains("left on the train"), "{}", r.reason);
     let before = t.dump();
     let card = Card::present("04A1B2C3D4E5F6");
     let event = presented(&w);
@@ -226,7 +244,10 @@ fn a_card_held_by_someone_else_or_lost_is_refused_and_nothing_changes() {
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("lost"), "{err}");
+    assert!(
+        err.to_string().contains("is lost (reported by admin at 20"),
+        "{err}"
+    );
     assert_eq!(t.dump(), before, "a refused card must change nothing");
     card.remove();
 }

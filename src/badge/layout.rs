@@ -161,6 +161,12 @@ pub fn check_photo(bytes: &[u8]) -> Result<(u32, u32), BadgeError> {
     Ok((img.width(), img.height()))
 }
 
+/// A cardholder's photo as a badge shows it: cropped to a photo frame of
+/// `w_mm` × `h_mm`, at most 300 dpi (for the screen's record view).
+pub fn photo_in_frame(bytes: &[u8], w_mm: f32, h_mm: f32) -> Result<RgbaImage, BadgeError> {
+    Ok(cover(decode_photo(bytes, "this cardholder")?, w_mm, h_mm))
+}
+
 /// A photo as stored (JPEG or PNG bytes) and its pixel size.
 #[derive(Debug)]
 pub(crate) struct Photo {

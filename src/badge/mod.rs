@@ -12,7 +12,7 @@ mod pin_letter;
 mod preview;
 mod template;
 
-pub use layout::{check_photo, MAX_PHOTO_SIDE};
+pub use layout::{check_photo, photo_in_frame, MAX_PHOTO_SIDE};
 pub use pdf::render_pdf;
 pub use pin_letter::pin_letter_pdf;
 pub use preview::{preview, preview_at, PREVIEW_PX_PER_MM};

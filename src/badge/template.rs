@@ -208,6 +208,17 @@ pub struct Template {
 }
 
 impl Template {
+    /// The size (w, h in mm) of the first photo frame, front then back.
+    pub fn photo_frame(&self) -> Option<(f32, f32)> {
+        std::iter::once(&self.front)
+            .chain(self.back.as_ref())
+            .flat_map(|side| side.elements.iter())
+            .find_map(|e| match e {
+                Element::Photo { w, h, .. } => Some((*w, *h)),
+                _ => None,
+            })
+    }
+
     /// Parses and validates a template from its JSON definition.
     pub fn from_json(json: &str) -> Result<Template, BadgeError> {
         let t: Template = serde_json::from_str(json).map_err(|e| BadgeError::Template {

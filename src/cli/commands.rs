@@ -241,6 +241,14 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Badge(cmd) => super::badge::badge(&mut desk, &cli, cmd)?,
         Command::Printer(cmd) => super::badge::printer_cmd(&mut desk, &cli, cmd)?,
         Command::Temp(cmd) => super::temp::run(&mut desk, &cli, cmd)?,
+        Command::Credential(
+            cmd @ (CredentialCmd::SetState { .. }
+            | CredentialCmd::Return { .. }
+            | CredentialCmd::ExpireDue),
+        ) => super::records::credential_cmd(&mut desk, &cli, cmd)?,
+        Command::Cardholder(cmd @ (CardholderCmd::Show { .. } | CardholderCmd::Modify { .. })) => {
+            super::records::cardholder_cmd(&mut desk, &cli, cmd)?
+        }
         Command::Credential(CredentialCmd::List {
             state,
             search,
@@ -399,6 +407,19 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
         RequestCmd::Count => {
             let s = login(desk, cli)?;
             println!("{}", desk.pending_count(&s)?);
+        }
+        RequestCmd::Add {
+            cardholder,
+            request,
+            notify,
+        } => {
+            let s = login(desk, cli)?;
+            let base = RequestFields {
+                badge_template: "Standard".into(),
+                ..Default::default()
+            };
+            let fields = request_fields(desk, &s, base, request, Some(*notify))?;
+            println!("{}", desk.request_card(&s, *cardholder, &fields)?);
         }
         RequestCmd::Modify {
             id,

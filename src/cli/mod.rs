@@ -7,6 +7,7 @@ mod login;
 mod mail;
 mod operators;
 mod reader;
+mod records;
 mod temp;
 
 use clap::{Parser, Subcommand};
@@ -222,10 +223,50 @@ pub enum CardholderCmd {
         #[command(flatten)]
         page: PageArgs,
     },
+    /// A cardholder's record: details, credentials, requests (and, for
+    /// those who may read it, the audit events about them).
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a cardholder's details; only the options given change.
+    Modify {
+        id: i64,
+        #[arg(long)]
+        first: Option<String>,
+        #[arg(long)]
+        last: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        site: Option<String>,
+        /// JPEG or PNG.
+        #[arg(long)]
+        photo: Option<PathBuf>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        activation: Option<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        expiry: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RequestCmd {
+    /// Raise a card request for an existing cardholder; prints its id.
+    Add {
+        #[arg(long)]
+        cardholder: i64,
+        #[command(flatten)]
+        request: RequestOptions,
+        /// E-mail me when the card is ready.
+        #[arg(long)]
+        notify: bool,
+    },
     List {
         /// pending, completed, denied or all
         #[arg(long, default_value = "pending")]
@@ -284,6 +325,22 @@ pub enum CredentialCmd {
         #[command(flatten)]
         page: PageArgs,
     },
+    /// Report a card lost, stolen or damaged (with --reason), deactivate
+    /// (inactive), reactivate (active) or revoke it.
+    SetState {
+        id: i64,
+        /// active, inactive, lost, stolen, damaged or revoked
+        state: String,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Also raise a request for a new card for the same holder.
+        #[arg(long)]
+        request_replacement: bool,
+    },
+    /// A card that came back intact: back in stock, held by nobody.
+    Return { id: i64 },
+    /// Expire the cards of cardholders whose expiry date has passed (cron).
+    ExpireDue,
 }
 
 #[derive(Debug, Subcommand)]

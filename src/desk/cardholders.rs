@@ -1,7 +1,11 @@
 use super::auth::check_email;
 use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::domain::Privilege;
-use crate::store::{self, cardholders::NewCardholder, requests::RequestFields};
+use crate::store::{
+    self,
+    cardholders::{Cardholder, NewCardholder},
+    requests::RequestFields,
+};
 use chrono::NaiveDate;
 
 /// What the Create cardholder form (or a CSV row) provides.
@@ -183,4 +187,84 @@ impl Desk {
         tx.commit()?;
         Ok(id)
     }
+
+    /// Changes a cardholder's details (and photo, when one is given).
+    pub fn update_cardholder(
+        &mut self,
+        s: &Session,
+        id: i64,
+        input: &CardholderInput,
+    ) -> DeskResult<Cardholder> {
+        self.require(s, Privilege::ManageCardholders, "edit cardholders")?;
+        let new = validate(&self.conn, input)?;
+        let tx = self.begin()?;
+        let before = store::cardholders::get(&tx, id)?.ok_or(DeskError::NotFound {
+            what: "cardholder",
+            id: id.to_string(),
+        })?;
+        store::cardholders::update(&tx, id, &new)?;
+        let after = store::cardholders::get(&tx, id)?.expect("exists");
+        let mut recorded = snapshot(&after);
+        if new.photo.is_some() {
+            recorded["photo_changed"] = true.into();
+        }
+        tx.audit(
+            s,
+            "cardholder.modify",
+            "cardholder",
+            Some(id),
+            Some(snapshot(&before)),
+            Some(recorded),
+        )?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    /// Everything about one cardholder the operator may see: details and
+    /// photo, their credentials, their card requests (who answered, when),
+    /// and the audit events about them, their cards and requests.
+    pub fn cardholder_record(&self, s: &Session, id: i64) -> DeskResult<CardholderRecord> {
+        self.require(s, Privilege::ViewCardholders, "see cardholders")?;
+        let cardholder = store::cardholders::get(&self.conn, id)?.ok_or(DeskError::NotFound {
+            what: "cardholder",
+            id: id.to_string(),
+        })?;
+        let photo = store::cardholders::photo(&self.conn, id)?;
+        let credentials = if self.may(s, Privilege::ViewCredentials) {
+            store::credentials::for_holder(&self.conn, id)?
+        } else {
+            Vec::new()
+        };
+        let requests = if self.may(s, Privilege::ViewRequests) {
+            store::requests::for_cardholder(&self.conn, id)?
+        } else {
+            Vec::new()
+        };
+        let events = if self.may(s, Privilege::ViewAudit) {
+            let mut about = vec![("cardholder", id)];
+            about.extend(credentials.iter().map(|c| ("credential", c.id)));
+            about.extend(requests.iter().map(|r| ("card_request", r.id)));
+            store::audit::about(&self.conn, &about, 200)?
+        } else {
+            Vec::new()
+        };
+        Ok(CardholderRecord {
+            cardholder,
+            photo,
+            credentials,
+            requests,
+            events,
+        })
+    }
+}
+
+/// A cardholder's record (see [`Desk::cardholder_record`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CardholderRecord {
+    pub cardholder: Cardholder,
+    #[serde(skip)]
+    pub photo: Option<(Vec<u8>, String)>,
+    pub credentials: Vec<crate::store::credentials::Credential>,
+    pub requests: Vec<crate::store::requests::CardRequest>,
+    pub events: Vec<crate::store::audit::AuditEvent>,
 }

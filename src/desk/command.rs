@@ -5,8 +5,9 @@
 //! listed; the window applies every reply in one place.
 
 use super::{
-    Assigned, CardholderInput, ConnectCard, Desk, DeskError, DeskResult, IssueOptions, LoginPolicy,
-    NewOperatorInput, PreparedPrint, RequestFields, Session, TempCard, TempCardFilter, TempOrder,
+    Assigned, CardholderInput, CardholderRecord, ConnectCard, CredentialAction, Desk, DeskError,
+    DeskResult, IssueOptions, LoginPolicy, NewOperatorInput, PreparedPrint, RequestFields, Session,
+    StateChanged, TempCard, TempCardFilter, TempOrder,
 };
 use crate::badge::{self, BadgeData};
 use crate::domain::{Role, Secret, SmtpSettings};
@@ -110,6 +111,27 @@ pub enum DeskCommand {
         password: Secret,
     },
     SetLoginPolicy(LoginPolicy),
+    /// A cardholder's record, with their photo cropped to the badge frame.
+    OpenCardholder {
+        id: i64,
+    },
+    UpdateCardholder {
+        id: i64,
+        input: Box<CardholderInput>,
+        /// A new JPEG or PNG to read on the worker thread.
+        photo_path: Option<PathBuf>,
+    },
+    ChangeCredentialState {
+        id: i64,
+        action: CredentialAction,
+        reason: Option<String>,
+        replace: bool,
+    },
+    /// A card request for an existing cardholder.
+    RequestCard {
+        cardholder_id: i64,
+        fields: RequestFields,
+    },
 }
 
 /// A badge drawn for the screen: its name and one image per side.
@@ -150,6 +172,14 @@ pub enum DeskOutcome {
     },
     /// Operators or the login policy changed; what to tell the operator.
     OperatorsChanged(String),
+    CardholderRecord {
+        record: Box<CardholderRecord>,
+        /// The photo as the badge frame shows it.
+        photo: Option<image::RgbaImage>,
+    },
+    CardholderUpdated(String),
+    CredentialChanged(StateChanged),
+    CardRequested(i64),
 }
 
 impl DeskCommand {
@@ -182,6 +212,10 @@ impl DeskCommand {
             | DeskCommand::SetOperatorRole { .. }
             | DeskCommand::ResetOperatorPassword { .. }
             | DeskCommand::SetLoginPolicy(_) => "operators",
+            DeskCommand::OpenCardholder { .. } => "open_cardholder",
+            DeskCommand::UpdateCardholder { .. } => "update_cardholder",
+            DeskCommand::ChangeCredentialState { .. } => "change_credential_state",
+            DeskCommand::RequestCard { .. } => "request_card",
         }
     }
 }
@@ -368,6 +402,50 @@ impl Desk {
                 self.set_login_policy(s, &policy)?;
                 DeskOutcome::OperatorsChanged("Login policy saved".into())
             }
+            DeskCommand::OpenCardholder { id } => {
+                let record = self.cardholder_record(s, id)?;
+                // The Standard template's photo frame (25 × 32 mm if it has none).
+                let (w, h) = self
+                    .badge_template(s, "Standard")
+                    .ok()
+                    .and_then(|t| t.photo_frame())
+                    .unwrap_or((25.0, 32.0));
+                let photo = record
+                    .photo
+                    .as_ref()
+                    .and_then(|(bytes, _)| badge::photo_in_frame(bytes, w, h).ok());
+                DeskOutcome::CardholderRecord {
+                    record: Box::new(record),
+                    photo,
+                }
+            }
+            DeskCommand::UpdateCardholder {
+                id,
+                mut input,
+                photo_path,
+            } => {
+                if let Some(path) = photo_path {
+                    input.photo = Some(super::read_photo(&path)?);
+                }
+                let after = self.update_cardholder(s, id, &input)?;
+                DeskOutcome::CardholderUpdated(after.full_name())
+            }
+            DeskCommand::ChangeCredentialState {
+                id,
+                action,
+                reason,
+                replace,
+            } => DeskOutcome::CredentialChanged(self.change_credential_state(
+                s,
+                id,
+                action,
+                reason.as_deref(),
+                replace,
+            )?),
+            DeskCommand::RequestCard {
+                cardholder_id,
+                fields,
+            } => DeskOutcome::CardRequested(self.request_card(s, cardholder_id, &fields)?),
         })
     }
 }

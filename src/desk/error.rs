@@ -49,10 +49,12 @@ pub enum DeskError {
         holder: String,
         requested_for: String,
     },
-    #[error("credential {credential} is {state} and cannot be assigned")]
+    #[error("credential {credential} is {state}{reported} and cannot be assigned")]
     CredentialBlocked {
         credential: String,
         state: CredentialState,
+        /// " (reported by olga at …)" when the trail records who.
+        reported: String,
     },
     #[error("credential {credential} is already active for {holder}; a card in use is not connected to another request")]
     AlreadyActive { credential: String, holder: String },

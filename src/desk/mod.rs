@@ -35,8 +35,9 @@ mod tx;
 pub use auth::{LoginPolicy, NewOperatorInput, Session};
 pub use backup::restore;
 pub use badges::BadgeOf;
-pub use cardholders::{read_photo, CardholderInput};
+pub use cardholders::{read_photo, CardholderInput, CardholderRecord};
 pub use command::{DeskCommand, DeskOutcome, NamedPreview};
+pub use credentials::{CredentialAction, StateChanged};
 pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
 pub use mail::TEST_SUBJECT;
@@ -131,6 +132,12 @@ impl Desk {
     /// says now: a disabled or re-roled operator's next action fails at once.
     fn require(&self, s: &Session, privilege: Privilege, action: &'static str) -> DeskResult<()> {
         auth::require(&self.conn, s, privilege, action)
+    }
+
+    /// Whether `s` may (as the database says now): for reads that leave out
+    /// what the operator may not see instead of failing.
+    fn may(&self, s: &Session, privilege: Privilege) -> bool {
+        self.require(s, privilege, "").is_ok()
     }
 }
 

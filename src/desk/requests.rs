@@ -137,10 +137,19 @@ fn eligible(conn: &Connection, c: &Credential, r: &CardRequest) -> DeskResult<()
             holder: holder_name(holder),
             requested_for: r.cardholder_name.clone(),
         },
-        Ineligible::Blocked(state) => DeskError::CredentialBlocked {
-            credential: c.label(),
-            state,
-        },
+        Ineligible::Blocked(state) => {
+            let action = format!("credential.{state}");
+            let reported = store::audit::last_action(conn, "credential", c.id, &action)
+                .ok()
+                .flatten()
+                .map(|(by, at)| format!(" (reported by {by} at {at})"))
+                .unwrap_or_default();
+            DeskError::CredentialBlocked {
+                credential: c.label(),
+                state,
+                reported,
+            }
+        }
         Ineligible::AlreadyActive => DeskError::AlreadyActive {
             credential: c.label(),
             holder: r.cardholder_name.clone(),

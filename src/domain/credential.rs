@@ -56,8 +56,9 @@ impl CredentialState {
             (a, b) if a == b => false,
             (Unassigned, Active) => true,
             (Unassigned, Revoked) => true,
-            (Active, Inactive | Lost | Stolen | Expired | Revoked) => true,
-            (Inactive, Active | Lost | Stolen | Expired | Revoked) => true,
+            // Returned intact: back in stock, held by nobody.
+            (Active, Unassigned | Inactive | Lost | Stolen | Expired | Revoked) => true,
+            (Inactive, Unassigned | Active | Lost | Stolen | Expired | Revoked) => true,
             // A found card goes back to its holder's inactive state for review.
             (Lost, Inactive | Revoked) => true,
             (Stolen, Revoked) => true,
@@ -145,6 +146,10 @@ pub fn check_eligible(
 ) -> Result<(), Ineligible> {
     if temporary {
         return Err(Ineligible::TemporaryCard);
+    }
+    // A lost or stolen card is refused as such, whoever it was issued to.
+    if state.is_blocked() {
+        return Err(Ineligible::Blocked(state));
     }
     if let Some(h) = holder.filter(|&h| h != cardholder) {
         return Err(Ineligible::HeldByOther(h));

@@ -31,10 +31,13 @@ pub enum Privilege {
     RevealPuk,
     /// Back up and restore the database.
     ManageDatabase,
+    /// Report cards lost, stolen or damaged; deactivate, reactivate,
+    /// return and revoke them.
+    ManageCredentials,
 }
 
 impl Privilege {
-    pub const ALL: [Privilege; 14] = [
+    pub const ALL: [Privilege; 15] = [
         Self::ViewCardholders,
         Self::ViewCredentials,
         Self::ViewRequests,
@@ -49,6 +52,7 @@ impl Privilege {
         Self::ViewAudit,
         Self::RevealPuk,
         Self::ManageDatabase,
+        Self::ManageCredentials,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +71,7 @@ impl Privilege {
             Self::ViewAudit => "view_audit",
             Self::RevealPuk => "reveal_puk",
             Self::ManageDatabase => "manage_database",
+            Self::ManageCredentials => "manage_credentials",
         }
     }
 }
@@ -110,6 +115,7 @@ impl Role {
                 ViewRequests,
                 ViewOutbox,
                 ManageCardholders,
+                ManageCredentials,
                 AnswerRequests,
                 DenyRequests,
                 PrintCards,
@@ -120,6 +126,7 @@ impl Role {
                 ViewCredentials,
                 ViewRequests,
                 ManageCardholders,
+                ManageCredentials,
                 AnswerRequests,
                 PrintCards,
             ],

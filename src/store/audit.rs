@@ -244,6 +244,44 @@ pub fn list(conn: &Connection, limit: usize, offset: usize) -> rusqlite::Result<
     rows.collect()
 }
 
+/// The events about these entities (kind, id), newest first.
+pub fn about(
+    conn: &Connection,
+    entities: &[(&str, i64)],
+    limit: usize,
+) -> rusqlite::Result<Vec<AuditEvent>> {
+    let mut events = Vec::new();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM audit_event WHERE entity = ?1 AND entity_id = ?2
+          ORDER BY id DESC LIMIT ?3"
+    ))?;
+    for (entity, id) in entities {
+        let rows = stmt.query_map(params![entity, id, limit as i64], from_row)?;
+        for e in rows {
+            events.push(e?);
+        }
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.id));
+    events.truncate(limit);
+    Ok(events)
+}
+
+/// Who last did `action` to an entity, and when.
+pub fn last_action(
+    conn: &Connection,
+    entity: &str,
+    id: i64,
+    action: &str,
+) -> rusqlite::Result<Option<(String, String)>> {
+    conn.query_row(
+        "SELECT actor, at FROM audit_event WHERE entity = ?1 AND entity_id = ?2 AND action = ?3
+          ORDER BY id DESC LIMIT 1",
+        rusqlite::params![entity, id, action],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 /// Who last changed an entity and when (its newest audit event).
 pub fn last_change(
     conn: &Connection,

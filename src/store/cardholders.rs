@@ -133,3 +133,28 @@ pub fn count_matching(conn: &Connection, search: &str) -> rusqlite::Result<i64> 
         |r| r.get(0),
     )
 }
+
+/// Replaces a cardholder's details; the photo only when one is given.
+pub fn update(conn: &Connection, id: i64, c: &NewCardholder) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE cardholder SET first_name = ?2, last_name = ?3, email = ?4, department = ?5,
+                site_id = ?6, activation = ?7, expiry = ?8 WHERE id = ?1",
+        params![
+            id,
+            c.first_name.trim(),
+            c.last_name.trim(),
+            c.email,
+            c.department,
+            c.site_id,
+            c.activation,
+            c.expiry
+        ],
+    )?;
+    if let Some((bytes, mime)) = &c.photo {
+        conn.execute(
+            "UPDATE cardholder SET photo = ?2, photo_mime = ?3 WHERE id = ?1",
+            params![id, bytes, mime],
+        )?;
+    }
+    Ok(())
+}

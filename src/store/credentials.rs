@@ -222,3 +222,40 @@ pub fn count_matching(
         |r| r.get(0),
     )
 }
+
+/// Moves a card from state `from` to `to` with `holder`; false (nothing
+/// changed) if it is no longer in `from`: another desk changed it first.
+pub fn set_state(
+    conn: &Connection,
+    id: i64,
+    from: CredentialState,
+    to: CredentialState,
+    holder: Option<i64>,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE credential SET state = ?3, cardholder_id = ?4 WHERE id = ?1 AND state = ?2",
+        params![id, from.as_str(), to.as_str(), holder],
+    )?;
+    Ok(n == 1)
+}
+
+/// A cardholder's credentials, newest first.
+pub fn for_holder(conn: &Connection, holder: i64) -> rusqlite::Result<Vec<Credential>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE c.cardholder_id = ?1 ORDER BY c.id DESC"
+    ))?;
+    let rows = stmt.query_map([holder], from_row)?;
+    rows.collect()
+}
+
+/// Active or inactive credentials whose holder's expiry date is before
+/// `today` (YYYY-MM-DD).
+pub fn due_to_expire(conn: &Connection, today: &str) -> rusqlite::Result<Vec<Credential>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE c.state IN ('active', 'inactive')
+            AND h.expiry IS NOT NULL AND h.expiry <> '' AND h.expiry < ?1
+          ORDER BY c.id"
+    ))?;
+    let rows = stmt.query_map([today], from_row)?;
+    rows.collect()
+}

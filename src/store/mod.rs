@@ -29,6 +29,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0005_temp_cards.sql"),
     include_str!("../../migrations/0006_view_privileges.sql"),
     include_str!("../../migrations/0007_operators.sql"),
+    include_str!("../../migrations/0008_manage_credentials.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

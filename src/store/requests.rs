@@ -20,6 +20,8 @@ pub struct CardRequest {
     pub answered_by: Option<i64>,
     pub answered_at: Option<String>,
     pub deny_reason: Option<String>,
+    /// The operator who closed or denied it.
+    pub answered_by_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,10 +58,11 @@ pub fn insert(
 const SELECT: &str = "SELECT r.id, r.cardholder_id, h.first_name || ' ' || h.last_name,
         r.requester_id, o.name, r.created_at, r.reason, r.badge_template, r.notify_requester,
         r.ship_to_site_id, s.name, r.status, r.credential_id, r.answered_by, r.answered_at,
-        r.deny_reason
+        r.deny_reason, a.name
    FROM card_request r
    JOIN cardholder h ON h.id = r.cardholder_id
    JOIN operator o ON o.id = r.requester_id
+   LEFT JOIN operator a ON a.id = r.answered_by
    LEFT JOIN site s ON s.id = r.ship_to_site_id";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<CardRequest> {
@@ -83,6 +86,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<CardRequest> {
         answered_by: r.get(13)?,
         answered_at: r.get(14)?,
         deny_reason: r.get(15)?,
+        answered_by_name: r.get(16)?,
     })
 }
 
@@ -163,4 +167,26 @@ pub fn answer(
         params![id, status.as_str(), operator_id, super::now(), deny_reason],
     )?;
     Ok(n == 1)
+}
+
+/// The pending request a credential is connected to, if any.
+pub fn pending_with_credential(
+    conn: &Connection,
+    credential_id: i64,
+) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM card_request WHERE credential_id = ?1 AND status = 'pending' LIMIT 1",
+        [credential_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// A cardholder's requests, newest first.
+pub fn for_cardholder(conn: &Connection, cardholder_id: i64) -> rusqlite::Result<Vec<CardRequest>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE r.cardholder_id = ?1 ORDER BY r.created_at DESC, r.id DESC"
+    ))?;
+    let rows = stmt.query_map([cardholder_id], from_row)?;
+    rows.collect()
 }

@@ -14,9 +14,50 @@ use crate::desk::Privilege;
 use crate::desk::{DeskCommand, DeskOutcome};
 use egui_extras::{Column, TableBuilder};
 
+/// Which requests the dialog lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum History {
+    #[default]
+    Pending,
+    Completed,
+    Denied,
+    All,
+}
+
+impl History {
+    const ALL: [History; 4] = [
+        History::Pending,
+        History::Completed,
+        History::Denied,
+        History::All,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            History::Pending => t("Pending"),
+            History::Completed => t("Completed"),
+            History::Denied => t("Denied"),
+            History::All => t("All"),
+        }
+    }
+
+    /// What the worker loads besides the pending requests (see `ListView`).
+    pub fn status(self) -> Option<Option<crate::desk::RequestStatus>> {
+        use crate::desk::RequestStatus;
+        match self {
+            History::Pending => None,
+            History::Completed => Some(Some(RequestStatus::Completed)),
+            History::Denied => Some(Some(RequestStatus::Denied)),
+            History::All => Some(None),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct CardRequestsDialog {
     pub selection: Selection,
+    /// Pending (to answer) or the history of answered requests.
+    pub history: History,
     sub: Option<Sub>,
     pub message: Option<Result<String, String>>,
     busy: bool,
@@ -87,7 +128,22 @@ impl CardRequestsDialog {
             ));
             ui.separator();
             ui.label(tf("{n} selected", &[("n", &self.selection.len())]));
+            ui.separator();
+            let l = ui.label(t("Show"));
+            egui::ComboBox::from_id_salt("request-history")
+                .selected_text(self.history.label())
+                .show_ui(ui, |ui| {
+                    for h in History::ALL {
+                        ui.selectable_value(&mut self.history, h, h.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
         });
+        if self.history != History::Pending {
+            self.history_table(ui, env);
+            return;
+        }
         let selected: Vec<&CardRequest> = pending
             .iter()
             .filter(|r| self.selection.is_selected(r.id))
@@ -240,6 +296,51 @@ impl CardRequestsDialog {
                 modifiers.command || modifiers.ctrl,
             );
         }
+    }
+
+    /// Answered requests: read-only, with who answered, when and why.
+    fn history_table(&mut self, ui: &mut egui::Ui, env: &Env) {
+        let page = &env.snapshot.request_history;
+        ui.separator();
+        if page.items.is_empty() {
+            ui.label(t("No requests."));
+            return;
+        }
+        TableBuilder::new(ui)
+            .id_salt("request-history-table")
+            .striped(true)
+            .column(Column::initial(190.0).resizable(true))
+            .column(Column::initial(90.0))
+            .column(Column::initial(220.0).resizable(true).clip(true))
+            .column(Column::initial(110.0))
+            .column(Column::remainder())
+            .header(22.0, |mut h| {
+                for title in ["Cardholder", "Status", "Reason", "Requested by", "Answered"] {
+                    h.col(|ui| {
+                        ui.strong(t(title));
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, page.items.len(), |mut row| {
+                    let r = &page.items[row.index()];
+                    row.col(|ui| {
+                        ui.label(&r.cardholder_name);
+                    });
+                    row.col(|ui| {
+                        ui.label(r.status.as_str());
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.reason);
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.requester_name);
+                    });
+                    row.col(|ui| {
+                        ui.label(super::cardholder_record::answered(r));
+                    });
+                });
+            });
     }
 
     fn close_selected(&mut self, env: &Env) {

@@ -14,6 +14,15 @@ pub struct CardholderList {
     pub search: String,
 }
 
+/// What the operator asked of a cardholder in a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// Double-click: their record.
+    Record(i64),
+    /// Context menu: their record, with Request a card open.
+    RequestCard(i64),
+}
+
 /// "N" or "first n of N" above a list.
 fn count_text<T>(label: &str, page: &Page<T>) -> String {
     if page.has_more() {
@@ -31,7 +40,7 @@ fn count_text<T>(label: &str, page: &Page<T>) -> String {
 }
 
 impl CardholderList {
-    pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) -> Option<Open> {
         let page = &env.snapshot.cardholders;
         ui.horizontal(|ui| {
             ui.strong(count_text(t("Cardholders"), page));
@@ -55,13 +64,17 @@ impl CardholderList {
                 ]
                 .to_vec()
             },
-        );
+            |c| Some(c.id),
+        )
     }
 }
 
-/// A read-only, virtualised table of text cells: only the visible rows are
-/// laid out. `widths` are the initial widths (and whether resizable) of all
-/// columns but the last, which takes the rest.
+/// A virtualised table of text cells: only the visible rows are laid out.
+/// `widths` are the initial widths (and whether resizable) of all columns
+/// but the last, which takes the rest. The second column names a
+/// cardholder (`holder` of the row): double-clicking it opens their record,
+/// its context menu also offers to request a card.
+#[allow(clippy::too_many_arguments)]
 fn text_table<T>(
     ui: &mut egui::Ui,
     id: &str,
@@ -69,7 +82,9 @@ fn text_table<T>(
     titles: &[&'static str],
     rows: &[T],
     cells: impl Fn(&T) -> Vec<String>,
-) {
+    holder: impl Fn(&T) -> Option<i64>,
+) -> Option<Open> {
+    let mut opened = None;
     let mut table = TableBuilder::new(ui).id_salt(id).striped(true);
     for &(width, resizable) in widths {
         table = table.column(Column::initial(width).resizable(resizable).clip(true));
@@ -85,13 +100,34 @@ fn text_table<T>(
         })
         .body(|body| {
             body.rows(20.0, rows.len(), |mut row| {
-                for cell in cells(&rows[row.index()]) {
-                    row.col(|ui| {
-                        ui.label(cell);
+                let item = &rows[row.index()];
+                let who = holder(item);
+                for (i, cell) in cells(item).into_iter().enumerate() {
+                    row.col(|ui| match who.filter(|_| i == 1 && !cell.is_empty()) {
+                        Some(id) => {
+                            let r = ui.add(egui::Button::selectable(false, cell).frame(false));
+                            if r.double_clicked() {
+                                opened = Some(Open::Record(id));
+                            }
+                            r.context_menu(|ui| {
+                                if ui.button(t("Open record")).clicked() {
+                                    opened = Some(Open::Record(id));
+                                    ui.close();
+                                }
+                                if ui.button(t("Request a card")).clicked() {
+                                    opened = Some(Open::RequestCard(id));
+                                    ui.close();
+                                }
+                            });
+                        }
+                        None => {
+                            ui.label(cell);
+                        }
                     });
                 }
             });
         });
+    opened
 }
 
 #[derive(Default)]
@@ -101,7 +137,7 @@ pub struct CredentialList {
 }
 
 impl CredentialList {
-    pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) -> Option<Open> {
         let page = &env.snapshot.credentials;
         ui.horizontal(|ui| {
             ui.strong(count_text(t("Credentials"), page));
@@ -123,18 +159,19 @@ impl CredentialList {
         text_table(
             ui,
             "credentials",
-            &[(60.0, false), (240.0, true), (100.0, false)],
-            &["#", "Credential", "State", "Holder"],
+            &[(60.0, false), (220.0, true), (240.0, true)],
+            &["#", "Holder", "Credential", "State"],
             &page.items,
             |c| {
                 [
                     c.id.to_string(),
+                    c.holder_name.clone().unwrap_or_default(),
                     c.label(),
                     c.state.as_str().to_string(),
-                    c.holder_name.clone().unwrap_or_default(),
                 ]
                 .to_vec()
             },
-        );
+            |c| c.cardholder_id,
+        )
     }
 }

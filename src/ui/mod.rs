@@ -6,6 +6,7 @@ mod audit_view;
 mod batch_orders;
 mod card_requests;
 mod cardholder_form;
+mod cardholder_record;
 mod connect_card;
 pub mod i18n;
 mod lists;

@@ -25,6 +25,8 @@ use std::time::Duration;
 
 /// How often the worker looks for changes made by other processes.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the running app expires cards whose time has passed.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(10 * 60);
 /// Rows of each list the window keeps (the visible part and a margin).
 const LIST_PAGE: usize = 200;
 
@@ -44,6 +46,8 @@ pub struct Snapshot {
     pub formats: Arc<Vec<CardFormat>>,
     pub templates: Arc<Vec<String>>,
     pub outbox: OutboxCounts,
+    /// Answered requests for the Card requests dialog's history filter.
+    pub request_history: Arc<Page<CardRequest>>,
     /// The most recent outbox messages, newest first.
     pub mail: Arc<Page<OutboxMessage>>,
     pub smtp: Option<SmtpSettings>,
@@ -72,6 +76,9 @@ pub struct ListView {
     pub cardholder_search: String,
     pub credential_search: String,
     pub credential_state: Option<CredentialState>,
+    /// The Card requests dialog's history filter: `None` shows the pending
+    /// requests only; `Some(None)` every request; `Some(Some(s))` those in s.
+    pub request_history: Option<Option<RequestStatus>>,
 }
 
 /// What a command came back with: the outcome, or the desk's own error.
@@ -140,6 +147,10 @@ fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<S
             page,
         )?),
         stock: Arc::new(desk.stock_credentials(s, page)?),
+        request_history: Arc::new(match view.request_history {
+            Some(status) => desk.requests(s, status, page)?,
+            None => Page::default(),
+        }),
         audit: Arc::new(if may(Privilege::ViewAudit) {
             desk.audit_events(s, PageRequest::first(500))?
         } else {
@@ -206,6 +217,27 @@ impl DeskWorker {
                         }
                     }
                 };
+                // Cards whose holder's expiry date (or a temporary card's
+                // validity) has passed are expired while the app runs, by
+                // the logged-in operator when they may.
+                let sweep = |desk: &mut Desk, session: &Option<Session>| {
+                    let Some(s) = session.as_ref() else { return };
+                    if s.may(Privilege::ManageCredentials) {
+                        match desk.expire_due_credentials(s) {
+                            Ok(c) if !c.is_empty() => {
+                                tracing::info!("{} credential(s) expired", c.len())
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!("expiry sweep: {e}"),
+                        }
+                    }
+                    if s.may(Privilege::PrintCards) {
+                        if let Err(e) = desk.expire_temp_cards(s) {
+                            tracing::warn!("temporary card expiry sweep: {e}");
+                        }
+                    }
+                };
+                let mut last_sweep: Option<std::time::Instant> = None;
                 let mut seen = desk.data_version().unwrap_or(0);
                 send_snapshot(&desk, None, &view);
                 loop {
@@ -247,6 +279,15 @@ impl DeskWorker {
                         }
                         Ok(Msg::Refresh) => send_snapshot(&desk, session.as_ref(), &view),
                         Err(RecvTimeoutError::Timeout) => {
+                            if session.is_some()
+                                && last_sweep.is_none_or(|t| t.elapsed() >= EXPIRY_SWEEP)
+                            {
+                                last_sweep = Some(std::time::Instant::now());
+                                sweep(&mut desk, &session);
+                            }
+                            if session.is_none() {
+                                last_sweep = None;
+                            }
                             let now = desk.data_version().unwrap_or(seen);
                             if now != seen {
                                 seen = now;

@@ -89,6 +89,18 @@ impl DeskApp {
                 }
             }
             "operators" => self.settings.operators.on_reply(result),
+            "open_cardholder"
+            | "update_cardholder"
+            | "change_credential_state"
+            | "request_card" => {
+                if let Some(record) = &mut self.record {
+                    if record.on_reply(&ctx, result) {
+                        let id = record.id;
+                        self.worker
+                            .send(crate::desk::DeskCommand::OpenCardholder { id });
+                    }
+                }
+            }
             "create_cardholder" => {
                 if let Some(form) = &mut self.cardholder_form {
                     if let Some(done) = form.on_reply(result) {

@@ -101,6 +101,8 @@ pub struct DeskApp {
     pub requests_open: bool,
     pub requests: CardRequestsDialog,
     cardholder_form: Option<CardholderForm>,
+    /// The cardholder record open, if any.
+    record: Option<super::cardholder_record::CardholderRecordView>,
     cardholders: CardholderList,
     credentials: CredentialList,
     audit: AuditView,
@@ -150,6 +152,7 @@ impl DeskApp {
             requests_open: false,
             requests: CardRequestsDialog::default(),
             cardholder_form: None,
+            record: None,
             cardholders: CardholderList::default(),
             credentials: CredentialList::default(),
             audit: AuditView::default(),
@@ -285,6 +288,7 @@ impl DeskApp {
             cardholder_search: self.cardholders.search.trim().to_string(),
             credential_search: self.credentials.search.trim().to_string(),
             credential_state: self.credentials.state,
+            request_history: self.requests.history.status(),
         };
         if view != self.view {
             self.view = view.clone();
@@ -460,6 +464,7 @@ impl DeskApp {
             worker: &self.worker,
             devices: &self.devices,
         };
+        let mut opened = None;
         egui::CentralPanel::default().show(ui, |ui| {
             message(ui, &self.status);
             match self.screen {
@@ -479,18 +484,18 @@ impl DeskApp {
                     ui.separator();
                     let half = (ui.available_height() / 2.0 - 30.0).max(120.0);
                     ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| {
-                        self.credentials.ui(ui, &env);
+                        opened = opened.or(self.credentials.ui(ui, &env));
                     });
                     ui.separator();
-                    self.cardholders.ui(ui, &env);
+                    opened = opened.or(self.cardholders.ui(ui, &env));
                 }
                 Screen::Cardholders => {
                     if ui.button(t("Create cardholder")).clicked() {
                         self.cardholder_form = Some(CardholderForm::new());
                     }
-                    self.cardholders.ui(ui, &env);
+                    opened = opened.or(self.cardholders.ui(ui, &env));
                 }
-                Screen::Credentials => self.credentials.ui(ui, &env),
+                Screen::Credentials => opened = opened.or(self.credentials.ui(ui, &env)),
                 Screen::BadgeTemplates => self.templates.ui(ui, &env),
                 Screen::BatchOrders => self.batch_orders.ui(ui, &env),
                 Screen::AuditTrail => self.audit.ui(ui, &env),
@@ -505,6 +510,20 @@ impl DeskApp {
         if let Some(form) = &mut self.cardholder_form {
             if !form.show(&ctx, &env) {
                 self.cardholder_form = None;
+            }
+        }
+        use super::cardholder_record::CardholderRecordView;
+        use super::lists::Open;
+        match opened {
+            Some(Open::Record(id)) => self.record = Some(CardholderRecordView::open(id, &env)),
+            Some(Open::RequestCard(id)) => {
+                self.record = Some(CardholderRecordView::open(id, &env).with_request_form())
+            }
+            None => {}
+        }
+        if let Some(record) = &mut self.record {
+            if !record.show(&ctx, &env) {
+                self.record = None;
             }
         }
     }
