@@ -34,7 +34,7 @@ fn jan_with_a_card(t: &mut TestDesk) -> i64 {
 fn double_click(h: &mut egui_kittest::Harness<'_, carddesk::ui::DeskApp>, label: &str) {
     // Let earlier clicks age past the double-click delay first.
     h.run_steps(10);
-    let node = h.get_by_role_and_label(egui::accesskit::Role::Button, label);
+    let node = h.get_by_role_and_label(egui::accesskit::Role::Label, label);
     node.click();
     node.click();
 }
@@ -120,4 +120,69 @@ fn the_history_shows_a_denied_request_with_its_reason() {
     h.get_by_label("Denied").click();
     wait_for_text(&mut h, "Contract not signed");
     assert!(common::ui::shows_text(&h, "admin at 20"));
+}
+
+#[test]
+fn three_selected_requests_get_their_cards_in_one_pass_printed_and_closed() {
+    use carddesk::desk::station::SimulatedPrinter;
+    use std::sync::Arc;
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    for last in ["One", "Two", "Three"] {
+        t.request_for(&admin, "Starter", last, false);
+    }
+    let printer = Arc::new(SimulatedPrinter::new(std::time::Duration::ZERO));
+    let mut h = open_app(&t, Some(printer));
+    h.state_mut().set_readers(vec!["Desk reader".into()]);
+    log_in(&mut h);
+    wait_for(&mut h, "Card requests (3)");
+    h.get_by_label("Card requests (3)").click();
+    wait_for(&mut h, "Starter One");
+    // One selection of all three (Ctrl+A), one click.
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Starter One")
+        .click();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    wait_for(&mut h, "3 selected");
+    h.get_by_label("Connect card").click();
+    wait_for(&mut h, "Connect card for Starter One (1 of 3)");
+    h.get_by_label("Print and close each one").click();
+    step_until(&mut h, "the printer", |h| {
+        h.query_all_by_value(SimulatedPrinter::QUEUE)
+            .next()
+            .is_some()
+    });
+    // One tap per person.
+    for (uid, next) in [
+        (
+            "04000000000001",
+            Some("Connect card for Starter Two (2 of 3)"),
+        ),
+        (
+            "04000000000002",
+            Some("Connect card for Starter Three (3 of 3)"),
+        ),
+        ("04000000000003", None),
+    ] {
+        h.state_mut().on_card_presented("Desk reader", uid);
+        match next {
+            Some(heading) => wait_for(&mut h, heading),
+            None => wait_for_text(&mut h, "3 of 3 requests have their card."),
+        }
+    }
+    // Each badge printed, each request closed.
+    step_until(&mut h, "all closed", |h| h.state().pending_count() == 0);
+    let done = t
+        .desk
+        .requests(
+            &admin,
+            Some(carddesk::desk::RequestStatus::Completed),
+            PageRequest::first(10),
+        )
+        .unwrap();
+    assert_eq!(done.total, 3);
+    for r in &done.items {
+        let c = t.desk.credential(&admin, r.credential_id.unwrap()).unwrap();
+        assert_eq!(c.state, CredentialState::Active);
+        assert_eq!(c.holder_name.as_deref(), Some(r.cardholder_name.as_str()));
+    }
 }

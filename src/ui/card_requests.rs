@@ -168,13 +168,12 @@ impl CardRequestsDialog {
                 env,
                 Privilege::AnswerRequests,
                 &selected,
-                true,
+                false,
                 false,
             ));
             if action_button(ui, t("Connect card"), connect).clicked() {
-                self.sub = Some(Sub::Connect(Box::new(ConnectDialog::new(
-                    selected[0].clone(),
-                ))));
+                let walk: Vec<CardRequest> = selected.iter().map(|r| (*r).clone()).collect();
+                self.sub = Some(Sub::Connect(Box::new(ConnectDialog::walk(walk))));
             }
             let print = busy.or(needs(env, Privilege::PrintCards, &selected, false, true));
             if action_button(ui, t("Print cards"), print).clicked() {

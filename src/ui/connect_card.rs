@@ -1,5 +1,8 @@
 //! Connect card: the three ways to give a request its card — automatic entry
 //! at a reader, manual entry in a card format, or an existing credential.
+//! With several requests selected it walks through them ("Present the card
+//! for Jan Jansen (2 of 5)"), and can send each badge to the card printer
+//! as its card is assigned, closing the request once the badge is printed.
 
 use super::i18n::{t, tf};
 use super::widgets::message;
@@ -19,6 +22,17 @@ pub enum Mode {
 }
 
 pub struct ConnectDialog {
+    /// The requests to walk through, and where the walk is.
+    queue: Vec<CardRequest>,
+    index: usize,
+    /// How many got a card in this walk.
+    assigned: usize,
+    /// Print each badge when its card is assigned, close when printed.
+    pub print_and_close: bool,
+    printer: Option<String>,
+    queues: Option<Result<Vec<String>, String>>,
+    /// (request, printer) to print: taken by the app after each reply.
+    to_print: Vec<(i64, String)>,
     request: CardRequest,
     pub mode: Mode,
     pub reader: Option<String>,
@@ -32,7 +46,20 @@ pub struct ConnectDialog {
 
 impl ConnectDialog {
     pub fn new(request: CardRequest) -> ConnectDialog {
+        ConnectDialog::walk(vec![request])
+    }
+
+    /// Walks through `requests` in order, one card each.
+    pub fn walk(requests: Vec<CardRequest>) -> ConnectDialog {
+        let request = requests.first().cloned().expect("at least one request");
         ConnectDialog {
+            queue: requests,
+            index: 0,
+            assigned: 0,
+            print_and_close: false,
+            printer: None,
+            queues: None,
+            to_print: Vec::new(),
             request,
             mode: Mode::Automatic,
             reader: None,
@@ -59,10 +86,22 @@ impl ConnectDialog {
         let mut keep = true;
         let modal = egui::Modal::new(egui::Id::unique("connect-card")).show(ctx, |ui| {
             ui.set_width(640.0);
-            ui.heading(tf(
-                "Connect card for {name}",
-                &[("name", &self.request.cardholder_name)],
-            ));
+            if self.queue.len() > 1 {
+                ui.heading(tf(
+                    "Connect card for {name} ({i} of {n})",
+                    &[
+                        ("name", &self.request.cardholder_name),
+                        ("i", &(self.index + 1).min(self.queue.len())),
+                        ("n", &self.queue.len()),
+                    ],
+                ));
+            } else {
+                ui.heading(tf(
+                    "Connect card for {name}",
+                    &[("name", &self.request.cardholder_name)],
+                ));
+            }
+            self.print_option(ui, env);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.mode, Mode::Automatic, t("Automatic entry"));
                 ui.selectable_value(&mut self.mode, Mode::Manual, t("Manual entry"));
@@ -82,11 +121,88 @@ impl ConnectDialog {
                     ui.label(t("Working…"));
                 });
             }
-            if ui.button(t("Done")).clicked() {
-                keep = false;
-            }
+            ui.horizontal(|ui| {
+                if self.queue.len() > 1 && self.index + 1 < self.queue.len() {
+                    if ui
+                        .add_enabled(!self.busy, egui::Button::new(t("Skip")))
+                        .clicked()
+                    {
+                        self.next();
+                    }
+                }
+                if ui.button(t("Done")).clicked() {
+                    keep = false;
+                }
+            });
         });
         keep && !modal.should_close()
+    }
+
+    /// "Print and close each one" and the card printer to print on.
+    fn print_option(&mut self, ui: &mut egui::Ui, env: &Env) {
+        if !env.session.may(crate::desk::Privilege::PrintCards) || env.devices.printer.is_none() {
+            return;
+        }
+        ui.horizontal(|ui| {
+            let before = self.print_and_close;
+            ui.checkbox(&mut self.print_and_close, t("Print and close each one"));
+            if self.print_and_close && !before && self.queues.is_none() {
+                if let Some(printer) = &env.devices.printer {
+                    env.worker.list_queues(printer.clone());
+                }
+            }
+            if self.print_and_close {
+                match &self.queues {
+                    Some(Ok(queues)) => {
+                        if self.printer.is_none() {
+                            self.printer = queues.first().cloned();
+                        }
+                        let l = ui.label(t("Printer"));
+                        egui::ComboBox::from_id_salt("walk-printer")
+                            .selected_text(self.printer.clone().unwrap_or_default())
+                            .show_ui(ui, |ui| {
+                                for q in queues {
+                                    ui.selectable_value(&mut self.printer, Some(q.clone()), q);
+                                }
+                            })
+                            .response
+                            .labelled_by(l.id);
+                    }
+                    Some(Err(e)) => {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    None => {
+                        ui.spinner();
+                    }
+                }
+            }
+        });
+    }
+
+    /// The card printer's queues arrived.
+    pub fn on_queues(&mut self, queues: Result<Vec<String>, String>) {
+        self.queues = Some(queues);
+    }
+
+    /// Badges to print now (request, printer): the app starts the jobs and
+    /// closes each request once its badge is printed.
+    pub fn take_to_print(&mut self) -> Vec<(i64, String)> {
+        std::mem::take(&mut self.to_print)
+    }
+
+    /// On to the next request of the walk, if any.
+    fn next(&mut self) {
+        if self.index + 1 < self.queue.len() {
+            self.index += 1;
+            self.request = self.queue[self.index].clone();
+        } else {
+            self.index = self.queue.len();
+        }
+    }
+
+    /// Whether the walk has been through every request.
+    fn walked(&self) -> bool {
+        self.index >= self.queue.len()
     }
 
     fn automatic(&mut self, ui: &mut egui::Ui, env: &Env) {
@@ -142,7 +258,11 @@ impl ConnectDialog {
     /// A card was presented at a reader: enrol it if that is the reader the
     /// operator chose and the dialog is waiting for one.
     pub fn on_card(&mut self, reader: &str, uid: &str, env: &Env) {
-        if self.mode != Mode::Automatic || self.busy || self.reader.as_deref() != Some(reader) {
+        if self.mode != Mode::Automatic
+            || self.busy
+            || self.walked()
+            || self.reader.as_deref() != Some(reader)
+        {
             return;
         }
         self.submit(
@@ -302,18 +422,35 @@ impl ConnectDialog {
 
     pub fn on_reply(&mut self, result: CommandResult) {
         self.busy = false;
-        let name = &self.request.cardholder_name;
+        let name = self.request.cardholder_name.clone();
         self.result = Some(match result {
             Ok(DeskOutcome::Assigned(a)) => {
                 let credential = a.credential.label();
                 let args: &[(&str, &dyn std::fmt::Display)] =
-                    &[("credential", &credential), ("name", name)];
-                Ok(match a.enrolment {
+                    &[("credential", &credential), ("name", &name)];
+                let mut text = match a.enrolment {
                     Enrolment::Assigned => tf("Assigned {credential} to {name}.", args),
                     Enrolment::RegisteredAndAssigned => {
                         tf("Registered and assigned {credential} to {name}.", args)
                     }
-                })
+                };
+                self.assigned += 1;
+                if let (true, Some(printer)) = (self.print_and_close, &self.printer) {
+                    self.to_print.push((self.request.id, printer.clone()));
+                }
+                if self.queue.len() > 1 {
+                    self.next();
+                    if self.walked() {
+                        text = format!(
+                            "{text} {}",
+                            tf(
+                                "{n} of {total} requests have their card.",
+                                &[("n", &self.assigned), ("total", &self.queue.len())]
+                            )
+                        );
+                    }
+                }
+                Ok(text)
             }
             Ok(_) => Ok(String::new()),
             Err(e) => Err(tf("Rejected: {error}", &[("error", &e.to_string())])),

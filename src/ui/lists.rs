@@ -105,7 +105,9 @@ fn text_table<T>(
                 for (i, cell) in cells(item).into_iter().enumerate() {
                     row.col(|ui| match who.filter(|_| i == 1 && !cell.is_empty()) {
                         Some(id) => {
-                            let r = ui.add(egui::Button::selectable(false, cell).frame(false));
+                            // A label that answers clicks (not a button, so
+                            // the request dialog's buttons keep their names).
+                            let r = ui.add(egui::Label::new(cell).sense(egui::Sense::click()));
                             if r.double_clicked() {
                                 opened = Some(Open::Record(id));
                             }

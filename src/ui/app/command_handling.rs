@@ -35,6 +35,9 @@ impl DeskApp {
                     if let Some(d) = self.requests.print_dialog() {
                         d.on_queues(queues.clone());
                     }
+                    if let Some(d) = self.requests.connect_dialog() {
+                        d.on_queues(queues.clone());
+                    }
                     self.batch_orders.on_queues(queues);
                 }
             }
@@ -145,6 +148,21 @@ impl DeskApp {
                     self.kick_mailer();
                 }
                 self.requests.on_reply(&ctx, command, result);
+                // Connect card's walk: print each badge as its card is
+                // assigned; the request is closed once it is printed.
+                let to_print = self
+                    .requests
+                    .connect_dialog()
+                    .map(|d| d.take_to_print())
+                    .unwrap_or_default();
+                for (request_id, printer) in to_print {
+                    self.close_when_printed.insert(request_id);
+                    self.worker
+                        .send(crate::desk::DeskCommand::StartRequestPrint {
+                            request_id,
+                            printer,
+                        });
+                }
             }
         }
     }
@@ -195,6 +213,7 @@ impl DeskApp {
             }
         }
         let mut finished = Vec::new();
+        let mut printed = Vec::new();
         for (i, handle) in self.print_jobs.iter().enumerate() {
             for event in handle.events() {
                 let dialog = self.requests.print_dialog();
@@ -209,6 +228,9 @@ impl DeskApp {
                     }
                     JobEvent::Finished(verdict) => {
                         finished.push(i);
+                        if let Ok(job) = &verdict {
+                            printed.push(job.clone());
+                        }
                         match (verdict, dialog) {
                             (Ok(job), Some(d)) => d.show_job(&job),
                             (Err(e), Some(d)) => d.on_job_error(e.to_string()),
@@ -221,6 +243,29 @@ impl DeskApp {
         }
         for i in finished.into_iter().rev() {
             self.print_jobs.remove(i);
+        }
+        // Requests whose badge the Connect card walk sent: closed once
+        // printed; a failed badge leaves its request pending, and says so.
+        for job in printed {
+            let Some(request_id) = job.request_id else {
+                continue;
+            };
+            if !self.close_when_printed.remove(&request_id) {
+                continue;
+            }
+            if job.status == crate::desk::PrintStatus::Printed {
+                self.worker.send(crate::desk::DeskCommand::CloseRequests {
+                    ids: vec![request_id],
+                });
+            } else {
+                self.status = Some(Err(tf(
+                    "The badge for request {id} was not printed ({error}); the request stays pending.",
+                    &[
+                        ("id", &request_id),
+                        ("error", &job.error.clone().unwrap_or_default()),
+                    ],
+                )));
+            }
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct DeskApp {
     pub requests_open: bool,
     pub requests: CardRequestsDialog,
     cardholder_form: Option<CardholderForm>,
+    /// Requests to close once their badge is printed (Connect card's walk).
+    close_when_printed: std::collections::HashSet<i64>,
     /// The cardholder record open, if any.
     record: Option<super::cardholder_record::CardholderRecordView>,
     cardholders: CardholderList,
@@ -153,6 +155,7 @@ impl DeskApp {
             requests: CardRequestsDialog::default(),
             cardholder_form: None,
             record: None,
+            close_when_printed: Default::default(),
             cardholders: CardholderList::default(),
             credentials: CredentialList::default(),
             audit: AuditView::default(),
