@@ -122,13 +122,13 @@ impl ConnectDialog {
                 });
             }
             ui.horizontal(|ui| {
-                if self.queue.len() > 1 && self.index + 1 < self.queue.len() {
-                    if ui
+                if self.queue.len() > 1
+                    && self.index + 1 < self.queue.len()
+                    && ui
                         .add_enabled(!self.busy, egui::Button::new(t("Skip")))
                         .clicked()
-                    {
-                        self.next();
-                    }
+                {
+                    self.next();
                 }
                 if ui.button(t("Done")).clicked() {
                     keep = false;
