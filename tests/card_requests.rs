@@ -454,7 +454,7 @@ fn import_reports_every_bad_line_and_imports_nothing() {
     let before = t.dump();
     let err = t
         .desk
-        .import_cardholders(&admin, csv.as_bytes(), false)
+        .import_cardholders(&admin, csv.as_bytes(), None, false)
         .unwrap_err();
     let DeskError::Import(lines) = &err else {
         panic!("{err}")
@@ -471,7 +471,7 @@ fn import_reports_every_bad_line_and_imports_nothing() {
     assert_eq!(t.dump(), before);
     let report = t
         .desk
-        .import_cardholders(&admin, csv.as_bytes(), true)
+        .import_cardholders(&admin, csv.as_bytes(), None, true)
         .unwrap();
     assert_eq!(report.imported, 1);
     assert_eq!(report.skipped.len(), 3);

@@ -402,3 +402,44 @@ fn a_request_for_an_existing_cardholder_through_the_desk() {
     assert_eq!(record.requests[0].id, id);
     assert!(record.events.iter().any(|e| e.action == "request.create"));
 }
+
+#[test]
+fn hr_s_csv_brings_photos_and_card_requests_in_one_step() {
+    let cli = Cli::new();
+    let dir = cli.dir.path().join("hr");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-photo.png"),
+        dir.join("anna.png"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.jpg"), b"not a picture").unwrap();
+    let csv = dir.join("starters.csv");
+    std::fs::write(
+        &csv,
+        "first_name,last_name,photo,request_card,request_reason\n\
+         Anna,Appel,anna.png,yes,New starter in Finance\n\
+         Bert,Boon,,no,\n\
+         Carl,Claes,../anna.png,yes,\n\
+         Dora,Dijk,broken.jpg,yes,\n\
+         Eva,Eik,,maybe,\n",
+    )
+    .unwrap();
+    // Bad rows are named by line and column; nothing is imported.
+    let err = cli.fails(&["import", "cardholders", csv.to_str().unwrap()]);
+    assert!(err.contains("line 4, column photo: \"../anna.png\" must be a file name relative"), "{err}");
+    assert!(err.contains("line 5, column photo:"), "{err}");
+    assert!(err.contains("line 6, column request_card: \"maybe\" is not yes or no"), "{err}");
+    assert_eq!(cli.ok(&["cardholder", "list"]).lines().count(), 0);
+
+    let out = cli.ok(&["import", "cardholders", csv.to_str().unwrap(), "--skip-bad"]);
+    assert!(out.contains("imported 2 cardholder(s)"), "{out}");
+    assert!(out.contains("raised 1 card request(s)"), "{out}");
+    let requests = cli.ok(&["request", "list"]);
+    assert!(requests.contains("Anna Appel\talice\tNew starter in Finance"), "{requests}");
+    assert_eq!(requests.lines().count(), 1, "{requests}");
+    let anna = cli.ok(&["cardholder", "show", "1"]);
+    assert!(anna.contains("photo\tyes"), "{anna}");
+    let bert = cli.ok(&["cardholder", "show", "2"]);
+    assert!(bert.contains("photo\tno"), "{bert}");
+}

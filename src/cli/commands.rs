@@ -278,11 +278,14 @@ pub fn run(cli: Cli) -> CliResult {
                 path: file.display().to_string(),
                 source,
             })?;
-            let report = desk.import_cardholders(&s, f, *skip_bad)?;
+            let report = desk.import_cardholders(&s, f, file.parent(), *skip_bad)?;
             for line in &report.skipped {
                 eprintln!("skipped {line}");
             }
             println!("imported {} cardholder(s)", report.imported);
+            if report.requested > 0 {
+                println!("raised {} card request(s)", report.requested);
+            }
         }
         Command::Audit(AuditCmd::Verify) => {
             let s = login(&desk, &cli)?;
