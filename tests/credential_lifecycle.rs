@@ -427,19 +427,70 @@ fn hr_s_csv_brings_photos_and_card_requests_in_one_step() {
     .unwrap();
     // Bad rows are named by line and column; nothing is imported.
     let err = cli.fails(&["import", "cardholders", csv.to_str().unwrap()]);
-    assert!(err.contains("line 4, column photo: \"../anna.png\" must be a file name relative"), "{err}");
+    assert!(
+        err.contains("line 4, column photo: \"../anna.png\" must be a file name relative"),
+        "{err}"
+    );
     assert!(err.contains("line 5, column photo:"), "{err}");
-    assert!(err.contains("line 6, column request_card: \"maybe\" is not yes or no"), "{err}");
+    assert!(
+        err.contains("line 6, column request_card: \"maybe\" is not yes or no"),
+        "{err}"
+    );
     assert_eq!(cli.ok(&["cardholder", "list"]).lines().count(), 0);
 
     let out = cli.ok(&["import", "cardholders", csv.to_str().unwrap(), "--skip-bad"]);
     assert!(out.contains("imported 2 cardholder(s)"), "{out}");
     assert!(out.contains("raised 1 card request(s)"), "{out}");
     let requests = cli.ok(&["request", "list"]);
-    assert!(requests.contains("Anna Appel\talice\tNew starter in Finance"), "{requests}");
+    assert!(
+        requests.contains("Anna Appel\talice\tNew starter in Finance"),
+        "{requests}"
+    );
     assert_eq!(requests.lines().count(), 1, "{requests}");
     let anna = cli.ok(&["cardholder", "show", "1"]);
     assert!(anna.contains("photo\tyes"), "{anna}");
     let bert = cli.ok(&["cardholder", "show", "2"]);
     assert!(bert.contains("photo\tno"), "{bert}");
+}
+
+#[test]
+fn closing_a_shipped_card_records_how_it_was_sent() {
+    let cli = Cli::new();
+    cli.ok(&["site", "add", "Harbour office"]);
+    cli.ok(&[
+        "cardholder",
+        "add",
+        "--first",
+        "Sam",
+        "--last",
+        "Ship",
+        "--request-card",
+        "--ship-to",
+        "Harbour office",
+    ]);
+    cli.ok(&[
+        "request",
+        "assign",
+        "1",
+        "--format",
+        "H10301",
+        "facility=9",
+        "card=9",
+    ]);
+    let err = cli.fails(&["request", "close", "1", "--shipped", ""]);
+    assert!(err.contains("say how it was sent"), "{err}");
+    cli.ok(&[
+        "request",
+        "close",
+        "1",
+        "--shipped",
+        "Courier, tracking 4711",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&cli.ok(&["cardholder", "show", "1", "--json"])).unwrap();
+    assert_eq!(
+        json["requests"][0]["shipping_note"],
+        "Courier, tracking 4711"
+    );
+    assert_eq!(json["requests"][0]["status"], "completed");
 }

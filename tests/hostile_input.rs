@@ -202,7 +202,10 @@ fn csv_imports_never_panic_and_all_or_nothing_holds() {
         |(text, skip_bad)| {
             let mut t = t.borrow_mut();
             let before = t.dump();
-            match t.desk.import_cardholders(&admin, text.as_bytes(), None, skip_bad) {
+            match t
+                .desk
+                .import_cardholders(&admin, text.as_bytes(), None, skip_bad)
+            {
                 Ok(report) => {
                     prop_assert!(skip_bad || report.skipped.is_empty());
                 }

@@ -211,7 +211,40 @@ fn dutch_requester_gets_dutch_mail_naming_the_site_it_ships_to() {
             &manual("H10301", &[("facility", "7"), ("card", "77")]),
         )
         .unwrap();
-    d.desk().close_request(&admin, id).unwrap();
+    // How it was sent is recorded at Close (only for a shipped card, and
+    // only with something said) and told in the mail.
+    let err = d
+        .desk()
+        .close_requests_shipped(&admin, &[id], &[(id, "  ".into())])
+        .unwrap_err();
+    assert!(err.to_string().contains("say how it was sent"), "{err}");
+    let other = d.t.request_for(&admin, "Piet", "Pickup", false);
+    d.desk()
+        .connect_card(
+            &admin,
+            other,
+            &manual("H10301", &[("facility", "7"), ("card", "78")]),
+        )
+        .unwrap();
+    let err = d
+        .desk()
+        .close_requests_shipped(&admin, &[other], &[(other, "DHL".into())])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is not shipped to a site"),
+        "{err}"
+    );
+    d.desk()
+        .close_requests_shipped(&admin, &[id], &[(id, "DHL 1Z999AA10123456784".into())])
+        .unwrap();
+    assert_eq!(
+        d.desk()
+            .request(&admin, id)
+            .unwrap()
+            .shipping_note
+            .as_deref(),
+        Some("DHL 1Z999AA10123456784")
+    );
     assert_eq!(d.pass(now()).sent.len(), 1);
 
     let mails = delivered_to(&dir, &d.to);
@@ -223,6 +256,7 @@ fn dutch_requester_gets_dutch_mail_naming_the_site_it_ships_to() {
         "Kaarthouder: Joost Bakker",
         "Kaart: H10301 7:77",
         "Wordt verzonden naar locatie Rotterdam Noord.",
+        "Verzonden: DHL 1Z999AA10123456784",
         "Behandeld door: admin",
     ] {
         assert!(

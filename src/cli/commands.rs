@@ -472,9 +472,11 @@ fn request_cmd(desk: &mut Desk, cli: &Cli, cmd: &RequestCmd) -> CliResult {
             let s = login(desk, cli)?;
             super::reader::enrol(desk, &s, args)?;
         }
-        RequestCmd::Close { id } => {
+        RequestCmd::Close { id, shipped } => {
             let s = login(desk, cli)?;
-            desk.close_request(&s, *id)?;
+            let shipping: Vec<(i64, String)> =
+                shipped.iter().map(|note| (*id, note.clone())).collect();
+            desk.close_requests_shipped(&s, &[*id], &shipping)?;
         }
         RequestCmd::Print(args) => super::badge::print(desk, cli, args)?,
     }

@@ -308,7 +308,13 @@ pub enum RequestCmd {
     /// Wait for a card on a reader and connect it (registering it if new).
     Enrol(reader::EnrolArgs),
     /// Complete the request (a card must be connected).
-    Close { id: i64 },
+    Close {
+        id: i64,
+        /// For a card shipped to a site: how it was sent (courier, tracking
+        /// number); the requester's e-mail says it.
+        #[arg(long)]
+        shipped: Option<String>,
+    },
     /// Print the request's badge and wait for the printer's verdict.
     Print(badge::PrintArgs),
 }

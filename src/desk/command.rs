@@ -48,6 +48,8 @@ pub enum DeskCommand {
     },
     CloseRequests {
         ids: Vec<i64>,
+        /// How the cards shipped to a site were sent (request, note).
+        shipping: Vec<(i64, String)>,
     },
     /// Badge previews of these requests (id, name shown).
     BadgePreviews {
@@ -294,8 +296,8 @@ impl Desk {
             DeskCommand::ConnectCard { request_id, how } => {
                 DeskOutcome::Assigned(self.connect_card(s, request_id, &how)?)
             }
-            DeskCommand::CloseRequests { ids } => {
-                self.close_requests(s, &ids)?;
+            DeskCommand::CloseRequests { ids, shipping } => {
+                self.close_requests_shipped(s, &ids, &shipping)?;
                 DeskOutcome::RequestsClosed(ids.len())
             }
             DeskCommand::BadgePreviews { requests } => {

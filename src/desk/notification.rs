@@ -26,6 +26,7 @@ struct Words {
     collect: &'static str,
     pick_up: &'static str,
     shipped_to: &'static str,
+    sent_by: &'static str,
     reason: &'static str,
     no_reason: &'static str,
     handled_by: &'static str,
@@ -46,6 +47,7 @@ const EN: Words = Words {
     collect: "Collection",
     pick_up: "Pick it up at the security desk.",
     shipped_to: "It is being shipped to site",
+    sent_by: "Sent",
     reason: "Reason",
     no_reason: "no reason given",
     handled_by: "Handled by",
@@ -66,6 +68,7 @@ const NL: Words = Words {
     collect: "Ophalen",
     pick_up: "Op te halen bij de beveiligingsbalie.",
     shipped_to: "Wordt verzonden naar locatie",
+    sent_by: "Verzonden",
     reason: "Reden",
     no_reason: "geen reden opgegeven",
     handled_by: "Behandeld door",
@@ -109,6 +112,9 @@ pub(super) fn compose(
                     None => w.pick_up.to_string(),
                 },
             ));
+            if let Some(note) = &r.shipping_note {
+                facts.push((w.sent_by, note.clone()));
+            }
             (w.ready_subject.replace("{who}", who), w.ready_intro)
         }
         _ => {

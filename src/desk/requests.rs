@@ -349,7 +349,7 @@ impl Desk {
     ) -> DeskResult<()> {
         self.require(s, Privilege::DenyRequests, "deny card requests")?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        self.answer_requests(s, ids, RequestStatus::Denied, reason)
+        self.answer_requests(s, ids, RequestStatus::Denied, reason, &[])
     }
 
     pub fn deny_request(&mut self, s: &Session, id: i64, reason: Option<&str>) -> DeskResult<()> {
@@ -358,8 +358,34 @@ impl Desk {
 
     /// Completes requests (all or none); each must have a card connected.
     pub fn close_requests(&mut self, s: &Session, ids: &[i64]) -> DeskResult<()> {
+        self.close_requests_shipped(s, ids, &[])
+    }
+
+    /// Closes requests, recording for those shipped to a site how the card
+    /// was sent (`shipping`: request id, note), which the requester's
+    /// e-mail tells.
+    pub fn close_requests_shipped(
+        &mut self,
+        s: &Session,
+        ids: &[i64],
+        shipping: &[(i64, String)],
+    ) -> DeskResult<()> {
         self.require(s, Privilege::AnswerRequests, "close card requests")?;
-        self.answer_requests(s, ids, RequestStatus::Completed, None)
+        for (id, note) in shipping {
+            if !ids.contains(id) {
+                return Err(DeskError::invalid(
+                    "shipping note",
+                    format!("request {id} is not among those being closed"),
+                ));
+            }
+            if note.trim().is_empty() || note.chars().count() > 200 {
+                return Err(DeskError::invalid(
+                    "shipping note",
+                    format!("for request {id}: say how it was sent, in at most 200 characters"),
+                ));
+            }
+        }
+        self.answer_requests(s, ids, RequestStatus::Completed, None, shipping)
     }
 
     /// The one answer loop of deny and close: in one transaction, each
@@ -371,6 +397,7 @@ impl Desk {
         ids: &[i64],
         answer: RequestStatus,
         reason: Option<&str>,
+        shipping: &[(i64, String)],
     ) -> DeskResult<()> {
         let tx = self.begin()?;
         for &id in ids {
@@ -389,6 +416,17 @@ impl Desk {
             if !store::requests::answer(&tx, id, answer, s.operator().id, reason)? {
                 let now = store::requests::get(&tx, id)?.expect("exists");
                 return Err(not_pending(&tx, &now));
+            }
+            if let Some((_, note)) = shipping.iter().find(|(r, _)| *r == id) {
+                if before.ship_to_site_id.is_none() {
+                    return Err(DeskError::invalid(
+                        "shipping note",
+                        format!(
+                            "request {id} is not shipped to a site; it is picked up at the desk"
+                        ),
+                    ));
+                }
+                store::requests::set_shipping_note(&tx, id, note.trim())?;
             }
             let after = store::requests::get(&tx, id)?.expect("exists");
             notification::queue(&tx, &after, s.operator())?;

@@ -22,6 +22,8 @@ pub struct CardRequest {
     pub deny_reason: Option<String>,
     /// The operator who closed or denied it.
     pub answered_by_name: Option<String>,
+    /// How a card shipped to a site was sent (courier, tracking number).
+    pub shipping_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,7 +60,7 @@ pub fn insert(
 const SELECT: &str = "SELECT r.id, r.cardholder_id, h.first_name || ' ' || h.last_name,
         r.requester_id, o.name, r.created_at, r.reason, r.badge_template, r.notify_requester,
         r.ship_to_site_id, s.name, r.status, r.credential_id, r.answered_by, r.answered_at,
-        r.deny_reason, a.name
+        r.deny_reason, a.name, r.shipping_note
    FROM card_request r
    JOIN cardholder h ON h.id = r.cardholder_id
    JOIN operator o ON o.id = r.requester_id
@@ -87,6 +89,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<CardRequest> {
         answered_at: r.get(14)?,
         deny_reason: r.get(15)?,
         answered_by_name: r.get(16)?,
+        shipping_note: r.get(17)?,
     })
 }
 
@@ -189,4 +192,13 @@ pub fn for_cardholder(conn: &Connection, cardholder_id: i64) -> rusqlite::Result
     ))?;
     let rows = stmt.query_map([cardholder_id], from_row)?;
     rows.collect()
+}
+
+/// Records how a shipped card was sent.
+pub fn set_shipping_note(conn: &Connection, id: i64, note: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE card_request SET shipping_note = ?2 WHERE id = ?1",
+        params![id, note],
+    )?;
+    Ok(())
 }

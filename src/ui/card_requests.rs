@@ -4,7 +4,7 @@
 use super::connect_card::ConnectDialog;
 use super::i18n::{t, tf};
 use super::print_cards::PrintDialog;
-use super::request_forms::{DenyForm, ModifyForm};
+use super::request_forms::{DenyForm, ModifyForm, ShipForm};
 use super::selection::Selection;
 use super::widgets::{action_button, message};
 use super::worker::CommandResult;
@@ -64,6 +64,7 @@ pub struct CardRequestsDialog {
 }
 
 enum Sub {
+    Ship(ShipForm),
     Print(PrintDialog),
     Modify(ModifyForm),
     Deny(DenyForm),
@@ -187,7 +188,11 @@ impl CardRequestsDialog {
                 true,
             ));
             if action_button(ui, t("Close"), close).clicked() {
-                self.close_selected(env);
+                if selected.iter().any(|r| r.ship_to_site.is_some()) {
+                    self.sub = Some(Sub::Ship(ShipForm::new(&selected)));
+                } else {
+                    self.close_selected(env);
+                }
             }
         });
         message(ui, &self.message);
@@ -347,6 +352,7 @@ impl CardRequestsDialog {
         self.message = None;
         env.worker.send(DeskCommand::CloseRequests {
             ids: self.selection.ids(),
+            shipping: Vec::new(),
         });
     }
 
@@ -355,6 +361,7 @@ impl CardRequestsDialog {
             None => return,
             Some(Sub::Modify(f)) => f.show(ctx, env),
             Some(Sub::Deny(f)) => f.show(ctx, env),
+            Some(Sub::Ship(f)) => f.show(ctx, env),
             Some(Sub::Connect(d)) => d.show(ctx, env),
             Some(Sub::Print(d)) => d.show(ctx, env),
         };
@@ -396,6 +403,19 @@ impl CardRequestsDialog {
     /// A command this dialog (or one of its sub-dialogs) sent came back.
     pub fn on_reply(&mut self, ctx: &egui::Context, command: &str, result: CommandResult) {
         if command == "close_requests" {
+            if let Some(Sub::Ship(f)) = &mut self.sub {
+                let ok = result.is_ok();
+                let n = f_len(&result);
+                if !f.on_reply(result) {
+                    return;
+                }
+                self.sub = None;
+                if ok {
+                    self.selection.clear();
+                    self.message = Some(Ok(tf("Closed {n} request(s).", &[("n", &n)])));
+                }
+                return;
+            }
             self.busy = false;
             self.message = Some(match result {
                 Ok(DeskOutcome::RequestsClosed(n)) => {
@@ -434,5 +454,13 @@ impl CardRequestsDialog {
         if finished {
             self.sub = None;
         }
+    }
+}
+
+/// How many requests a close reply closed.
+fn f_len(result: &CommandResult) -> usize {
+    match result {
+        Ok(DeskOutcome::RequestsClosed(n)) => *n,
+        _ => 0,
     }
 }

@@ -1,4 +1,5 @@
-//! The small dialogs on a request: Modify and Deny.
+//! The small dialogs on a request: Modify, Deny, and Close for cards
+//! shipped to a site (how each was sent).
 
 use super::i18n::{t, tf};
 use super::widgets::{labelled_edit, message};
@@ -159,6 +160,79 @@ impl DenyForm {
                     env.worker.send(DeskCommand::DenyRequests {
                         ids: self.ids.clone(),
                         reason: Some(self.reason.clone()),
+                    });
+                }
+                if ui.button(t("Cancel")).clicked() {
+                    keep = false;
+                }
+            });
+        });
+        keep && !modal.should_close()
+    }
+
+    pub fn on_reply(&mut self, result: CommandResult) -> bool {
+        finished(&mut self.busy, &mut self.error, result)
+    }
+}
+
+/// Closing requests some of which ship to a site: how each card was sent
+/// (courier, tracking number), told to the requester.
+pub struct ShipForm {
+    ids: Vec<i64>,
+    /// (request, "name → site", note) for those shipped.
+    shipped: Vec<(i64, String, String)>,
+    busy: bool,
+    error: Option<Result<String, String>>,
+}
+
+impl ShipForm {
+    pub fn new(selected: &[&CardRequest]) -> ShipForm {
+        ShipForm {
+            ids: selected.iter().map(|r| r.id).collect(),
+            shipped: selected
+                .iter()
+                .filter_map(|r| {
+                    r.ship_to_site.as_ref().map(|site| {
+                        (
+                            r.id,
+                            format!("{} → {site}", r.cardholder_name),
+                            String::new(),
+                        )
+                    })
+                })
+                .collect(),
+            busy: false,
+            error: None,
+        }
+    }
+
+    pub fn show(&mut self, ctx: &egui::Context, env: &Env) -> bool {
+        let mut keep = true;
+        let modal = egui::Modal::new(egui::Id::unique("ship-requests")).show(ctx, |ui| {
+            ui.set_width(520.0);
+            ui.heading(t("How were the cards sent?"));
+            ui.label(t(
+                "The requester's e-mail tells them (courier, tracking number).",
+            ));
+            for (_, who, note) in &mut self.shipped {
+                labelled_edit(ui, who, note, false);
+            }
+            message(ui, &self.error);
+            ui.separator();
+            ui.horizontal(|ui| {
+                let label = tf("Close {n} request(s)", &[("n", &self.ids.len())]);
+                if ui
+                    .add_enabled(!self.busy, egui::Button::new(label))
+                    .clicked()
+                {
+                    self.busy = true;
+                    env.worker.send(DeskCommand::CloseRequests {
+                        ids: self.ids.clone(),
+                        shipping: self
+                            .shipped
+                            .iter()
+                            .map(|(id, _, note)| (*id, note.clone()))
+                            .collect(),
                     });
                 }
                 if ui.button(t("Cancel")).clicked() {

@@ -256,6 +256,7 @@ impl DeskApp {
             if job.status == crate::desk::PrintStatus::Printed {
                 self.worker.send(crate::desk::DeskCommand::CloseRequests {
                     ids: vec![request_id],
+                    shipping: Vec::new(),
                 });
             } else {
                 self.status = Some(Err(tf(
