@@ -186,3 +186,26 @@ fn three_selected_requests_get_their_cards_in_one_pass_printed_and_closed() {
         assert_eq!(c.holder_name.as_deref(), Some(r.cardholder_name.as_str()));
     }
 }
+
+#[test]
+fn edit_a_cardholder_s_details_in_the_record() {
+    let mut t = TestDesk::new();
+    let holder = t.cardholder("Erik", "Edit");
+    let mut h = open_app(&t, None);
+    log_in(&mut h);
+    h.get_by_label("Cardholders").click();
+    wait_for(&mut h, "Erik Edit");
+    double_click(&mut h, "Erik Edit");
+    wait_for(&mut h, "Cardholder: Erik Edit");
+    step_until(&mut h, "the record", |h| shows(h, "Edit details"));
+    h.get_by_label("Edit details").click();
+    wait_for(&mut h, "Choose photo…");
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Department");
+    field.click();
+    field.type_text("Logistics");
+    h.get_by_label("Save").click();
+    wait_for_text(&mut h, "Saved Erik Edit.");
+    let admin = t.admin.clone();
+    let c = t.desk.cardholder_record(&admin, holder).unwrap().cardholder;
+    assert_eq!(c.department.as_deref(), Some("Logistics"));
+}

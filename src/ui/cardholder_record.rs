@@ -31,6 +31,21 @@ struct EditForm {
     department: String,
     activation: Option<jiff::civil::Date>,
     expiry: Option<jiff::civil::Date>,
+    /// A new photo chosen with the file dialog (read on the desk worker).
+    photo: Option<std::path::PathBuf>,
+    picker: Option<egui_file::FileDialog>,
+}
+
+/// The file dialog for a cardholder photo: JPEG and PNG files only.
+fn photo_picker() -> egui_file::FileDialog {
+    let filter = Box::new(|path: &std::path::Path| {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
+    });
+    let mut dialog = egui_file::FileDialog::open_file().show_files_filter(filter);
+    dialog.open();
+    dialog
 }
 
 struct RequestForm {
@@ -228,6 +243,8 @@ impl CardholderRecordView {
                             department: c.department.clone().unwrap_or_default(),
                             activation: date(&c.activation),
                             expiry: date(&c.expiry),
+                            photo: None,
+                            picker: None,
                         });
                     }
                     if ui
@@ -394,7 +411,8 @@ impl CardholderRecordView {
                     let r = ui.add(
                         egui_extras::DatePickerButton::new(&mut picked)
                             .id_salt(salt)
-                            .calendar_week(false),
+                            .calendar_week(false)
+                            .show_icon(false),
                     );
                     if r.changed() || value.is_some() {
                         *value = Some(picked);
@@ -405,10 +423,31 @@ impl CardholderRecordView {
                 });
             }
             ui.horizontal(|ui| {
+                ui.add_sized([170.0, 20.0], egui::Label::new(t("Photo")));
+                if ui.button(t("Choose photo…")).clicked() {
+                    form.picker = Some(photo_picker());
+                }
+                if let Some(path) = &form.photo {
+                    ui.label(
+                        path.file_name()
+                            .map(|n| n.to_string_lossy())
+                            .unwrap_or_default(),
+                    );
+                }
+            });
+            ui.horizontal(|ui| {
                 save = ui.button(t("Save")).clicked();
                 cancel = ui.button(t("Cancel")).clicked();
             });
         });
+        if let Some(picker) = &mut form.picker {
+            if picker.show(ui.ctx()).selected() {
+                form.photo = picker.path().map(|p| p.to_path_buf());
+                form.picker = None;
+            } else if !picker.visible() {
+                form.picker = None;
+            }
+        }
         if cancel {
             self.edit = None;
         } else if save {
@@ -435,7 +474,7 @@ impl CardholderRecordView {
             env.worker.send(DeskCommand::UpdateCardholder {
                 id: self.id,
                 input: Box::new(input),
-                photo_path: None,
+                photo_path: form.photo.clone(),
             });
         }
     }
