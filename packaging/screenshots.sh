@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the real desk window for the README: runs CardDesk in
 # --demo mode under Xvfb and saves assets/screenshots/{main-window,
-# card-requests,connect-card,print-cards,operators,locked}.png. Needs xvfb and imagemagick
+# card-requests,connect-card,print-cards,operators,cardholder-record,
+# connect-walk}.png. Needs xvfb and imagemagick
 # (packaging/setup-debian.sh installs them).
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,4 +32,5 @@ shoot card-requests card-requests
 shoot connect-card connect-card
 shoot print-cards print-cards
 shoot operators operators
-shoot locked locked
+shoot cardholder-record record
+shoot connect-walk connect-walk

@@ -378,6 +378,11 @@ impl CardRequestsDialog {
         self.sub = Some(Sub::Connect(Box::new(dialog)));
     }
 
+    /// Opens Connect card walking through these requests (screenshots).
+    pub fn open_walk(&mut self, requests: Vec<CardRequest>) {
+        self.sub = Some(Sub::Connect(Box::new(ConnectDialog::walk(requests))));
+    }
+
     /// Opens Print cards for these requests (start-up and screenshots).
     pub fn open_print(&mut self, requests: &[CardRequest], env: &Env) {
         let refs: Vec<&CardRequest> = requests.iter().collect();

@@ -179,6 +179,7 @@ impl CardholderRecordView {
             .id(egui::Id::unique(("cardholder-record", self.id)))
             .open(&mut open)
             .default_size([760.0, 620.0])
+            .default_pos([230.0, 50.0])
             .show(ctx, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.body(ui, env));
             });

@@ -137,9 +137,11 @@ pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), Stri
         Some("print-cards") => Startup::PrintCards,
         Some("operators") => Startup::Operators,
         Some("locked") => Startup::Locked,
+        Some("record") => Startup::Record,
+        Some("connect-walk") => Startup::ConnectWalk,
         Some(other) => {
             return Err(format!(
-                "--open {other:?}: use main, card-requests, connect-card, print-cards, operators or locked"
+                "--open {other:?}: use main, card-requests, connect-card, print-cards, operators, locked, record or connect-walk"
             ))
         }
     };

@@ -68,6 +68,10 @@ pub enum Startup {
     Operators,
     /// The idle lock, over the Card requests dialog.
     Locked,
+    /// A cardholder's record (the first cardholder).
+    Record,
+    /// Connect card walking through three selected requests.
+    ConnectWalk,
 }
 
 /// What the app is started with besides the database.
@@ -236,6 +240,29 @@ impl DeskApp {
         if self.startup == Startup::Operators {
             self.screen = Screen::Settings;
             self.settings.show_operators();
+            self.startup = Startup::Nothing;
+            return;
+        }
+        if self.startup == Startup::Record {
+            let session = self.session.clone().expect("logged in");
+            let env = self.env(&session);
+            let record = super::cardholder_record::CardholderRecordView::open(1, &env);
+            self.record = Some(record);
+            self.screen = Screen::Cardholders;
+            self.startup = Startup::Nothing;
+            return;
+        }
+        if self.startup == Startup::ConnectWalk {
+            self.open_card_requests();
+            let pending = self.snapshot.pending.items.clone();
+            let walk: Vec<_> = pending.iter().take(3).cloned().collect();
+            for r in &walk {
+                let ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
+                self.requests.selection.click(&ids, r.id, false, true);
+            }
+            if !walk.is_empty() {
+                self.requests.open_walk(walk);
+            }
             self.startup = Startup::Nothing;
             return;
         }
