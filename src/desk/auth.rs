@@ -271,13 +271,7 @@ impl Desk {
                 serde_json::json!({"reason": "locked", "until": until}),
             )?;
             tx.commit()?;
-            return Err(DeskError::Locked {
-                operator: operator.name,
-                until: until
-                    .with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-            });
+            return Err(locked(operator.name, until));
         }
         if !password_ok {
             let failures = standing.failed_logins + 1;
@@ -289,13 +283,7 @@ impl Desk {
                     serde_json::json!({"failures": failures, "until": until}),
                 )?;
                 tx.commit()?;
-                return Err(DeskError::Locked {
-                    operator: operator.name,
-                    until: until
-                        .with_timezone(&chrono::Local)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string(),
-                });
+                return Err(locked(operator.name, until));
             }
             store::operators::set_lock(&tx, operator.id, failures, None)?;
             entry("login.failed", serde_json::json!({"failures": failures}))?;
@@ -337,6 +325,17 @@ impl Desk {
                 operator: s.operator.name.clone(),
             }),
         }
+    }
+}
+
+/// "olga is locked … until 2026-12-04 14:15" (local time).
+fn locked(operator: String, until: chrono::DateTime<chrono::Utc>) -> DeskError {
+    DeskError::Locked {
+        operator,
+        until: until
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
     }
 }
 

@@ -45,21 +45,9 @@ pub struct Head {
 type HmacSha256 = Hmac<Sha256>;
 
 /// The fields of an event as one JSON array, written straight into the
-/// hasher (verifying a long trail builds no JSON trees). `id` is left out
-/// of trails written before events were keyed.
-#[allow(clippy::too_many_arguments)]
-fn encode(
-    h: &mut impl Update,
-    id: Option<i64>,
-    prev: &str,
-    at: &str,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: Option<i64>,
-    before: Option<&str>,
-    after: Option<&str>,
-) {
+/// hasher (verifying a long trail builds no JSON trees). The event's number
+/// is left out for trails written before events were keyed.
+fn encode(h: &mut impl Update, e: &AuditEvent, with_id: bool) {
     fn text(h: &mut impl Update, s: Option<&str>) {
         match s {
             Some(s) => h.update(
@@ -71,25 +59,28 @@ fn encode(
         }
     }
     h.update(b"[");
-    if let Some(id) = id {
-        h.update(id.to_string().as_bytes());
+    if with_id {
+        h.update(e.id.to_string().as_bytes());
         h.update(b",");
     }
-    for (i, field) in [prev, at, actor, action, entity].into_iter().enumerate() {
+    for (i, field) in [&e.prev_hash, &e.at, &e.actor, &e.action, &e.entity]
+        .into_iter()
+        .enumerate()
+    {
         if i > 0 {
             h.update(b",");
         }
         text(h, Some(field));
     }
     h.update(b",");
-    match entity_id {
+    match e.entity_id {
         Some(id) => h.update(id.to_string().as_bytes()),
         None => h.update(b"null"),
     }
     h.update(b",");
-    text(h, before);
+    text(h, e.before.as_deref());
     h.update(b",");
-    text(h, after);
+    text(h, e.after.as_deref());
     h.update(b"]");
 }
 
@@ -97,65 +88,16 @@ fn encode(
 /// (checked once, when such a trail is keyed).
 fn legacy_digest(e: &AuditEvent) -> String {
     let mut h = Sha256::new();
-    encode(
-        &mut h,
-        None,
-        &e.prev_hash,
-        &e.at,
-        &e.actor,
-        &e.action,
-        &e.entity,
-        e.entity_id,
-        e.before.as_deref(),
-        e.after.as_deref(),
-    );
+    encode(&mut h, e, false);
     hex::encode(h.finalize())
 }
 
 /// HMAC-SHA-256 of the event, its number and the previous event's hash,
 /// under the site's audit key (kept outside the database).
-#[allow(clippy::too_many_arguments)]
-fn keyed_digest(
-    key: &[u8; 32],
-    id: i64,
-    prev: &str,
-    at: &str,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: Option<i64>,
-    before: Option<&str>,
-    after: Option<&str>,
-) -> String {
-    let mut h = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    encode(
-        &mut h,
-        Some(id),
-        prev,
-        at,
-        actor,
-        action,
-        entity,
-        entity_id,
-        before,
-        after,
-    );
-    hex::encode(h.finalize().into_bytes())
-}
-
 fn digest_of(key: &[u8; 32], e: &AuditEvent) -> String {
-    keyed_digest(
-        key,
-        e.id,
-        &e.prev_hash,
-        &e.at,
-        &e.actor,
-        &e.action,
-        &e.entity,
-        e.entity_id,
-        e.before.as_deref(),
-        e.after.as_deref(),
-    )
+    let mut h = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    encode(&mut h, e, true);
+    hex::encode(h.finalize().into_bytes())
 }
 
 /// Appends an event. Call inside the transaction that makes the change;
@@ -179,28 +121,28 @@ pub fn record(
         )
         .optional()?
         .unwrap_or_else(|| (0, GENESIS.to_string()));
-    let id = last + 1;
-    let at = super::now();
-    let before = before.map(|v| v.to_string());
-    let after = after.map(|v| v.to_string());
-    let hash = keyed_digest(
-        key,
-        id,
-        &prev,
-        &at,
-        actor,
-        action,
-        entity,
+    let mut e = AuditEvent {
+        id: last + 1,
+        at: super::now(),
+        actor: actor.to_string(),
+        action: action.to_string(),
+        entity: entity.to_string(),
         entity_id,
-        before.as_deref(),
-        after.as_deref(),
-    );
+        before: before.map(|v| v.to_string()),
+        after: after.map(|v| v.to_string()),
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    e.hash = digest_of(key, &e);
     conn.execute(
         "INSERT INTO audit_event (id, at, actor, action, entity, entity_id, before, after, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![id, at, actor, action, entity, entity_id, before, after, prev, hash],
+        params![e.id, e.at, e.actor, e.action, e.entity, e.entity_id, e.before, e.after, e.prev_hash, e.hash],
     )?;
-    Ok(Head { event: id, hash })
+    Ok(Head {
+        event: e.id,
+        hash: e.hash,
+    })
 }
 
 /// The newest event in the database.
