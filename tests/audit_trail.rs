@@ -202,3 +202,60 @@ fn exported_events_are_signed_lines_a_siem_can_check() {
     let err = cli.fails(&["audit", "export", "--since", "yesterday"]);
     assert!(err.contains("an event number, a date"), "{err}");
 }
+
+#[test]
+fn a_removed_head_file_is_not_recreated_behind_the_operator_s_back() {
+    let cli = seeded();
+    let head = cli.dir.path().join("desk.db.audit-head");
+    let newest = newest_id(&cli);
+    // Cut the newest rows and remove the head that would show it.
+    sql(
+        &cli,
+        &format!("DELETE FROM audit_event WHERE id > {}", newest - 3),
+    );
+    std::fs::remove_file(&head).unwrap();
+    let out = cli.command(&["audit", "verify"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("head file that anchors the newest event is missing"),
+        "{err}"
+    );
+    // Later commands (their logins) do not quietly write a new head.
+    cli.command(&["request", "count"]).output().unwrap();
+    assert!(!head.exists());
+    // An administrator re-anchors, and the trail says so.
+    let out = cli.command(&["audit", "re-anchor"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(head.exists());
+    assert!(cli
+        .ok(&["audit", "verify"])
+        .starts_with("audit trail intact"));
+    let trail = cli.ok(&["audit", "export", "--since", "1"]);
+    assert!(
+        trail
+            .lines()
+            .any(|l| l.contains("audit.reanchored") && l.contains("missing")),
+        "{trail}"
+    );
+}
+
+#[test]
+fn a_database_whose_key_record_was_removed_is_not_keyed_again() {
+    let cli = seeded();
+    sql(
+        &cli,
+        "DELETE FROM setting WHERE key = 'site_keys.fingerprint'",
+    );
+    let err = cli.fails(&["request", "count"]);
+    assert!(err.contains("altered outside CardDesk"), "{err}");
+    // Removing the head file too does not help while the key file is there.
+    std::fs::remove_file(cli.dir.path().join("desk.db.audit-head")).unwrap();
+    let err = cli.fails(&["request", "count"]);
+    assert!(err.contains("records no site keys, but"), "{err}");
+    assert!(err.contains("desk.db.keys exists beside it"), "{err}");
+}

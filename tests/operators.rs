@@ -338,7 +338,9 @@ fn unknown_names_are_refused_like_wrong_passwords_and_recorded() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(tried.contains("nobody"), "{tried}");
+    // Not the name itself (it may be a password typed in the wrong field).
+    assert!(!tried.contains("nobody"), "{tried}");
+    assert!(tried.contains("name_sha256"), "{tried}");
 }
 
 #[test]
@@ -457,4 +459,48 @@ fn the_command_line_reads_the_password_from_a_file_descriptor() {
     );
     let err = cli.fails(&["request", "count"]);
     assert!(err.contains("locked"), "{err}");
+}
+
+#[test]
+fn a_password_descriptor_is_read_up_to_its_first_line_only() {
+    let cli = Cli::new();
+    // Standard input carries the administrator's password (--password-fd 0)
+    // and, on the next line, the new operator's.
+    let mut c = cli.command(&[
+        "--password-fd",
+        "0",
+        "operator",
+        "add",
+        "olga",
+        "--role",
+        "operator",
+    ]);
+    c.env_remove("CARDDESK_PASSWORD")
+        .env_remove("CARDDESK_NEW_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    write!(
+        child.stdin.take().unwrap(),
+        "{ADMIN_PASSWORD}\nolga-first-pass\n"
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = cli.command(&["request", "count"]);
+    c.env("CARDDESK_OPERATOR", "olga")
+        .env("CARDDESK_PASSWORD", "olga-first-pass");
+    assert!(c.output().unwrap().status.success());
+    // A descriptor that is not open is named as such.
+    let err = cli.fails(&["--password-fd", "77", "request", "count"]);
+    assert!(
+        err.contains("--password-fd 77: no such open file descriptor"),
+        "{err}"
+    );
 }

@@ -84,6 +84,7 @@ fn open(db: &std::path::Path, cli: &Cli) -> CliResult<Desk> {
 }
 
 pub fn run(cli: Cli) -> CliResult {
+    super::login::read_password_fd(&cli)?;
     let db = cli
         .db
         .clone()
@@ -308,6 +309,11 @@ pub fn run(cli: Cli) -> CliResult {
                 }
                 next = more;
             }
+        }
+        Command::Audit(AuditCmd::ReAnchor) => {
+            let s = login(&desk, &cli)?;
+            let n = desk.reanchor_audit(&s)?;
+            println!("audit trail re-anchored at its newest event ({n} events)");
         }
         Command::Audit(AuditCmd::ExportKey) => {
             let s = login(&desk, &cli)?;

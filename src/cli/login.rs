@@ -36,36 +36,60 @@ pub(super) fn read_secret(prompt: &str, env: &str) -> CliResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// The first line read from an open file descriptor (`--password-fd`), so
-/// a script can hand over a password without an environment variable or a
-/// command-line argument others could read.
-fn read_fd(fd: i32) -> CliResult<String> {
+/// The password given with `--password-fd`, read once at start-up.
+static FROM_FD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Reads the first line of the file descriptor given with `--password-fd`,
+/// before CardDesk opens any file of its own (so the number can only be the
+/// caller's), through a duplicate: the caller's descriptor stays open.
+pub(super) fn read_password_fd(cli: &Cli) -> CliResult<()> {
     use std::io::Read;
-    use std::os::fd::FromRawFd;
-    if fd <= 2 && fd != 0 {
-        return Err(CliError::Message(format!(
-            "--password-fd {fd}: give standard input (0) or a descriptor above 2"
-        )));
+    use std::os::fd::BorrowedFd;
+    let Some(fd) = cli.password_fd else {
+        return Ok(());
+    };
+    let bad = |why: String| CliError::Message(format!("--password-fd {fd}: {why}"));
+    if fd < 0 || fd == 1 || fd == 2 {
+        return Err(bad("give standard input (0) or a descriptor above 2".into()));
     }
-    // SAFETY: the caller handed this descriptor to us to read from; it is
-    // read once, here, and closed afterwards (stdin is only borrowed).
-    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
-    let mut text = String::new();
-    let read = file.read_to_string(&mut text);
-    if fd > 2 {
-        unsafe { std::mem::ManuallyDrop::drop(&mut file) };
+    // SAFETY: fcntl(F_GETFD) only asks whether the descriptor is open.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return Err(bad("no such open file descriptor".into()));
     }
-    read.map_err(|e| CliError::Message(format!("--password-fd {fd}: cannot read: {e}")))?;
-    Ok(text.lines().next().unwrap_or_default().to_string())
+    // SAFETY: the descriptor is open (checked above) and is only borrowed
+    // for the duplicate; nothing else in this process uses it yet.
+    let owned = unsafe { BorrowedFd::borrow_raw(fd) }
+        .try_clone_to_owned()
+        .map_err(|e| bad(e.to_string()))?;
+    // Byte by byte up to the first newline: what follows on the same
+    // descriptor (standard input: a new password) is left for its reader.
+    let mut file = std::fs::File::from(owned);
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < 4096 {
+        match file.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => line.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(bad(format!("cannot read: {e}"))),
+        }
+    }
+    let text = String::from_utf8(line).map_err(|_| bad("the password is not UTF-8".into()))?;
+    let _ = FROM_FD.set(text.trim_end_matches('\r').to_string());
+    Ok(())
 }
 
 /// The operator's password: from `--password-fd`, else a prompt on a
 /// terminal, else the first line of standard input (CARDDESK_PASSWORD is
 /// still read, for old scripts, but environment variables can leak).
 pub(super) fn login_password(cli: &Cli, name: &str) -> CliResult<String> {
-    match cli.password_fd {
-        Some(fd) => read_fd(fd),
-        None => read_secret(&format!("Password for {name}: "), "CARDDESK_PASSWORD"),
+    match (cli.password_fd, FROM_FD.get()) {
+        (Some(_), Some(p)) => Ok(p.clone()),
+        (Some(fd), None) => Err(CliError::Message(format!(
+            "--password-fd {fd} was not read"
+        ))),
+        (None, _) => read_secret(&format!("Password for {name}: "), "CARDDESK_PASSWORD"),
     }
 }
 

@@ -373,6 +373,9 @@ pub enum AuditCmd {
     },
     /// The public key (base64 Ed25519) that checks exported lines.
     ExportKey,
+    /// Write the head file anew at the newest event when `verify` found it
+    /// missing or damaged (needs manage_database; recorded in the trail).
+    ReAnchor,
     List {
         #[arg(long, default_value_t = 50)]
         limit: usize,

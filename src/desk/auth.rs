@@ -132,14 +132,17 @@ pub struct NewOperatorInput<'a> {
     pub language: &'a str,
 }
 
-/// Adds an operator; `first` only to a database that has none yet (checked
-/// in the same transaction, so two first-run set-ups cannot both succeed).
+/// Adds an operator: by `acting` (whose privilege is checked again inside
+/// the transaction), or, with None, the first administrator of a database
+/// that has none yet (checked in the same transaction, so two first-run
+/// set-ups cannot both succeed).
 fn insert_operator(
     desk: &mut Desk,
-    actor: &str,
+    acting: Option<&Session>,
     input: &NewOperatorInput,
-    first: bool,
 ) -> DeskResult<i64> {
+    let first = acting.is_none();
+    let actor = acting.map_or("system", |s| s.name());
     if input.name.trim().is_empty() {
         return Err(DeskError::invalid("operator name", "must not be empty"));
     }
@@ -147,6 +150,9 @@ fn insert_operator(
     let email = check_email(input.email)?;
     let hash = hash_password(input.password);
     let tx = desk.begin()?;
+    if let Some(s) = acting {
+        require(&tx, s, Privilege::ManageOperators, "add operators")?;
+    }
     if first && store::operators::count(&tx)? > 0 {
         return Err(DeskError::AlreadyInitialised);
     }
@@ -189,7 +195,7 @@ impl Desk {
     ) -> DeskResult<Session> {
         insert_operator(
             self,
-            "system",
+            None,
             &NewOperatorInput {
                 name,
                 email,
@@ -197,7 +203,6 @@ impl Desk {
                 password,
                 language: "en",
             },
-            true,
         )?;
         if store::sites::list(&self.conn)?.is_empty() {
             let tx = self.begin()?;
@@ -217,7 +222,7 @@ impl Desk {
 
     pub fn add_operator(&mut self, s: &Session, input: &NewOperatorInput) -> DeskResult<i64> {
         self.require(s, Privilege::ManageOperators, "add operators")?;
-        insert_operator(self, &s.operator.name, input, false)
+        insert_operator(self, Some(s), input)
     }
 
     /// Logs in with a password. Unknown names cost the same as wrong
@@ -231,7 +236,7 @@ impl Desk {
         let hash = found
             .as_ref()
             .map(|(_, h)| h.as_str())
-            .unwrap_or(&DUMMY_HASH);
+            .unwrap_or(DUMMY_HASH);
         let password_ok = PasswordHash::new(hash)
             .map(|parsed| {
                 Argon2::default()
@@ -242,14 +247,19 @@ impl Desk {
         let tx = Tx::begin_unchecked(&self.conn, &self.keys)?;
         let now = chrono::Utc::now();
         let Some((operator, _)) = found else {
-            let tried: String = name.trim().chars().take(64).collect();
+            // Not the name itself: a password typed into the name field
+            // must not land in the trail. Its hash still shows repeats.
+            let tried = {
+                use sha2::Digest;
+                hex::encode(&sha2::Sha256::digest(name.trim().as_bytes())[..8])
+            };
             tx.record(
                 "system",
                 "login.failed",
                 "operator",
                 None,
                 None,
-                Some(&serde_json::json!({"name": tried, "reason": "unknown operator"})),
+                Some(&serde_json::json!({"name_sha256": tried, "reason": "unknown operator"})),
             )?;
             tx.commit()?;
             return Err(DeskError::BadLogin);
@@ -339,10 +349,11 @@ fn locked(operator: String, until: chrono::DateTime<chrono::Utc>) -> DeskError {
     }
 }
 
-/// A well-formed hash of no password anyone knows: checked for unknown
-/// names so they take as long as a wrong password.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| hash_password("no operator has this password"));
+/// A well-formed argon2id hash (this build's parameters, see the test) of
+/// no password anyone knows: checked for unknown names so they take as long
+/// as a wrong password. A constant, not made on first use: a CLI process
+/// logs in once, and making it would double an unknown name's time.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$6hTXl4kyxlwXP6Axry//tw$HoEfZElKwYSukUm/KOLWJetAZX3TR685rt7veLC5C4Q";
 
 /// How many failed logins in a row lock an account, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,5 +413,25 @@ impl LoginPolicy {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The unknown-name hash costs what a real one does: same algorithm and
+    /// parameters as the hashes this build makes.
+    #[test]
+    fn the_dummy_hash_has_the_parameters_of_real_hashes() {
+        let dummy = PasswordHash::new(DUMMY_HASH).unwrap();
+        let real = hash_password("some password");
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert!(Argon2::default()
+            .verify_password(b"no operator has this password", &dummy)
+            .is_ok());
     }
 }

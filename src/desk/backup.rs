@@ -38,9 +38,14 @@ impl Desk {
             return Err(e.into());
         }
         if with_keys {
-            let text = std::fs::read(self.keys.path())
-                .map_err(|e| DeskError::Keys(format!("{}: {e}", self.keys.path().display())))?;
-            files::write_private(&key_copy, &text).map_err(cannot)?;
+            // No half backup: without its key file the copy is taken away.
+            let copied = std::fs::read(self.keys.path())
+                .map_err(|e| DeskError::Keys(format!("{}: {e}", self.keys.path().display())))
+                .and_then(|text| files::write_private(&key_copy, &text).map_err(cannot));
+            if let Err(e) = copied {
+                let _ = std::fs::remove_file(target);
+                return Err(e);
+            }
         }
         let tx = self.begin()?;
         tx.audit(
@@ -55,6 +60,45 @@ impl Desk {
             })),
         )?;
         tx.commit()
+    }
+}
+
+impl Desk {
+    /// Writes the head file anew at the newest event, after `audit verify`
+    /// found it missing or damaged (a stop between a first start's or a
+    /// restore's commit and its head, or a file removed by hand). The keyed
+    /// chain must hold; the event records the head that was there.
+    pub fn reanchor_audit(&mut self, s: &Session) -> DeskResult<u64> {
+        self.require(s, Privilege::ManageDatabase, "re-anchor the audit trail")?;
+        let previous = match tx::read_head(&self.path, &self.keys) {
+            Ok(Some(h)) => head_json(Some(&h)),
+            Ok(None) => serde_json::json!("missing"),
+            Err(e) => serde_json::json!(e.to_string()),
+        };
+        let path = self.path.clone();
+        let keys = self.keys.clone();
+        let newest = store::audit::newest(&self.conn)?;
+        let count = store::audit::verify(&self.conn, self.keys.audit_key(), newest.as_ref())?
+            .map_err(|b| DeskError::AuditBroken {
+                id: b.id,
+                reason: b.reason,
+            })?;
+        let tx = self.begin()?;
+        tx.audit(
+            s,
+            "audit.reanchored",
+            "database",
+            None,
+            None,
+            Some(serde_json::json!({ "previous_head": previous })),
+        )?;
+        let head = store::audit::newest(&tx)?.expect("just recorded");
+        // Written under the database lock, with the event committed: no
+        // writer can slip in between (they wait for the lock to anchor).
+        let _lock = store::DbLock::take(&path)?;
+        tx.commit_without_anchor()?;
+        tx::write_head(&path, &keys, &head)?;
+        Ok(count + 1)
     }
 }
 
@@ -210,9 +254,11 @@ pub fn restore(db: &Path, from: &Path, operator: &str, password: &str) -> DeskRe
         &std::fs::read(from).map_err(|e| bad(format!("cannot read: {e}")))?,
     )
     .map_err(|e| bad(format!("cannot copy to {}: {e}", db.display())))?;
+    let mut keys_copied = false;
     if key_file_for(from).exists() && !key_file_for(db).exists() {
         let text = std::fs::read(key_file_for(from)).map_err(|e| bad(e.to_string()))?;
         files::write_private(&key_file_for(db), &text).map_err(|e| bad(e.to_string()))?;
+        keys_copied = true;
     }
     if let (Some(keys), Some(head)) = (&keys, &backup.head) {
         tx::write_head(db, keys, head)?;
@@ -232,6 +278,11 @@ pub fn restore(db: &Path, from: &Path, operator: &str, password: &str) -> DeskRe
             drop(desk);
             for suffix in ["", "-wal", "-shm", ".audit-head"] {
                 let _ = std::fs::remove_file(sibling(db, suffix));
+            }
+            // The backup's keys go too: a later `init` here must not adopt
+            // keys that whoever supplied the backup knows.
+            if keys_copied {
+                let _ = std::fs::remove_file(key_file_for(db));
             }
             return Err(e);
         }

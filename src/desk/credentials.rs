@@ -190,6 +190,12 @@ impl Desk {
             self.require(s, Privilege::ManageCardholders, "request cards")?;
         }
         let tx = self.begin()?;
+        super::auth::require(
+            &tx,
+            s,
+            Privilege::ManageCredentials,
+            "change credential states",
+        )?;
         let before = store::credentials::get(&tx, id)?.ok_or(DeskError::NotFound {
             what: "credential",
             id: id.to_string(),

@@ -47,7 +47,19 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let aside = super::keys::sibling(path, &format!(".tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&aside);
     write_private(&aside, bytes)?;
+    // Not synced to the folder: after a power cut the old file or the new
+    // one is there, either whole (a lagging audit head is allowed).
     std::fs::rename(&aside, path)
+}
+
+/// Flushes a folder's entries (a new or renamed file's name) to disk, so a
+/// power cut cannot keep the database's record of a file but lose the file.
+pub fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
 }
 
 /// The files that belong to the database at `db` (those that exist).

@@ -100,22 +100,25 @@ impl SiteKeys {
             signing_seed: [0; 32],
             path: path.to_path_buf(),
         };
-        let mut seen = 0;
+        let mut seen = [false; 3];
         for line in text.lines().map(str::trim) {
             let Some((name, value)) = line.split_once('=') else {
                 continue;
             };
-            let slot = match name.trim() {
-                "encryption" => &mut k.encryption,
-                "audit" => &mut k.audit,
-                "signing" => &mut k.signing_seed,
+            let (slot, n) = match name.trim() {
+                "encryption" => (&mut k.encryption, 0),
+                "audit" => (&mut k.audit, 1),
+                "signing" => (&mut k.signing_seed, 2),
                 _ => continue,
             };
+            if seen[n] {
+                return Err(key_error(path, format!("{name} is given twice")));
+            }
             hex::decode_to_slice(value.trim(), slot)
                 .map_err(|_| key_error(path, format!("{name} is not 64 hex digits")))?;
-            seen += 1;
+            seen[n] = true;
         }
-        if seen != 3 {
+        if seen != [true; 3] {
             return Err(key_error(
                 path,
                 "not a CardDesk key file (needs encryption=, audit= and signing=)",
@@ -142,6 +145,7 @@ impl SiteKeys {
         super::files::write_private(&aside, text.as_bytes())?;
         let linked = std::fs::hard_link(&aside, &self.path);
         let _ = std::fs::remove_file(&aside);
+        super::files::sync_parent(&self.path);
         match linked {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),

@@ -48,6 +48,14 @@ impl Desk {
     pub fn set_operator_active(&mut self, s: &Session, name: &str, active: bool) -> DeskResult<()> {
         self.require(s, Privilege::ManageOperators, "disable or enable operators")?;
         let tx = self.begin()?;
+        // Checked again inside the transaction: an administrator demoted
+        // by another desk a moment ago changes nothing.
+        super::auth::require(
+            &tx,
+            s,
+            Privilege::ManageOperators,
+            "disable or enable operators",
+        )?;
         let before = find(&tx, name)?;
         if before.active == active {
             return Ok(());
@@ -76,6 +84,12 @@ impl Desk {
     pub fn set_operator_role(&mut self, s: &Session, name: &str, role: Role) -> DeskResult<()> {
         self.require(s, Privilege::ManageOperators, "change operators' roles")?;
         let tx = self.begin()?;
+        super::auth::require(
+            &tx,
+            s,
+            Privilege::ManageOperators,
+            "change operators' roles",
+        )?;
         let before = find(&tx, name)?;
         if role != Role::Administrator {
             keep_an_administrator(&tx, &before, "given another role")?;
@@ -105,6 +119,7 @@ impl Desk {
         check_password_rules(password)?;
         let hash = hash_password(password);
         let tx = self.begin()?;
+        super::auth::require(&tx, s, Privilege::ManageOperators, "reset passwords")?;
         let op = find(&tx, name)?;
         store::operators::set_password(&tx, op.id, &hash, true)?;
         // The event, never the password or its hash.
@@ -187,6 +202,12 @@ impl Desk {
         self.require(s, Privilege::ManageOperators, "change the login policy")?;
         policy.check()?;
         let tx = self.begin()?;
+        super::auth::require(
+            &tx,
+            s,
+            Privilege::ManageOperators,
+            "change the login policy",
+        )?;
         let before = LoginPolicy::read(&tx)?;
         for (key, value) in [
             (MAX_FAILURES, policy.max_failures),

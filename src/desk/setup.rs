@@ -27,6 +27,9 @@ pub(super) fn keys_for(conn: &Connection, path: &Path) -> DeskResult<SiteKeys> {
             tx::head_file_for(path).display()
         )));
     }
+    if recorded.is_none() {
+        refuse_if_once_keyed(conn, path)?;
+    }
     let keys = SiteKeys::for_database(path, recorded.as_deref())?;
     if recorded.is_none() {
         key_database(conn, path, &keys)?;
@@ -35,12 +38,51 @@ pub(super) fn keys_for(conn: &Connection, path: &Path) -> DeskResult<SiteKeys> {
     Ok(keys)
 }
 
+/// A database that records no site keys is either new or from before key
+/// files. Anything else that says it had keys means its fingerprint was
+/// taken out, perhaps to pass a rewritten trail off as an old one: then it
+/// is not keyed again.
+fn refuse_if_once_keyed(conn: &Connection, path: &Path) -> DeskResult<()> {
+    let altered = |evidence: String| {
+        Err(DeskError::Keys(format!(
+            "{} records no site keys, but {evidence}: the database was altered outside \
+             CardDesk; restore a backup",
+            path.display()
+        )))
+    };
+    let events = store::audit::count(conn)?;
+    // A key file with a trail already written: the fingerprint is gone. (A
+    // key file and an empty trail is a first start that stopped half-way.)
+    if events > 0 && super::keys::key_file_for(path).exists() {
+        return altered(format!(
+            "{} exists beside it",
+            super::keys::key_file_for(path).display()
+        ));
+    }
+    let sealed: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM setting WHERE value LIKE 'sealed1:%')
+              + (SELECT count(*) FROM temp_card WHERE puk LIKE 'sealed1:%')",
+        [],
+        |r| r.get(0),
+    )?;
+    if sealed > 0 {
+        return altered(format!("it holds {sealed} value(s) sealed with site keys"));
+    }
+    if let Some(broken) = store::audit::check_legacy_trail(conn)? {
+        return altered(format!(
+            "its audit trail does not hold at event {} ({})",
+            broken.id, broken.reason
+        ));
+    }
+    Ok(())
+}
+
 /// Records the fingerprint, keys an existing trail and seals clear secrets.
 fn key_database(conn: &Connection, path: &Path, keys: &SiteKeys) -> DeskResult<()> {
     let t = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     store::settings::set(&t, FINGERPRINT_SETTING, &keys.fingerprint())?;
     let events = store::audit::count(&t)?;
-    let legacy_break = store::audit::key_legacy_trail(&t, keys.audit_key())?;
+    store::audit::key_legacy_trail(&t, keys.audit_key())?;
     let sealed = seal_clear_secrets(&t, keys)?;
     let head = store::audit::record(
         &t,
@@ -54,7 +96,6 @@ fn key_database(conn: &Connection, path: &Path, keys: &SiteKeys) -> DeskResult<(
             "fingerprint": keys.fingerprint(),
             "key_file": keys.path().display().to_string(),
             "earlier_events_keyed": events,
-            "earlier_trail_broken_at": legacy_break.map(|b| b.id),
             "secrets_sealed": sealed,
         })),
     )?;

@@ -57,15 +57,22 @@ impl<'a> Tx<'a> {
         id: Option<i64>,
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
-    ) -> rusqlite::Result<()> {
-        self.record(
+    ) -> DeskResult<()> {
+        // The operator must still be active as this change commits: one
+        // disabled meanwhile by another desk changes nothing more.
+        if !store::operators::standing(&self.tx, s.operator().id)?.is_some_and(|st| st.active) {
+            return Err(DeskError::Disabled {
+                operator: s.name().to_string(),
+            });
+        }
+        Ok(self.record(
             s.name(),
             action,
             entity,
             id,
             before.as_ref(),
             after.as_ref(),
-        )
+        )?)
     }
 
     /// Records an event by `actor` (an operator's name, or "system").
@@ -89,6 +96,12 @@ impl<'a> Tx<'a> {
             after,
         )?;
         *self.appended.borrow_mut() = Some(head);
+        Ok(())
+    }
+
+    /// Commits without moving the head file (the caller writes it itself).
+    pub(crate) fn commit_without_anchor(self) -> DeskResult<()> {
+        self.tx.commit()?;
         Ok(())
     }
 
@@ -155,16 +168,24 @@ pub(crate) fn read_head(db: &Path, keys: &SiteKeys) -> DeskResult<Option<Head>> 
     Ok(Some(head))
 }
 
-/// Writes `head` to the head file unless it already names a newer event
-/// (writers commit in order, but may reach here out of order).
+/// Moves the head file forward to `head` unless it already names a newer
+/// event (writers commit in order, but may reach here out of order). A
+/// missing or damaged head file is left as it is: re-creating it here would
+/// hide rows cut off the end; `audit verify` reports it, and an
+/// administrator re-anchors (audited) once they know why.
 pub(crate) fn anchor(db: &Path, keys: &SiteKeys, head: &Head) -> DeskResult<()> {
     let _lock = store::DbLock::take(db)?;
-    if let Ok(Some(current)) = read_head(db, keys) {
-        if current.event >= head.event {
-            return Ok(());
-        }
+    match read_head(db, keys)? {
+        Some(current) if current.event >= head.event => Ok(()),
+        Some(_) => write_head(db, keys, head),
+        None => Err(DeskError::AuditBroken {
+            id: head.event,
+            reason: format!(
+                "the head file {} is missing; not re-created (see `carddesk audit re-anchor`)",
+                head_file_for(db).display()
+            ),
+        }),
     }
-    write_head(db, keys, head)
 }
 
 /// Sets the head file to `head`, newer or not (after keying a trail or a

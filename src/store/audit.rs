@@ -307,27 +307,36 @@ pub fn verify(
     }
 }
 
-/// Re-keys a trail written before the site key file: checks its plain
-/// SHA-256 chain, then recomputes every hash under `key` (call inside one
-/// transaction). Returns the first row the plain chain did not accept, if
-/// any (the trail is keyed from what it is; the caller records that).
-pub fn key_legacy_trail(conn: &Connection, key: &[u8; 32]) -> rusqlite::Result<Option<Broken>> {
+/// Checks a trail written before the site key file: its plain SHA-256
+/// chain. None when it holds, else the first row that breaks it.
+pub fn check_legacy_trail(conn: &Connection) -> rusqlite::Result<Option<Broken>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_event ORDER BY id"))?;
+    let mut rows = stmt.query([])?;
+    let mut prev = GENESIS.to_string();
+    while let Some(row) = rows.next()? {
+        let e = from_row(row)?;
+        if e.prev_hash != prev || e.hash != legacy_digest(&e) {
+            return Ok(Some(Broken {
+                id: e.id,
+                reason: "the plain SHA-256 chain does not hold here".into(),
+            }));
+        }
+        prev = e.hash;
+    }
+    Ok(None)
+}
+
+/// Re-keys a trail written before the site key file (checked first with
+/// [`check_legacy_trail`]): every hash recomputed under `key`, in the
+/// caller's transaction.
+pub fn key_legacy_trail(conn: &Connection, key: &[u8; 32]) -> rusqlite::Result<()> {
     let events: Vec<AuditEvent> = {
         let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_event ORDER BY id"))?;
         let rows = stmt.query_map([], from_row)?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let mut first_bad = None;
-    let mut prev = GENESIS.to_string();
     let mut new_prev = GENESIS.to_string();
     for mut e in events {
-        if first_bad.is_none() && (e.prev_hash != prev || e.hash != legacy_digest(&e)) {
-            first_bad = Some(Broken {
-                id: e.id,
-                reason: "the plain SHA-256 chain did not hold here before keying".into(),
-            });
-        }
-        prev = e.hash.clone();
         e.prev_hash = new_prev;
         let hash = digest_of(key, &e);
         conn.execute(
@@ -336,7 +345,7 @@ pub fn key_legacy_trail(conn: &Connection, key: &[u8; 32]) -> rusqlite::Result<O
         )?;
         new_prev = hash;
     }
-    Ok(first_bad)
+    Ok(())
 }
 
 /// Events from `since_id` on, oldest first, at most `limit`.
