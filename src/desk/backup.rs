@@ -3,8 +3,9 @@
 //! opens them goes with it only when asked (`--with-keys`), as `<backup>.keys`.
 
 use super::keys::{key_file_for, sibling, SiteKeys, FINGERPRINT_SETTING};
-use super::{files, tx, Desk, DeskError, DeskResult, Session};
+use super::{tx, Desk, DeskError, DeskResult, Session};
 use crate::domain::Privilege;
+use crate::store::files;
 use crate::store::{self, audit::Head};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -66,12 +66,7 @@ pub fn key_file_for(db: &Path) -> PathBuf {
     sibling(db, ".keys")
 }
 
-/// `<db><suffix>`: files that belong to one database sit beside it.
-pub(crate) fn sibling(db: &Path, suffix: &str) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
+pub(crate) use crate::store::files::sibling;
 
 fn key_error(path: &Path, reason: impl std::fmt::Display) -> DeskError {
     DeskError::Keys(format!("{}: {reason}", path.display()))
@@ -142,10 +137,10 @@ impl SiteKeys {
             hex::encode(self.signing_seed)
         );
         let aside = sibling(&self.path, &format!(".new-{}", std::process::id()));
-        super::files::write_private(&aside, text.as_bytes())?;
+        crate::store::files::write_private(&aside, text.as_bytes())?;
         let linked = std::fs::hard_link(&aside, &self.path);
         let _ = std::fs::remove_file(&aside);
-        super::files::sync_parent(&self.path);
+        crate::store::files::sync_parent(&self.path);
         match linked {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),

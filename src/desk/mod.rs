@@ -13,7 +13,6 @@ mod credentials;
 mod demo;
 mod enrolment;
 mod error;
-pub mod files;
 mod import;
 pub mod job;
 pub mod keys;
@@ -69,6 +68,10 @@ pub use crate::store::sites::Site;
 pub use crate::store::temp_cards::{
     OrderStatus, TempCard, TempCardFilter, TempCertificate, TempOrder,
 };
+
+/// Owner-only files around the database (faces set the umask and report
+/// loosened modes through desk).
+pub use crate::store::files;
 
 use crate::store;
 use rusqlite::Connection;

@@ -141,6 +141,9 @@ fn seal_ca_key_file(path: &Path, keys: &SiteKeys) -> DeskResult<()> {
     if is_sealed(text.trim()) {
         return Ok(());
     }
-    super::files::replace_private(&file, keys.seal(Purpose::CaKey, text.as_bytes()).as_bytes())
-        .map_err(|e| DeskError::Keys(format!("{}: {e}", file.display())))
+    crate::store::files::replace_private(
+        &file,
+        keys.seal(Purpose::CaKey, text.as_bytes()).as_bytes(),
+    )
+    .map_err(|e| DeskError::Keys(format!("{}: {e}", file.display())))
 }

@@ -197,7 +197,7 @@ pub(crate) fn write_head(db: &Path, keys: &SiteKeys, head: &Head) -> DeskResult<
         mac: head_mac(keys, head),
     };
     let path = head_file_for(db);
-    super::files::replace_private(
+    crate::store::files::replace_private(
         &path,
         serde_json::to_string(&file).expect("serialises").as_bytes(),
     )

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod badge_templates;
 pub mod cardholders;
 pub mod credentials;
+pub mod files;
 pub mod formats;
 pub mod operators;
 pub mod outbox;
@@ -82,7 +83,7 @@ pub fn schema_version() -> i64 {
 pub fn open(path: &Path) -> Result<Connection, OpenError> {
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::desk::files::create_private_dir(dir).map_err(|e| OpenError::Open {
+        files::create_private_dir(dir).map_err(|e| OpenError::Open {
             path: shown.clone(),
             source: rusqlite::Error::InvalidPath(format!("{}: {e}", dir.display()).into()),
         })?;
@@ -93,7 +94,7 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
     let _lock = DbLock::take(path)?;
     if !path.exists() {
         // SQLite gives the -wal and -shm files the database file's mode.
-        match crate::desk::files::create_private(path) {
+        match files::create_private(path) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {

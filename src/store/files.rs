@@ -9,6 +9,13 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// `<db><suffix>`: files that belong to one database sit beside it.
+pub fn sibling(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// Makes every file this process creates owner-only (call first in main).
 pub fn restrict_umask() {
     // SAFETY: umask only swaps the process's file-creation mask.
@@ -44,7 +51,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Replaces `path` with `bytes` whole (written aside, then renamed), owner-only.
 pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let aside = super::keys::sibling(path, &format!(".tmp-{}", std::process::id()));
+    let aside = sibling(path, &format!(".tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&aside);
     write_private(&aside, bytes)?;
     // Not synced to the folder: after a power cut the old file or the new
@@ -74,7 +81,7 @@ pub fn database_files(db: &Path) -> Vec<PathBuf> {
         "-ca-key.pem",
     ]
     .iter()
-    .map(|suffix| super::keys::sibling(db, suffix))
+    .map(|suffix| sibling(db, suffix))
     .filter(|p| p.exists())
     .collect()
 }
