@@ -209,3 +209,93 @@ fn edit_a_cardholder_s_details_in_the_record() {
     let c = t.desk.cardholder_record(&admin, holder).unwrap().cardholder;
     assert_eq!(c.department.as_deref(), Some("Logistics"));
 }
+
+#[test]
+fn temporary_cards_page_requests_assigns_by_reader_takes_back_and_reveals_a_puk() {
+    use carddesk::desk::job::JobContext;
+    use carddesk::desk::station::SimulatedPrinter;
+    use carddesk::desk::IssueOptions;
+    use std::sync::Arc;
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    t.cardholder("Tom", "Temp");
+    let printer = Arc::new(SimulatedPrinter::new(std::time::Duration::ZERO));
+    let mut h = open_app(&t, Some(printer.clone()));
+    h.state_mut().set_readers(vec!["Desk reader".into()]);
+    log_in(&mut h);
+    h.get_by_label("Temporary cards").click();
+    wait_for(&mut h, "Request temporary cards");
+    for (field, value) in [("Count", "2"), ("Note", "Visitors")] {
+        let node = h.get_by_role_and_label(egui::accesskit::Role::TextInput, field);
+        node.click();
+        node.type_text(value);
+    }
+    h.get_by_label("Request").click();
+    wait_for_text(&mut h, "Requested 2 temporary card(s): #1000, #1001.");
+
+    // Batch orders produces them (its own page and tests); the chip UID of
+    // #1000 is what encoding records.
+    let cards = t.desk.temp_cards(&admin, &Default::default()).unwrap();
+    let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
+    let order = t
+        .desk
+        .issue_temp_cards(
+            &admin,
+            &ids,
+            &IssueOptions::printer(SimulatedPrinter::QUEUE),
+        )
+        .unwrap();
+    t.desk
+        .produce_temp_order(
+            &admin,
+            order.id,
+            printer.as_ref(),
+            None,
+            &JobContext::inline(|_| {}),
+        )
+        .unwrap();
+    carddesk::store::temp_cards::set_credential_uid(
+        &t.db(),
+        cards[0].credential_id,
+        "04C0FFEE000001",
+    )
+    .unwrap();
+
+    h.get_by_label("Search").click();
+    wait_for(&mut h, "#1000");
+    h.get_by_label("#1000").click();
+    wait_for(&mut h, "Assign to");
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Assign to")
+        .click();
+    wait_for(&mut h, "Tom Temp");
+    h.get_by_label("Tom Temp").click();
+    h.get_by_label("Assign").click();
+    wait_for_text(&mut h, "#1000 is now assigned.");
+    // The person's record lists it.
+    let tom = t
+        .desk
+        .cardholders(&admin, "Tom", PageRequest::first(5))
+        .unwrap()
+        .items[0]
+        .id;
+    let record = t.desk.cardholder_record(&admin, tom).unwrap();
+    assert_eq!(record.temp_cards.len(), 1);
+    assert_eq!(record.temp_cards[0].card_number, 1000);
+
+    // Held to the reader, the card is found; taken back, its certificates
+    // would be revoked and it is in stock again.
+    h.state_mut()
+        .on_card_presented("Desk reader", "04C0FFEE000001");
+    wait_for(&mut h, "Take back");
+    h.get_by_label("Take back").click();
+    wait_for_text(&mut h, "#1000 is now unassigned.");
+
+    h.get_by_label("Reveal PUK").click();
+    wait_for_text(&mut h, "PUK of #1000:");
+    let trail = t
+        .desk
+        .audit_events(&admin, PageRequest::first(20))
+        .unwrap()
+        .items;
+    assert!(trail.iter().any(|e| e.action == "temp_card.reveal_puk"));
+}

@@ -82,6 +82,12 @@ pub(super) fn cardholder_cmd(desk: &mut Desk, cli: &Cli, cmd: &CardholderCmd) ->
             for cred in &r.credentials {
                 println!("credential\t{}\t{}\t{}", cred.id, cred.label(), cred.state);
             }
+            for card in &r.temp_cards {
+                println!(
+                    "temporary card\t{}\t#{}\t{}",
+                    card.id, card.card_number, card.state
+                );
+            }
             for req in &r.requests {
                 println!(
                     "request\t{}\t{}\t{}\t{}",

@@ -235,6 +235,17 @@ impl Desk {
         } else {
             Vec::new()
         };
+        let temp_cards = if self.may(s, Privilege::ViewCredentials) {
+            store::temp_cards::list(
+                &self.conn,
+                &store::temp_cards::TempCardFilter {
+                    holder: Some(id),
+                    ..Default::default()
+                },
+            )?
+        } else {
+            Vec::new()
+        };
         let requests = if self.may(s, Privilege::ViewRequests) {
             store::requests::for_cardholder(&self.conn, id)?
         } else {
@@ -244,6 +255,7 @@ impl Desk {
             let mut about = vec![("cardholder", id)];
             about.extend(credentials.iter().map(|c| ("credential", c.id)));
             about.extend(requests.iter().map(|r| ("card_request", r.id)));
+            about.extend(temp_cards.iter().map(|c| ("temp_card", c.id)));
             store::audit::about(&self.conn, &about, 200)?
         } else {
             Vec::new()
@@ -252,6 +264,7 @@ impl Desk {
             cardholder,
             photo,
             credentials,
+            temp_cards,
             requests,
             events,
         })
@@ -265,6 +278,8 @@ pub struct CardholderRecord {
     #[serde(skip)]
     pub photo: Option<(Vec<u8>, String)>,
     pub credentials: Vec<crate::store::credentials::Credential>,
+    /// Temporary cards they hold now.
+    pub temp_cards: Vec<crate::store::temp_cards::TempCard>,
     pub requests: Vec<crate::store::requests::CardRequest>,
     pub events: Vec<crate::store::audit::AuditEvent>,
 }

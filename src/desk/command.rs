@@ -4,13 +4,14 @@
 //! commands can be logged (passwords are [`Secret`]s), replayed in tests and
 //! listed; the window applies every reply in one place.
 
+use super::TempCardRequest;
 use super::{
     Assigned, CardholderInput, CardholderRecord, ConnectCard, CredentialAction, Desk, DeskError,
     DeskResult, IssueOptions, LoginPolicy, NewOperatorInput, PreparedPrint, RequestFields, Session,
     StateChanged, TempCard, TempCardFilter, TempOrder,
 };
 use crate::badge::{self, BadgeData};
-use crate::domain::{Role, Secret, SmtpSettings};
+use crate::domain::{Role, Secret, SmtpSettings, TempCardState};
 use std::path::PathBuf;
 
 /// One operator action or query.
@@ -134,6 +135,28 @@ pub enum DeskCommand {
         cardholder_id: i64,
         fields: RequestFields,
     },
+    /// The Temporary cards page: search, or the card presented at a reader.
+    FindTempCards(TempCardFilter),
+    FindTempCardByUid {
+        uid: String,
+    },
+    RequestTempCards(TempCardRequest),
+    /// Lock, unlock or abort a temporary card.
+    SetTempCardState {
+        id: i64,
+        to: TempCardState,
+    },
+    AssignTempCard {
+        id: i64,
+        cardholder_id: i64,
+    },
+    ReturnTempCard {
+        id: i64,
+    },
+    /// Shows a card's PUK once (audited).
+    RevealPuk {
+        id: i64,
+    },
 }
 
 /// A badge drawn for the screen: its name and one image per side.
@@ -182,6 +205,13 @@ pub enum DeskOutcome {
     CardholderUpdated(String),
     CredentialChanged(StateChanged),
     CardRequested(i64),
+    /// A temporary card after an action on it.
+    TempCardChanged(TempCard),
+    /// A card's PUK, to be shown once.
+    Puk {
+        card: TempCard,
+        puk: Secret,
+    },
 }
 
 impl DeskCommand {
@@ -218,6 +248,14 @@ impl DeskCommand {
             DeskCommand::UpdateCardholder { .. } => "update_cardholder",
             DeskCommand::ChangeCredentialState { .. } => "change_credential_state",
             DeskCommand::RequestCard { .. } => "request_card",
+            DeskCommand::FindTempCards(_) | DeskCommand::FindTempCardByUid { .. } => {
+                "find_temp_cards"
+            }
+            DeskCommand::RequestTempCards(_) => "request_temp_cards",
+            DeskCommand::SetTempCardState { .. }
+            | DeskCommand::AssignTempCard { .. }
+            | DeskCommand::ReturnTempCard { .. } => "temp_card_changed",
+            DeskCommand::RevealPuk { .. } => "reveal_puk",
         }
     }
 }
@@ -448,6 +486,34 @@ impl Desk {
                 cardholder_id,
                 fields,
             } => DeskOutcome::CardRequested(self.request_card(s, cardholder_id, &fields)?),
+            DeskCommand::FindTempCards(filter) => DeskOutcome::TempCards {
+                cards: self.temp_cards(s, &filter)?,
+                profiles: Vec::new(),
+            },
+            DeskCommand::FindTempCardByUid { uid } => DeskOutcome::TempCards {
+                cards: vec![self.temp_card_by_uid(s, &uid)?],
+                profiles: Vec::new(),
+            },
+            DeskCommand::RequestTempCards(request) => DeskOutcome::TempCards {
+                cards: self.request_temp_cards(s, &request)?,
+                profiles: Vec::new(),
+            },
+            DeskCommand::SetTempCardState { id, to } => {
+                DeskOutcome::TempCardChanged(self.change_temp_card_state(s, id, to)?)
+            }
+            DeskCommand::AssignTempCard { id, cardholder_id } => {
+                DeskOutcome::TempCardChanged(self.assign_temp_card(s, id, cardholder_id)?)
+            }
+            DeskCommand::ReturnTempCard { id } => {
+                DeskOutcome::TempCardChanged(self.return_temp_card(s, id)?)
+            }
+            DeskCommand::RevealPuk { id } => {
+                let puk = Secret::new(self.reveal_temp_puk(s, id)?);
+                DeskOutcome::Puk {
+                    card: self.temp_card(s, id)?,
+                    puk,
+                }
+            }
         })
     }
 }

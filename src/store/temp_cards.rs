@@ -161,6 +161,9 @@ pub struct TempCardFilter {
     /// Requested on or after this RFC 3339 time (or date, YYYY-MM-DD).
     pub since: Option<String>,
     pub order_id: Option<i64>,
+    /// A card number, or part of the holder's name.
+    pub search: Option<String>,
+    pub holder: Option<i64>,
 }
 
 /// Temporary cards matching the filter, oldest first.
@@ -171,6 +174,9 @@ pub fn list(conn: &Connection, f: &TempCardFilter) -> rusqlite::Result<Vec<TempC
            AND (?3 IS NULL OR t.requested_by = ?3 COLLATE NOCASE)
            AND (?4 IS NULL OR t.requested_at >= ?4)
            AND (?5 IS NULL OR t.order_id = ?5)
+           AND (?6 IS NULL OR CAST(t.card_number AS TEXT) = ?6
+                OR (h.first_name || ' ' || h.last_name) LIKE '%' || ?6 || '%')
+           AND (?7 IS NULL OR t.cardholder_id = ?7)
          ORDER BY t.id"
     ))?;
     let rows = stmt.query_map(
@@ -179,7 +185,9 @@ pub fn list(conn: &Connection, f: &TempCardFilter) -> rusqlite::Result<Vec<TempC
             f.format,
             f.requested_by,
             f.since,
-            f.order_id
+            f.order_id,
+            f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+            f.holder
         ],
         from_row,
     )?;

@@ -323,7 +323,7 @@ impl BatchOrdersView {
             format: text(&self.filter_format),
             requested_by: text(&self.filter_requester),
             since,
-            order_id: None,
+            ..Default::default()
         };
         env.worker.send(DeskCommand::SearchTempCards(filter));
         if let Some(printer) = printer {

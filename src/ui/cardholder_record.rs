@@ -269,6 +269,22 @@ impl CardholderRecordView {
         ui.separator();
         self.credentials_ui(ui, env, &record);
         self.action_ui(ui, env);
+        for card in &record.temp_cards {
+            ui.label(tf(
+                "Temporary card #{n}: {state}, valid until {until}",
+                &[
+                    ("n", &card.card_number),
+                    ("state", &card.state),
+                    (
+                        "until",
+                        &card
+                            .valid_until
+                            .as_deref()
+                            .map_or("—", |v| v.get(..10).unwrap_or(v)),
+                    ),
+                ],
+            ));
+        }
         message(ui, &self.result);
         ui.separator();
         ui.strong(t("Card requests"));

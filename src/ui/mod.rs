@@ -17,6 +17,7 @@ mod print_cards;
 mod request_forms;
 mod selection;
 mod settings;
+mod temp_cards_page;
 mod templates_view;
 pub mod tray;
 mod widgets;

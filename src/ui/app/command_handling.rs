@@ -92,6 +92,9 @@ impl DeskApp {
                 }
             }
             "operators" => self.settings.operators.on_reply(result),
+            "find_temp_cards" | "request_temp_cards" | "temp_card_changed" | "reveal_puk" => {
+                self.temp_cards.on_reply(command, result)
+            }
             "open_cardholder"
             | "update_cardholder"
             | "change_credential_state"

@@ -27,17 +27,19 @@ pub enum Screen {
     Credentials,
     BadgeTemplates,
     BatchOrders,
+    TemporaryCards,
     AuditTrail,
     Settings,
 }
 
 impl Screen {
-    const ALL: [Screen; 7] = [
+    const ALL: [Screen; 8] = [
         Screen::CredentialManagement,
         Screen::Cardholders,
         Screen::Credentials,
         Screen::BadgeTemplates,
         Screen::BatchOrders,
+        Screen::TemporaryCards,
         Screen::AuditTrail,
         Screen::Settings,
     ];
@@ -49,6 +51,7 @@ impl Screen {
             Screen::Credentials => t("Credentials"),
             Screen::BadgeTemplates => t("Badge templates"),
             Screen::BatchOrders => t("Batch orders"),
+            Screen::TemporaryCards => t("Temporary cards"),
             Screen::AuditTrail => t("Audit trail"),
             Screen::Settings => t("Settings"),
         }
@@ -107,6 +110,7 @@ pub struct DeskApp {
     cardholder_form: Option<CardholderForm>,
     /// Requests to close once their badge is printed (Connect card's walk).
     close_when_printed: std::collections::HashSet<i64>,
+    temp_cards: super::temp_cards_page::TempCardsPage,
     /// The cardholder record open, if any.
     record: Option<super::cardholder_record::CardholderRecordView>,
     cardholders: CardholderList,
@@ -159,6 +163,7 @@ impl DeskApp {
             requests: CardRequestsDialog::default(),
             cardholder_form: None,
             record: None,
+            temp_cards: Default::default(),
             close_when_printed: Default::default(),
             cardholders: CardholderList::default(),
             credentials: CredentialList::default(),
@@ -432,6 +437,8 @@ impl DeskApp {
         };
         if let Some(d) = self.requests.connect_dialog() {
             d.on_card(reader, uid, &env);
+        } else if self.screen == Screen::TemporaryCards {
+            self.temp_cards.on_card(uid, &env);
         }
     }
 
@@ -528,6 +535,7 @@ impl DeskApp {
                 Screen::Credentials => opened = opened.or(self.credentials.ui(ui, &env)),
                 Screen::BadgeTemplates => self.templates.ui(ui, &env),
                 Screen::BatchOrders => self.batch_orders.ui(ui, &env),
+                Screen::TemporaryCards => self.temp_cards.ui(ui, &env),
                 Screen::AuditTrail => self.audit.ui(ui, &env),
                 Screen::Settings => self.settings.ui(ui, &env),
             }
