@@ -86,6 +86,15 @@ fn issue_multiple_temporary_cards_with_a_failure_repeated() {
     h.step();
     h.get_by_label("Repeat production").click();
     wait_for_text(&mut h, "1 card(s) produced.");
+    // The PINs exist only in the letters: Complete waits until they are
+    // printed, saved or (confirmed) discarded.
+    wait_for_text(&mut h, "3 PIN letter(s) are ready");
+    h.get_by_label("Discard").click();
+    wait_for_text(&mut h, "Discard them? The PINs cannot be shown again.");
+    h.get_by_label("Yes, discard").click();
+    step_until(&mut h, "letters discarded", |h| {
+        !shows_text(h, "PIN letter(s) are ready")
+    });
     h.get_by_label("Complete order").click();
     wait_for_text(&mut h, "Batch order 1 completed.");
     let cards = check
@@ -129,4 +138,58 @@ fn cancel_while_producing_leaves_every_card_whole() {
         check.temp_order(&admin, 1).unwrap().status,
         OrderStatus::Cancelled
     );
+}
+
+#[test]
+fn pin_letters_are_saved_as_one_pdf_holding_every_pin() {
+    let printer = Arc::new(SimulatedPrinter::new(Duration::ZERO));
+    let (t, mut h) = order_of_three(printer);
+    let admin = t.admin.clone();
+    h.get_by_label("Next").click();
+    wait_for_text(&mut h, "3 card(s) produced.");
+    wait_for_text(&mut h, "3 PIN letter(s) are ready");
+    // The file dialog crate draws emoji icons no bundled font has: boxes,
+    // as in the window (egui's default policy); the harness would panic.
+    h.ctx
+        .set_missing_glyph_policy(egui::epaint::text::MissingGlyphPolicy::Tofu);
+    h.get_by_label("Save PIN letters as one PDF…").click();
+    wait_for(&mut h, "Save the PIN letters");
+    h.get_by_label("Save the PIN letters").click();
+    wait_for_text(&mut h, "PIN letters saved to");
+    let pdf = t.dir.path().join("pin-letters.pdf");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&pdf).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let out = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pins: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("PIN"))
+        .map(|p| p.trim().to_string())
+        .filter(|p| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty())
+        .collect();
+    assert_eq!(pins.len(), 3, "{text}");
+    let check = Desk::open(&t.db_path()).unwrap();
+    let cards = check
+        .temp_cards(&admin, &TempCardFilter::default())
+        .unwrap();
+    for (card, pin) in cards.iter().zip(&pins) {
+        assert!(
+            check.check_temp_pin(&admin, card.id, pin).unwrap(),
+            "PIN of {}",
+            card.card_number
+        );
+    }
+    // Handled: the order can be completed.
+    step_until(&mut h, "letters gone", |h| {
+        !shows_text(h, "PIN letter(s) are ready")
+    });
+    h.get_by_label("Complete order").click();
+    wait_for_text(&mut h, "Batch order 1 completed.");
 }

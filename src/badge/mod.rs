@@ -14,7 +14,7 @@ mod template;
 
 pub use layout::{check_photo, photo_in_frame, MAX_PHOTO_SIDE};
 pub use pdf::render_pdf;
-pub use pin_letter::pin_letter_pdf;
+pub use pin_letter::{pin_letter_pdf, pin_letters_pdf};
 pub use preview::{preview, preview_at, PREVIEW_PX_PER_MM};
 pub use template::{
     Align, Color, Element, Orientation, Side, Template, BUILTIN_JSON, CARD_LONG_MM, CARD_SHORT_MM,

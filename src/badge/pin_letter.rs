@@ -6,6 +6,12 @@ use super::{render_pdf, BadgeData, BadgeError};
 
 /// Renders the one-page PIN letter of temporary card `card_number`.
 pub fn pin_letter_pdf(card_number: &str, pin: &str, puk: &str) -> Result<Vec<u8>, BadgeError> {
+    pin_letters_pdf(&[(card_number.to_string(), pin.to_string(), puk.to_string())])
+}
+
+/// The PIN letters of several cards (card number, PIN, PUK) as one PDF, a
+/// page each: what the desk prints or saves at the end of a production run.
+pub fn pin_letters_pdf(letters: &[(String, String, String)]) -> Result<Vec<u8>, BadgeError> {
     let text = |y: f32, size: f32, bold: bool, t: String| Element::Text {
         x: 4.0,
         y,
@@ -17,7 +23,7 @@ pub fn pin_letter_pdf(card_number: &str, pin: &str, puk: &str) -> Result<Vec<u8>
         color: Color::BLACK,
     };
     let t = Template {
-        name: "PIN letter".into(),
+        name: super::template::PIN_LETTER.into(),
         description: "PIN letter of a temporary card".into(),
         orientation: Orientation::Landscape,
         front: Side {
@@ -25,8 +31,8 @@ pub fn pin_letter_pdf(card_number: &str, pin: &str, puk: &str) -> Result<Vec<u8>
             elements: vec![
                 text(4.0, 11.0, true, "PIN letter — confidential".into()),
                 text(12.0, 8.0, false, "Temporary card {card_number}".into()),
-                text(20.0, 12.0, true, format!("PIN  {pin}")),
-                text(28.0, 12.0, true, format!("PUK  {puk}")),
+                text(20.0, 12.0, true, "PIN  {pin}".into()),
+                text(28.0, 12.0, true, "PUK  {puk}".into()),
                 text(
                     38.0,
                     6.5,
@@ -43,7 +49,15 @@ pub fn pin_letter_pdf(card_number: &str, pin: &str, puk: &str) -> Result<Vec<u8>
         },
         back: None,
     };
-    let mut d = BadgeData::default();
-    d.set("card_number", card_number);
-    render_pdf(&t, &[d])
+    let pages: Vec<BadgeData> = letters
+        .iter()
+        .map(|(card_number, pin, puk)| {
+            let mut d = BadgeData::default();
+            d.set("card_number", card_number.as_str());
+            d.set("pin", pin.as_str());
+            d.set("puk", puk.as_str());
+            d
+        })
+        .collect();
+    render_pdf(&t, &pages)
 }

@@ -254,6 +254,11 @@ impl Template {
         std::iter::once(("front", &self.front)).chain(self.back.iter().map(|b| ("back", b)))
     }
 
+    /// Whether this is the PIN letter (which alone binds {pin} and {puk}).
+    fn letter(&self) -> bool {
+        self.name == PIN_LETTER
+    }
+
     /// Checks names, sizes, placement and placeholders.
     pub fn validate(&self) -> Result<(), BadgeError> {
         let err = |reason: String| BadgeError::Template {
@@ -285,7 +290,8 @@ impl Template {
                                 "{at}: text size {size} pt is outside 2–72 pt"
                             )));
                         }
-                        check_placeholders(text).map_err(|r| err(format!("{at}: {r}")))?;
+                        check_placeholders(text, self.letter())
+                            .map_err(|r| err(format!("{at}: {r}")))?;
                     }
                     Element::Qr { value, .. } | Element::Code128 { value, .. } => {
                         if value.trim().is_empty() {
@@ -293,7 +299,8 @@ impl Template {
                                 "{at}: needs a value, e.g. \"{{card_number}}\""
                             )));
                         }
-                        check_placeholders(value).map_err(|r| err(format!("{at}: {r}")))?;
+                        check_placeholders(value, self.letter())
+                            .map_err(|r| err(format!("{at}: {r}")))?;
                     }
                     Element::Logo {
                         image: Some(b64), ..
@@ -334,10 +341,17 @@ pub(crate) enum Part<'a> {
     Field(&'a str),
 }
 
-fn check_placeholders(text: &str) -> Result<(), String> {
+/// The name of the PIN letter's template (made in code, never stored).
+pub(crate) const PIN_LETTER: &str = "PIN letter";
+
+/// The fields only the PIN letter binds: never on a badge.
+const LETTER_FIELDS: [&str; 2] = ["pin", "puk"];
+
+fn check_placeholders(text: &str, letter: bool) -> Result<(), String> {
     for p in parts(text)? {
         if let Part::Field(f) = p {
-            if !FIELDS.contains(&f) {
+            let allowed = FIELDS.contains(&f) || (letter && LETTER_FIELDS.contains(&f));
+            if !allowed {
                 return Err(format!(
                     "unknown field {{{f}}}; use one of: {}",
                     FIELDS.join(", ")

@@ -43,7 +43,9 @@ pub use mail::TEST_SUBJECT;
 pub use print_jobs::{PreparedPrint, PrintProgress};
 pub use queries::{Page, PageRequest, MAX_PAGE};
 pub use requests::{Assigned, ConnectCard, Enrolment};
-pub use temp_cards::{IssueOptions, PinLetter, Produced, Progress, TempCardRequest};
+pub use temp_cards::{
+    pin_letters_document, IssueOptions, PinLetter, Produced, Progress, TempCardRequest,
+};
 
 // The values desk's actions and queries speak in: faces name them through
 // desk, the one door.

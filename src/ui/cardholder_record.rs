@@ -43,7 +43,9 @@ fn photo_picker() -> egui_file::FileDialog {
             .and_then(|e| e.to_str())
             .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
     });
-    let mut dialog = egui_file::FileDialog::open_file().show_files_filter(filter);
+    let mut dialog = egui_file::FileDialog::open_file()
+        .show_files_filter(filter)
+        .title(t("Choose a photo"));
     dialog.open();
     dialog
 }

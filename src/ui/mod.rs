@@ -66,7 +66,7 @@ const PRINT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// DejaVu Sans (shipped in assets/, also used on the badges) first, so every
 /// accented name and the few symbols the screens use render the same
 /// everywhere; egui's own fonts stay as fallback.
-fn install_fonts(ctx: &egui::Context) {
+pub fn install_fonts(ctx: &egui::Context) {
     let mut fonts = egui::FontDefinitions::default();
     fonts.font_data.insert(
         "DejaVuSans".into(),

@@ -327,6 +327,9 @@ pub mod ui {
             .with_size([1280.0, 800.0])
             .with_step_dt(0.05)
             .build_eframe(move |cc| {
+                // The window's own fonts (DejaVu Sans, and egui's emoji
+                // font the file dialog's icons need).
+                carddesk::ui::install_fonts(&cc.egui_ctx);
                 let ctx = cc.egui_ctx.clone();
                 let notify: carddesk::devices::Notify = Arc::new(move || ctx.request_repaint());
                 let worker = DeskWorker::spawn(db, notify).unwrap();

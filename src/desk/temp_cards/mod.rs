@@ -16,6 +16,7 @@ mod lifecycle;
 mod numbering;
 mod orders;
 mod pin_puk;
+pub use pin_puk::pin_letters_document;
 mod production;
 
 use super::{Desk, DeskError, DeskResult, Session};

@@ -5,6 +5,7 @@
 use super::{get_card, PinLetter};
 use crate::badge;
 use crate::desk::{Desk, DeskError, DeskResult, Session};
+use crate::devices::printer::PrintDocument;
 use crate::domain::temp_card as rules;
 use crate::domain::Privilege;
 use crate::store::{self, temp_cards::TempCard};
@@ -60,4 +61,14 @@ impl Desk {
             .verify_password(pin.as_bytes(), &parsed)
             .is_ok())
     }
+}
+
+/// The PIN letters of a production run (card number, PIN, PUK) as one
+/// document, a page each, to print on an ordinary printer or save.
+pub fn pin_letters_document(letters: &[(String, String, String)]) -> DeskResult<PrintDocument> {
+    Ok(PrintDocument {
+        title: format!("PIN letters ({} cards)", letters.len()),
+        pdf: badge::pin_letters_pdf(letters)?,
+        page_mm: (crate::badge::CARD_LONG_MM, crate::badge::CARD_SHORT_MM),
+    })
 }
