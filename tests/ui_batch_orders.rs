@@ -193,3 +193,58 @@ fn pin_letters_are_saved_as_one_pdf_holding_every_pin() {
     h.get_by_label("Complete order").click();
     wait_for_text(&mut h, "Batch order 1 completed.");
 }
+
+#[test]
+fn an_order_a_stopped_app_left_open_is_resumed_and_completes() {
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let cards = t
+        .desk
+        .request_temp_cards(
+            &admin,
+            &TempCardRequest {
+                count: 3,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
+    let order = t
+        .desk
+        .issue_temp_cards(
+            &admin,
+            &ids,
+            &carddesk::desk::IssueOptions::printer(SimulatedPrinter::QUEUE),
+        )
+        .unwrap();
+    // The first card was produced, then the app stopped.
+    let printer = Arc::new(SimulatedPrinter::new(Duration::ZERO));
+    t.desk
+        .produce_temp_card(&admin, order.id, ids[0], printer.as_ref(), None)
+        .unwrap();
+    let printer: Arc<dyn CardPrinter> = printer;
+    let mut h = open_app(&t, Some(printer));
+    log_in(&mut h);
+    h.get_by_label("Batch orders").click();
+    let resume = format!("Batch order {} of", order.id);
+    wait_for_text(&mut h, &resume);
+    h.query_all_by_label_contains(&resume)
+        .next()
+        .unwrap()
+        .click();
+    wait_for_text(&mut h, &format!("Batch order {}", order.id));
+    // The state each card reached.
+    wait_for(&mut h, "unassigned");
+    assert_eq!(h.query_all_by_label("requested").count(), 2);
+    h.get_by_label("Next").click();
+    wait_for_text(&mut h, "2 card(s) produced.");
+    wait_for_text(&mut h, "2 PIN letter(s) are ready");
+    h.get_by_label("Discard").click();
+    wait_for(&mut h, "Yes, discard");
+    h.get_by_label("Yes, discard").click();
+    step_until(&mut h, "letters discarded", |h| {
+        !shows_text(h, "PIN letter(s) are ready")
+    });
+    h.get_by_label("Complete order").click();
+    wait_for_text(&mut h, &format!("Batch order {} completed.", order.id));
+}

@@ -157,6 +157,12 @@ pub enum DeskCommand {
     RevealPuk {
         id: i64,
     },
+    /// Batch orders still open (one a stopped app left producing, too).
+    OpenTempOrders,
+    /// An open batch order and its cards, to resume, repeat or cancel.
+    OpenTempOrder {
+        id: i64,
+    },
 }
 
 /// A badge drawn for the screen: its name and one image per side.
@@ -207,6 +213,8 @@ pub enum DeskOutcome {
     CardRequested(i64),
     /// A temporary card after an action on it.
     TempCardChanged(TempCard),
+    /// Open batch orders, oldest first.
+    TempOrders(Vec<TempOrder>),
     /// A card's PUK, to be shown once.
     Puk {
         card: TempCard,
@@ -256,6 +264,8 @@ impl DeskCommand {
             | DeskCommand::AssignTempCard { .. }
             | DeskCommand::ReturnTempCard { .. } => "temp_card_changed",
             DeskCommand::RevealPuk { .. } => "reveal_puk",
+            DeskCommand::OpenTempOrders => "open_temp_orders",
+            DeskCommand::OpenTempOrder { .. } => "open_temp_order",
         }
     }
 }
@@ -507,6 +517,16 @@ impl Desk {
             DeskCommand::ReturnTempCard { id } => {
                 DeskOutcome::TempCardChanged(self.return_temp_card(s, id)?)
             }
+            DeskCommand::OpenTempOrders => DeskOutcome::TempOrders(
+                self.temp_orders(s)?
+                    .into_iter()
+                    .filter(|o| o.status == super::OrderStatus::Open)
+                    .collect(),
+            ),
+            DeskCommand::OpenTempOrder { id } => DeskOutcome::TempOrder {
+                order: self.temp_order(s, id)?,
+                cards: self.temp_order_cards(s, id)?,
+            },
             DeskCommand::RevealPuk { id } => {
                 let puk = Secret::new(self.reveal_temp_puk(s, id)?);
                 DeskOutcome::Puk {

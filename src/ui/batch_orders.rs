@@ -52,6 +52,9 @@ pub struct BatchOrdersView {
     result: Option<Result<String, String>>,
     /// The PIN letters of the last run, until saved, printed or discarded.
     letters: PinLetters,
+    /// Orders still open: one a stopped app left producing is resumed here.
+    open_orders: Vec<TempOrder>,
+    orders_asked: bool,
 }
 
 /// The end of a production run: the new PINs and PUKs exist only here
@@ -95,6 +98,8 @@ impl Default for BatchOrdersView {
             searched: false,
             result: None,
             letters: PinLetters::default(),
+            open_orders: Vec::new(),
+            orders_asked: false,
         }
     }
 }
@@ -129,6 +134,37 @@ impl BatchOrdersView {
     }
 
     fn search_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+        if !self.orders_asked {
+            self.orders_asked = true;
+            env.worker.send(DeskCommand::OpenTempOrders);
+        }
+        if !self.open_orders.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(t("Open batch orders (resume, repeat or cancel):"));
+                for o in self.open_orders.clone() {
+                    let label = tf(
+                        "Batch order {id} of {when}",
+                        &[
+                            ("id", &o.id),
+                            (
+                                "when",
+                                &o.created_at
+                                    .get(..16)
+                                    .unwrap_or(&o.created_at)
+                                    .replace('T', " "),
+                            ),
+                        ],
+                    );
+                    if ui
+                        .add_enabled(!self.busy, egui::Button::new(label))
+                        .clicked()
+                    {
+                        self.busy = true;
+                        env.worker.send(DeskCommand::OpenTempOrder { id: o.id });
+                    }
+                }
+            });
+        }
         ui.horizontal(|ui| {
             ui.label(t("Format"));
             ui.add(egui::TextEdit::singleline(&mut self.filter_format).desired_width(80.0));
@@ -633,6 +669,7 @@ impl BatchOrdersView {
                 self.profiles = profiles.into_iter().map(|p| (p, false)).collect();
                 self.result = None;
             }
+            Ok(DeskOutcome::TempOrders(orders)) => self.open_orders = orders,
             Ok(DeskOutcome::TempOrder { order, .. }) if order.status != OrderStatus::Open => {
                 self.result = Some(Ok(match order.status {
                     OrderStatus::Cancelled => {
@@ -644,8 +681,10 @@ impl BatchOrdersView {
                 self.cards.clear();
                 self.ticked.clear();
                 self.searched = false;
+                self.orders_asked = false;
             }
             Ok(DeskOutcome::TempOrder { order, cards }) => {
+                self.open_orders.retain(|o| o.id != order.id);
                 self.order = Some(order);
                 self.cards = cards;
                 self.ticked.clear();

@@ -117,6 +117,8 @@ impl DeskApp {
             }
             "verify_audit" => self.audit.on_reply(result),
             "search_temp_cards"
+            | "open_temp_orders"
+            | "open_temp_order"
             | "issue_temp_cards"
             | "complete_temp_order"
             | "cancel_temp_order" => self.batch_orders.on_reply(result),
