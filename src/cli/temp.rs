@@ -11,6 +11,7 @@ use crate::desk::{
 };
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 type Result<T = ()> = std::result::Result<T, CliError>;
 
@@ -119,15 +120,28 @@ pub struct Production {
     pub timeout: u64,
 }
 
-/// Prints each card's result and writes the PIN letters; an error when a
-/// card failed (the order stays open for `temp repeat`).
-fn report(order: i64, produced: &[Produced], letters: &Path) -> Result {
+/// Prints each card's result (its PIN letter was written as it was
+/// committed); an error when a card failed (the order stays open for
+/// `temp repeat`) or a letter could not be written.
+fn report(
+    order: i64,
+    produced: &[Produced],
+    letters: &Path,
+    unwritten: &Mutex<Vec<String>>,
+) -> Result {
+    let unwritten = unwritten.lock().expect("not poisoned");
+    if let Some(first) = unwritten.first() {
+        return Err(CliError::Message(format!(
+            "{} PIN letter(s) could not be written ({first}); those cards were produced but \
+             their PINs are lost: lock them (`carddesk temp lock ID`) and produce others",
+            unwritten.len()
+        )));
+    }
     let mut failed = 0;
     for p in produced {
         match &p.pin_letter {
-            Some(letter) => {
-                let path = letters.join(format!("pin-letter-card-{}.pdf", p.card.id));
-                write(&path, &letter.pdf)?;
+            Some(_) => {
+                let path = letter_path(letters, p.card.id);
                 println!(
                     "card {}\t#{}\t{}\tPIN letter {}",
                     p.card.id,
@@ -160,24 +174,38 @@ fn report(order: i64, produced: &[Produced], letters: &Path) -> Result {
 /// The production job's progress, one line per card on stderr when a
 /// person watches (a script sees only the result and, on failure, one
 /// `error:` line).
-fn progress() -> JobContext<Progress> {
+/// Reports each card on a terminal and writes its PIN letter the moment
+/// the card is committed (so an error later in the run loses none); a
+/// letter that cannot be written is kept in `unwritten` for the report.
+fn progress(letters: &Path, unwritten: Arc<Mutex<Vec<String>>>) -> JobContext<Progress> {
     let watching = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let letters = letters.to_path_buf();
     JobContext::inline(move |p: Progress| {
-        if !watching {
-            return;
+        if let Some(letter) = &p.pin_letter {
+            let path = letter_path(&letters, p.card.id);
+            if let Err(e) = write(&path, &letter.pdf) {
+                unwritten.lock().expect("not poisoned").push(e.to_string());
+            }
         }
-        eprintln!(
-            "card {} of {}: {} {}",
-            p.done,
-            p.total,
-            p.card.label(),
-            p.card.state
-        )
+        if watching {
+            eprintln!(
+                "card {} of {}: {} {}",
+                p.done,
+                p.total,
+                p.card.label(),
+                p.card.state
+            )
+        }
     })
+}
+
+fn letter_path(letters: &Path, card_id: i64) -> std::path::PathBuf {
+    letters.join(format!("pin-letter-card-{card_id}.pdf"))
 }
 
 pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
     let s = login(desk, cli)?;
+    let unwritten: Arc<Mutex<Vec<String>>> = Arc::default();
     if let TempCmd::List { state, json } = cmd {
         let state = state
             .as_deref()
@@ -259,9 +287,9 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
                 order.id,
                 p.as_ref(),
                 order.encode.then_some(e.as_ref()),
-                &progress(),
+                &progress(&production.pin_letters, unwritten.clone()),
             )?;
-            report(order.id, &produced, &production.pin_letters)?;
+            report(order.id, &produced, &production.pin_letters, &unwritten)?;
         }
         TempCmd::Repeat {
             order,
@@ -277,9 +305,9 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
                 ids,
                 p.as_ref(),
                 o.encode.then_some(e.as_ref()),
-                &progress(),
+                &progress(&production.pin_letters, unwritten.clone()),
             )?;
-            report(*order, &produced, &production.pin_letters)?;
+            report(*order, &produced, &production.pin_letters, &unwritten)?;
         }
         TempCmd::Complete { order } => {
             let o = desk.complete_temp_order(&s, *order)?;

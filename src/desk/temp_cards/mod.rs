@@ -128,6 +128,9 @@ pub struct Progress {
     /// The card as it is now: unassigned, or failed with its error.
     pub card: TempCard,
     pub errors: usize,
+    /// The card's PIN letter when it was produced (committed): for the
+    /// command line to write at once, so an error later loses none.
+    pub pin_letter: Option<PinLetter>,
 }
 
 fn setting(conn: &Connection, key: &str) -> DeskResult<Option<String>> {

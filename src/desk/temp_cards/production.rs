@@ -346,6 +346,7 @@ impl Desk {
                 card_id: id,
                 card: p.card.clone(),
                 errors,
+                pin_letter: p.pin_letter.clone(),
             });
             out.push(p);
         }
