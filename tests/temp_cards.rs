@@ -1251,3 +1251,92 @@ fn requested_cards_are_searched_by_format_requester_and_date() {
         .to_string();
     assert_eq!(err, "count: 0 is not allowed (1 to 500 cards)");
 }
+
+/// PIN letters go to the site's ordinary printer (a second CUPS queue, not
+/// the card printer) and arrive as one PDF holding every PIN.
+#[test]
+#[serial]
+fn pin_letters_print_on_the_ordinary_printer_as_one_pdf() {
+    let _printer = require_cups();
+    let letter_queue = std::env::var("LETTER_QUEUE").unwrap_or_else(|_| "OfficePrinter".into());
+    assert_ne!(
+        letter_queue,
+        queue(),
+        "the letters' printer is not the card printer"
+    );
+    let out_dir = std::env::var("LETTER_PDF_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/tmp/carddesk-harness/letter-pdf"));
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let cards = t
+        .desk
+        .request_temp_cards(
+            &admin,
+            &TempCardRequest {
+                count: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
+    let order = t
+        .desk
+        .issue_temp_cards(&admin, &ids, &IssueOptions::printer(&queue()))
+        .unwrap();
+    let produced = t
+        .desk
+        .produce_temp_order(&admin, order.id, &cups(), None, &JobContext::inline(|_| {}))
+        .unwrap();
+    let letters: Vec<(String, String, String)> = produced
+        .iter()
+        .map(|p| {
+            let l = p.pin_letter.as_ref().expect("produced with a PIN");
+            (p.card.card_number.to_string(), l.pin.clone(), l.puk.clone())
+        })
+        .collect();
+    let doc = carddesk::desk::pin_letters_document(&letters).unwrap();
+    use carddesk::desk::station::CardPrinter;
+    let job = cups()
+        .print(&letter_queue, &doc)
+        .expect("printed on the office queue");
+    let suffix = format!("-job_{job}.pdf");
+    let mut found = None;
+    for _ in 0..50 {
+        found = std::fs::read_dir(&out_dir).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(&suffix))
+        });
+        if found.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pdf = found.unwrap_or_else(|| panic!("no {suffix} in {}", out_dir.display()));
+    // cups-pdf re-encodes the fonts (its text no longer extracts): the
+    // printed file has a page per letter; the document sent holds the PINs.
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 2")),
+        "{info}"
+    );
+    let sent = t.dir.path().join("sent.pdf");
+    std::fs::write(&sent, &doc.pdf).unwrap();
+    let text = Command::new("pdftotext")
+        .arg(&sent)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for (card, pin, _) in &letters {
+        assert!(
+            text.contains(pin.as_str()),
+            "PIN of {card} missing:\n{text}"
+        );
+    }
+    // It went to the office printer's folder, not the card printer's.
+    assert!(!pdf.starts_with(card_pdf_dir()), "{}", pdf.display());
+}

@@ -8,6 +8,8 @@ export HARNESS_DIR                                              # this directory
 export HARNESS_STATE="${HARNESS_STATE:-/tmp/carddesk-harness}"  # pids/ logs/ card-pdf/ mail/
 export CARD_QUEUE="${CARD_QUEUE:-CardPrinter}"                  # CUPS queue of the card printer
 export CARD_PDF_DIR="${CARD_PDF_DIR:-$HARNESS_STATE/card-pdf}"  # printed badges: *-job_<ID>.pdf
+export LETTER_QUEUE="${LETTER_QUEUE:-OfficePrinter}"            # ordinary printer (PIN letters)
+export LETTER_PDF_DIR="${LETTER_PDF_DIR:-$HARNESS_STATE/letter-pdf}"
 export SMTP_HOST="${SMTP_HOST:-127.0.0.1}"                      # SMTP sink (no TLS, no AUTH)
 export SMTP_PORT="${SMTP_PORT:-8025}"
 export SMTP_DIR="${SMTP_DIR:-$HARNESS_STATE/mail}"              # received mail: *.eml + index.jsonl
