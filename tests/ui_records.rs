@@ -286,6 +286,8 @@ fn temporary_cards_page_requests_assigns_by_reader_takes_back_and_reveals_a_puk(
     // would be revoked and it is in stock again.
     h.state_mut()
         .on_card_presented("Desk reader", "04C0FFEE000001");
+    // Found: the list narrows to that one card (then its actions show).
+    step_until(&mut h, "the card found by its UID", |h| !shows(h, "#1001"));
     wait_for(&mut h, "Take back");
     h.get_by_label("Take back").click();
     wait_for_text(&mut h, "#1000 is now unassigned.");

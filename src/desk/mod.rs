@@ -138,12 +138,6 @@ impl Desk {
     fn require(&self, s: &Session, privilege: Privilege, action: &'static str) -> DeskResult<()> {
         auth::require(&self.conn, s, privilege, action)
     }
-
-    /// Whether `s` may (as the database says now): for reads that leave out
-    /// what the operator may not see instead of failing.
-    fn may(&self, s: &Session, privilege: Privilege) -> bool {
-        self.require(s, privilege, "").is_ok()
-    }
 }
 
 /// The loser of a race: `what` `id` is already in `state`, changed by whoever

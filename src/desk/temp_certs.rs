@@ -62,22 +62,12 @@ fn ca_params(name: &str, not_before: OffsetDateTime) -> CertificateParams {
 /// Where a new CA key waits until the transaction that records its
 /// certificate has committed: `<key file>.pending`.
 fn pending_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".pending");
-    PathBuf::from(p)
+    crate::store::files::sibling(path, ".pending")
 }
 
+/// Writes the (sealed) CA key: a new owner-only file, flushed to disk.
 fn write_private(path: &Path, pem: &str) -> DeskResult<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| ca_error(&format!("cannot create {}", path.display()), e))?;
-    f.write_all(pem.as_bytes())
-        .and_then(|_| f.sync_all())
+    crate::store::files::write_private(path, pem.as_bytes())
         .map_err(|e| ca_error(&format!("cannot write {}", path.display()), e))
 }
 

@@ -7,13 +7,15 @@ use super::keys::{sibling, SiteKeys};
 use super::{DeskError, DeskResult, Session};
 use crate::store::{self, audit::Head};
 use rusqlite::{Connection, Transaction};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 
 pub(crate) struct Tx<'a> {
     tx: Transaction<'a>,
     keys: &'a SiteKeys,
     appended: RefCell<Option<Head>>,
+    /// The operator whose standing this transaction has checked.
+    checked: Cell<Option<i64>>,
 }
 
 impl std::ops::Deref for Tx<'_> {
@@ -30,6 +32,7 @@ impl<'a> Tx<'a> {
             tx: conn.transaction()?,
             keys,
             appended: RefCell::new(None),
+            checked: Cell::new(None),
         })
     }
 
@@ -40,6 +43,7 @@ impl<'a> Tx<'a> {
             tx: Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?,
             keys,
             appended: RefCell::new(None),
+            checked: Cell::new(None),
         })
     }
 
@@ -59,11 +63,16 @@ impl<'a> Tx<'a> {
         after: Option<serde_json::Value>,
     ) -> DeskResult<()> {
         // The operator must still be active as this change commits: one
-        // disabled meanwhile by another desk changes nothing more.
-        if !store::operators::standing(&self.tx, s.operator().id)?.is_some_and(|st| st.active) {
-            return Err(DeskError::Disabled {
-                operator: s.name().to_string(),
-            });
+        // disabled meanwhile by another desk changes nothing more. Once per
+        // transaction (the write lock is held, nothing changes after).
+        let operator = s.operator().id;
+        if self.checked.get() != Some(operator) {
+            if !store::operators::standing(&self.tx, operator)?.is_some_and(|st| st.active) {
+                return Err(DeskError::Disabled {
+                    operator: s.name().to_string(),
+                });
+            }
+            self.checked.set(Some(operator));
         }
         Ok(self.record(
             s.name(),

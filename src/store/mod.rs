@@ -178,9 +178,7 @@ pub struct DbLock(std::fs::File);
 
 impl DbLock {
     pub fn take(db: &Path) -> Result<DbLock, OpenError> {
-        let mut name = db.as_os_str().to_owned();
-        name.push(".lock");
-        let lock_path = std::path::PathBuf::from(name);
+        let lock_path = files::sibling(db, ".lock");
         let failed = |e: std::io::Error| OpenError::Open {
             path: db.display().to_string(),
             source: rusqlite::Error::InvalidPath(

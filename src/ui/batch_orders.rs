@@ -51,26 +51,10 @@ pub struct BatchOrdersView {
     searched: bool,
     result: Option<Result<String, String>>,
     /// The PIN letters of the last run, until saved, printed or discarded.
-    letters: PinLetters,
+    letters: super::pin_letters::PinLetters,
     /// Orders still open: one a stopped app left producing is resumed here.
     open_orders: Vec<TempOrder>,
     orders_asked: bool,
-}
-
-/// The end of a production run: the new PINs and PUKs exist only here
-/// (the database keeps the PIN as a hash), so they are printed on an
-/// ordinary printer or saved as one PDF before they are let go.
-#[derive(Default)]
-struct PinLetters {
-    /// (card number, PIN, PUK).
-    letters: Vec<(String, String, String)>,
-    /// The ordinary printer (not the card printer).
-    queue: Option<String>,
-    saver: Option<egui_file::FileDialog>,
-    printing: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
-    /// Discard pressed once: asks to confirm.
-    confirm_discard: bool,
-    done: Option<Result<String, String>>,
 }
 
 impl Default for BatchOrdersView {
@@ -97,7 +81,7 @@ impl Default for BatchOrdersView {
             cancelling: false,
             searched: false,
             result: None,
-            letters: PinLetters::default(),
+            letters: Default::default(),
             open_orders: Vec::new(),
             orders_asked: false,
         }
@@ -129,7 +113,7 @@ impl BatchOrdersView {
             Some(order) => self.order_ui(ui, env, &order),
         }
         message(ui, &self.result);
-        self.letters_ui(ui, env);
+        self.letters.ui(ui, env, &self.printer, &self.queues);
         self.table(ui);
     }
 
@@ -290,10 +274,10 @@ impl BatchOrdersView {
                 self.start(env, Some(repeat));
             }
             let complete = ui.add_enabled(
-                !self.busy && waiting.is_empty() && self.letters.letters.is_empty(),
+                !self.busy && waiting.is_empty() && !self.letters.waiting(),
                 egui::Button::new(t("Complete order")),
             );
-            let complete = if self.letters.letters.is_empty() {
+            let complete = if !self.letters.waiting() {
                 complete
             } else {
                 complete.on_disabled_hover_text(t(
@@ -496,7 +480,7 @@ impl BatchOrdersView {
                 JobEvent::Finished(Ok(produced)) => {
                     self.run = None;
                     self.busy = false;
-                    self.letters.letters.extend(produced.iter().filter_map(|p| {
+                    self.letters.add(produced.iter().filter_map(|p| {
                         p.pin_letter
                             .as_ref()
                             .map(|l| (p.card.card_number.to_string(), l.pin.clone(), l.puk.clone()))
@@ -520,134 +504,6 @@ impl BatchOrdersView {
                 }
             }
         }
-    }
-
-    /// The PIN letters of the last run: print them on an ordinary printer,
-    /// save them as one PDF, or (confirmed) discard them.
-    fn letters_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
-        let l = &mut self.letters;
-        if let Some(rx) = &l.printing {
-            if let Ok(outcome) = rx.try_recv() {
-                l.printing = None;
-                if outcome.is_ok() {
-                    l.letters.clear();
-                }
-                l.done = Some(outcome);
-            }
-        }
-        if l.letters.is_empty() {
-            message(ui, &l.done);
-            return;
-        }
-        ui.group(|ui| {
-            ui.strong(tf(
-                "{n} PIN letter(s) are ready. They will not be shown again: print or save them now.",
-                &[("n", &l.letters.len())],
-            ));
-            ui.horizontal(|ui| {
-                let card_printer = self.printer.clone();
-                let ordinary: Vec<&String> =
-                    self.queues.iter().filter(|q| **q != card_printer).collect();
-                if l.queue.is_none() {
-                    l.queue = ordinary.first().map(|q| (*q).clone());
-                }
-                let label = ui.label(t("Letter printer"));
-                egui::ComboBox::from_id_salt("letter-printer")
-                    .selected_text(l.queue.clone().unwrap_or_default())
-                    .show_ui(ui, |ui| {
-                        for q in &ordinary {
-                            ui.selectable_value(&mut l.queue, Some((*q).clone()), q.as_str());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                let can_print = l.queue.is_some() && l.printing.is_none();
-                if ui
-                    .add_enabled(can_print, egui::Button::new(t("Print PIN letters")))
-                    .clicked()
-                {
-                    if let (Some(queue), Some(printer)) = (l.queue.clone(), env.devices.printer.clone())
-                    {
-                        let letters = l.letters.clone();
-                        let (tx, rx) = std::sync::mpsc::channel();
-                        let notify = env.devices.notify.clone();
-                        std::thread::spawn(move || {
-                            let outcome = crate::desk::pin_letters_document(&letters)
-                                .map_err(|e| e.to_string())
-                                .and_then(|doc| {
-                                    printer.print(&queue, &doc).map_err(|e| e.to_string())
-                                })
-                                .map(|job| {
-                                    tf(
-                                        "PIN letters printed on {queue} (job {job}).",
-                                        &[("queue", &queue), ("job", &job)],
-                                    )
-                                });
-                            let _ = tx.send(outcome);
-                            notify();
-                        });
-                        l.printing = Some(rx);
-                    }
-                }
-                if ui.button(t("Save PIN letters as one PDF…")).clicked() {
-                    let dir = env.worker.db.parent().map(|d| d.to_path_buf()).unwrap_or_default();
-                    let mut dialog = egui_file::FileDialog::save_file()
-                        .initial_path(dir)
-                        .default_filename("pin-letters.pdf")
-                        .title(t("PIN letters as one PDF"))
-                        .save_button_text(t("Save the PIN letters").into());
-                    dialog.open();
-                    l.saver = Some(dialog);
-                }
-                if l.confirm_discard {
-                    ui.colored_label(
-                        ui.visuals().warn_fg_color,
-                        t("Discard them? The PINs cannot be shown again."),
-                    );
-                    if ui.button(t("Yes, discard")).clicked() {
-                        l.letters.clear();
-                        l.confirm_discard = false;
-                    }
-                    if ui.button(t("Keep")).clicked() {
-                        l.confirm_discard = false;
-                    }
-                } else if ui.button(t("Discard")).clicked() {
-                    l.confirm_discard = true;
-                }
-            });
-            if l.printing.is_some() {
-                ui.spinner();
-            }
-        });
-        if let Some(saver) = &mut l.saver {
-            if saver.show(ui.ctx()).selected() {
-                let path = saver.path().map(|p| p.to_path_buf());
-                l.saver = None;
-                if let Some(path) = path {
-                    // Rendered and written off the UI thread, like printing.
-                    let letters = l.letters.clone();
-                    let (tx, rx) = std::sync::mpsc::channel();
-                    let notify = env.devices.notify.clone();
-                    std::thread::spawn(move || {
-                        let written = crate::desk::pin_letters_document(&letters)
-                            .map_err(|e| e.to_string())
-                            .and_then(|doc| {
-                                crate::desk::files::write_private(&path, &doc.pdf)
-                                    .map_err(|e| format!("{}: {e}", path.display()))
-                            })
-                            .map(|()| {
-                                tf("PIN letters saved to {path}.", &[("path", &path.display())])
-                            });
-                        let _ = tx.send(written);
-                        notify();
-                    });
-                    l.printing = Some(rx);
-                }
-            } else if !saver.visible() {
-                l.saver = None;
-            }
-        }
-        message(ui, &l.done);
     }
 
     fn close(&mut self, env: &Env, order: i64, cancel: bool) {

@@ -13,6 +13,7 @@ mod lists;
 mod lock;
 mod login;
 mod operators;
+mod pin_letters;
 mod print_cards;
 mod request_forms;
 mod selection;
