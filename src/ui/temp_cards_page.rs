@@ -291,7 +291,10 @@ impl TempCardsPage {
     }
 
     pub fn on_reply(&mut self, command: &str, result: CommandResult) {
-        self.busy = false;
+        // A search (or a card at the reader) does not end an action in flight.
+        if command != "find_temp_cards" {
+            self.busy = false;
+        }
         match (command, result) {
             ("find_temp_cards", Ok(DeskOutcome::TempCards { cards, .. })) => {
                 if cards.len() == 1 {
