@@ -2,7 +2,7 @@
 # Screenshots of the real desk window for the README: runs CardDesk in
 # --demo mode under Xvfb and saves assets/screenshots/{main-window,
 # card-requests,connect-card,print-cards,operators,cardholder-record,
-# connect-walk}.png. Needs xvfb and imagemagick
+# connect-walk,temp-cards,pin-letters}.png. Needs xvfb and imagemagick
 # (packaging/setup-debian.sh installs them).
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,10 +17,10 @@ Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 >/dev/null 2>&1 &
 XVFB=$!
 trap 'kill $XVFB 2>/dev/null || true; rm -rf "$WORK"' EXIT
 sleep 1
-shoot() { # NAME OPEN
+shoot() { # NAME OPEN [SECONDS]
   DISPLAY="$DISPLAY_NUM" "$BIN" --demo --db "$WORK/demo.db" --open "$2" >"$WORK/$1.log" 2>&1 &
   local app=$!
-  sleep "${SHOT_DELAY:-6}"
+  sleep "${3:-${SHOT_DELAY:-6}}"
   DISPLAY="$DISPLAY_NUM" import -window root "$OUT/$1.png"
   kill "$app" 2>/dev/null || true
   wait "$app" 2>/dev/null || true
@@ -34,3 +34,5 @@ shoot print-cards print-cards
 shoot operators operators
 shoot cardholder-record record
 shoot connect-walk connect-walk
+shoot temp-cards temp-cards
+shoot pin-letters pin-letters 16 # the simulated printer takes a moment per card

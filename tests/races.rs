@@ -229,8 +229,8 @@ fn two_desks_assign_one_temporary_card_to_two_people() {
         let bob = d.t.cardholder("Bob", &format!("T{round}"));
         let r = race(
             &mut d,
-            |desk, s| desk.assign_temp_card(s, card_id, ann),
-            |desk, s| desk.assign_temp_card(s, card_id, bob),
+            |desk, s| desk.assign_temp_card(s, card_id, ann, None),
+            |desk, s| desk.assign_temp_card(s, card_id, bob, None),
         );
         wins.push(one_winner(round, r, by));
         let c = d.t.desk.temp_card(&admin, card_id).unwrap();

@@ -426,12 +426,12 @@ fn assigned_card_is_returned_to_stock() {
     let spare = request(&mut t, 1)[0];
     let err = t
         .desk
-        .assign_temp_card(&admin, spare, ann)
+        .assign_temp_card(&admin, spare, ann, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("is requested cannot become assigned"), "{err}");
 
-    let card = t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
+    let card = t.desk.assign_temp_card(&admin, ids[0], ann, None).unwrap();
     assert_eq!(card.state, TempCardState::Assigned);
     assert_eq!(card.cardholder_id, Some(ann));
     assert_eq!(card.holder_name.as_deref(), Some("Ann Visitor"));
@@ -444,7 +444,7 @@ fn assigned_card_is_returned_to_stock() {
     // One active temporary card per person.
     let err = t
         .desk
-        .assign_temp_card(&admin, ids[1], ann)
+        .assign_temp_card(&admin, ids[1], ann, None)
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -471,7 +471,7 @@ fn assigned_card_is_returned_to_stock() {
     );
     assert!(err.ends_with("only assigned cards are returned"), "{err}");
     // Now the second card may go to Ann.
-    t.desk.assign_temp_card(&admin, ids[1], ann).unwrap();
+    t.desk.assign_temp_card(&admin, ids[1], ann, None).unwrap();
     assert_eq!(
         audit_actions(&t, "temp_card")
             .iter()
@@ -906,9 +906,43 @@ fn cli_requests_issues_repeats_completes_assigns_and_returns() {
         panic!("cardholder add failed: {out}{err}");
     }
     let holder = out.trim().to_string();
-    let (code, out, err) = carddesk(&t, d, &["temp", "assign", "2", "--cardholder", &holder]);
+    let (code, _, err) = carddesk(
+        &t,
+        d,
+        &[
+            "temp",
+            "assign",
+            "2",
+            "--cardholder",
+            &holder,
+            "--until",
+            "fri",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("\"fri\" is not a date; give the last day as YYYY-MM-DD"),
+        "{err}"
+    );
+    let tomorrow = (chrono::Local::now().date_naive() + chrono::Days::new(1)).to_string();
+    let (code, out, err) = carddesk(
+        &t,
+        d,
+        &[
+            "temp",
+            "assign",
+            "2",
+            "--cardholder",
+            &holder,
+            "--until",
+            &tomorrow,
+        ],
+    );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "card 2 assigned to Ann Visitor\n");
+    assert_eq!(
+        out,
+        format!("card 2 assigned to Ann Visitor until the end of {tomorrow}\n")
+    );
     let (code, out, _) = carddesk(&t, d, &["temp", "return", "2"]);
     assert_eq!((code, out.as_str()), (0, "card 2 unassigned\n"));
     let (code, out, _) = carddesk(&t, d, &["temp", "reveal-puk", "2"]);
@@ -1015,7 +1049,7 @@ fn certificates_are_issued_bound_to_card_and_holder_and_revoked_on_return() {
 
     // Assigned: the certificates are re-issued bound to the holder.
     let ann = t.cardholder("Ann", "Visitor");
-    t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
+    t.desk.assign_temp_card(&admin, ids[0], ann, None).unwrap();
     let certs = t.desk.temp_card_certificates(&admin, ids[0]).unwrap();
     assert_eq!(certs.len(), 4);
     assert!(certs[..2]
@@ -1088,7 +1122,7 @@ fn lock_unlock_abort_and_expiry() {
         .produce_temp_order(&admin, order.id, &cups(), None, &quiet())
         .unwrap();
     let ann = t.cardholder("Ann", "Visitor");
-    t.desk.assign_temp_card(&admin, ids[0], ann).unwrap();
+    t.desk.assign_temp_card(&admin, ids[0], ann, None).unwrap();
     // Locking an assigned card takes it from its holder.
     let c = t
         .desk
@@ -1137,7 +1171,7 @@ fn lock_unlock_abort_and_expiry() {
         .unwrap();
     let err = t
         .desk
-        .assign_temp_card(&admin, ids[2], ann)
+        .assign_temp_card(&admin, ids[2], ann, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("it is now marked expired"), "{err}");
@@ -1339,4 +1373,163 @@ fn pin_letters_print_on_the_ordinary_printer_as_one_pdf() {
     }
     // It went to the office printer's folder, not the card printer's.
     assert!(!pdf.starts_with(card_pdf_dir()), "{}", pdf.display());
+}
+
+/// Produces `n` cards on the simulated printer (no CUPS), completes the
+/// order and returns their ids.
+fn produced_without_cups(t: &mut TestDesk, n: u32) -> Vec<i64> {
+    use carddesk::desk::station::SimulatedPrinter;
+    let admin = t.admin.clone();
+    let ids = request(t, n);
+    let order = t
+        .desk
+        .issue_temp_cards(
+            &admin,
+            &ids,
+            &IssueOptions::printer(SimulatedPrinter::QUEUE),
+        )
+        .unwrap();
+    let printer = SimulatedPrinter::new(std::time::Duration::ZERO);
+    t.desk
+        .produce_temp_order(&admin, order.id, &printer, None, &quiet())
+        .unwrap();
+    t.desk.complete_temp_order(&admin, order.id).unwrap();
+    ids
+}
+
+#[test]
+fn a_card_lent_until_a_day_stops_opening_doors_after_it_and_waits_to_be_taken_back() {
+    use carddesk::domain::CredentialState;
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    let ids = produced_without_cups(&mut t, 2);
+    let ann = t.cardholder("Ann", "Visitor");
+    let today = chrono::Local::now().date_naive();
+
+    // Not in the past, not past the card's own validity (14 days).
+    let err = t
+        .desk
+        .assign_temp_card(&admin, ids[0], ann, Some(today - chrono::Days::new(1)))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must end after now"), "{err}");
+    let err = t
+        .desk
+        .assign_temp_card(&admin, ids[0], ann, Some(today + chrono::Days::new(30)))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is valid only until"), "{err}");
+    assert_eq!(states(&t, &ids[..1]), [TempCardState::Unassigned]);
+
+    // Lent through tomorrow: until the last second of that local day.
+    let tomorrow = today + chrono::Days::new(1);
+    let card = t
+        .desk
+        .assign_temp_card(&admin, ids[0], ann, Some(tomorrow))
+        .unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(card.assigned_until.as_deref().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Local);
+    assert_eq!(until.date_naive(), tomorrow);
+    assert_eq!(until.format("%H:%M:%S").to_string(), "23:59:59");
+
+    // The sweep leaves it alone until then…
+    assert_eq!(t.desk.expire_temp_cards(&admin).unwrap(), 0);
+    // …and once the day has passed, doors refuse the card while the desk
+    // still knows who has it.
+    t.db()
+        .execute(
+            "UPDATE temp_card SET assigned_until = '2020-01-01T00:00:00.000Z' WHERE id = ?1",
+            [ids[0]],
+        )
+        .unwrap();
+    assert_eq!(t.desk.expire_temp_cards(&admin).unwrap(), 1);
+    assert_eq!(t.desk.expire_temp_cards(&admin).unwrap(), 0, "once only");
+    let card = t.desk.temp_card(&admin, ids[0]).unwrap();
+    assert_eq!(card.state, TempCardState::Assigned);
+    assert_eq!(card.holder_name.as_deref(), Some("Ann Visitor"));
+    let cred = carddesk::store::credentials::get(&t.db(), card.credential_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(cred.state, CredentialState::Expired);
+    assert!(audit_actions(&t, "temp_card").contains(&"temp_card.assignment_ended".to_string()));
+
+    // Taken back: in stock again, the lending period gone.
+    let card = t.desk.return_temp_card(&admin, ids[0]).unwrap();
+    assert_eq!(card.state, TempCardState::Unassigned);
+    assert_eq!(card.assigned_until, None);
+    let cred = carddesk::store::credentials::get(&t.db(), card.credential_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(cred.state, CredentialState::Unassigned);
+}
+
+#[test]
+#[serial]
+fn in_the_window_a_certified_card_is_lent_by_its_uid_and_its_certificates_revoked_on_return() {
+    use common::ui::*;
+    use egui_kittest::kittest::Queryable;
+    let _printer = require_cups();
+    let _reader = common::device_lock("virtual-reader");
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    t.cardholder("Tom", "Temp");
+    let ids = request(&mut t, 1);
+    let mut o = encoding_options();
+    o.cert_profiles = vec!["authentication".into()];
+    let order = t.desk.issue_temp_cards(&admin, &ids, &o).unwrap();
+    let dir = common::private_dir();
+    let card = mifare_card(
+        "04C0FFEE0000A1",
+        &dir.path().join("card.bin"),
+        &dir.path().join("apdus.log"),
+    );
+    let p = t
+        .desk
+        .produce_temp_card(
+            &admin,
+            order.id,
+            ids[0],
+            &cups(),
+            Some(&carddesk::devices::encoder::PcscEncoder::new()),
+        )
+        .unwrap();
+    drop(card);
+    assert!(p.ok(), "{:?}", p.card.error);
+    t.desk.complete_temp_order(&admin, order.id).unwrap();
+    let number = format!("#{}", p.card.card_number);
+
+    let mut h = open_app(&t, None);
+    h.state_mut().set_readers(vec!["Desk reader".into()]);
+    log_in(&mut h);
+    h.get_by_label("Temporary cards").click();
+    wait_for(&mut h, &number);
+    // The UID the encoder read is what finds the card.
+    h.state_mut()
+        .on_card_presented("Desk reader", "04C0FFEE0000A1");
+    wait_for(&mut h, "Assign to");
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Assign to")
+        .click();
+    wait_for(&mut h, "Tom Temp");
+    h.get_by_label("Tom Temp").click();
+    h.step();
+    h.get_by_label("Assign").click();
+    wait_for_text(&mut h, &format!("{number} is now assigned."));
+    let certs = t.desk.temp_card_certificates(&admin, ids[0]).unwrap();
+    let live: Vec<_> = certs.iter().filter(|c| c.revoked_at.is_none()).collect();
+    assert_eq!(live.len(), 1);
+    assert!(
+        live[0].subject.starts_with("CN=Tom Temp"),
+        "{}",
+        live[0].subject
+    );
+
+    h.state_mut()
+        .on_card_presented("Desk reader", "04C0FFEE0000A1");
+    wait_for(&mut h, "Take back");
+    h.get_by_label("Take back").click();
+    wait_for_text(&mut h, &format!("{number} is now unassigned."));
+    let certs = t.desk.temp_card_certificates(&admin, ids[0]).unwrap();
+    assert!(!certs.is_empty());
+    assert!(certs.iter().all(|c| c.revoked_at.is_some()), "{certs:?}");
 }

@@ -424,5 +424,5 @@ fn first_run_creates_the_administrator_and_offers_demo_data() {
     wait_for(&mut h, "Logged in as alice");
     wait_for(&mut h, "Card requests (12)");
     assert!(shows(&h, "Cardholders: 200"));
-    assert!(shows(&h, "Credentials: 40"));
+    assert!(shows(&h, "Credentials: 44"));
 }

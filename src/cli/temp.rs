@@ -85,6 +85,10 @@ pub enum TempCmd {
         uid: Option<String>,
         #[arg(long)]
         cardholder: i64,
+        /// The holder's last day, YYYY-MM-DD (default: as long as the card
+        /// is valid).
+        #[arg(long, value_parser = parse_day)]
+        until: Option<chrono::NaiveDate>,
     },
     /// Lock a card (it leaves its holder; certificates revoked).
     Lock { card: i64 },
@@ -321,17 +325,25 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
             card,
             uid,
             cardholder,
+            until,
         } => {
             let card = match (card, uid) {
                 (Some(c), _) => *c,
                 (None, Some(uid)) => desk.temp_card_by_uid(&s, uid)?.id,
                 (None, None) => unreachable!("clap requires one"),
             };
-            let c = desk.assign_temp_card(&s, card, *cardholder)?;
+            let c = desk.assign_temp_card(&s, card, *cardholder, *until)?;
             println!(
-                "card {} assigned to {}",
+                "card {} assigned to {} until {}",
                 c.id,
-                c.holder_name.unwrap_or_default()
+                c.holder_name.unwrap_or_default(),
+                c.assigned_until
+                    .as_deref()
+                    .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
+                    .map_or("the card expires".into(), |u| u
+                        .with_timezone(&chrono::Local)
+                        .format("the end of %Y-%m-%d")
+                        .to_string())
             );
         }
         TempCmd::Return { card } => {
@@ -364,4 +376,10 @@ pub fn run(desk: &mut Desk, cli: &Cli, cmd: &TempCmd) -> Result {
         TempCmd::Crl => print!("{}", desk.export_temp_crl(&s)?),
     }
     Ok(())
+}
+
+/// `--until`: a calendar day.
+fn parse_day(text: &str) -> std::result::Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date; give the last day as YYYY-MM-DD"))
 }

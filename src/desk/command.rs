@@ -149,6 +149,8 @@ pub enum DeskCommand {
     AssignTempCard {
         id: i64,
         cardholder_id: i64,
+        /// The holder's last day (none: as long as the card is valid).
+        until: Option<chrono::NaiveDate>,
     },
     ReturnTempCard {
         id: i64,
@@ -511,8 +513,12 @@ impl Desk {
             DeskCommand::SetTempCardState { id, to } => {
                 DeskOutcome::TempCardChanged(self.change_temp_card_state(s, id, to)?)
             }
-            DeskCommand::AssignTempCard { id, cardholder_id } => {
-                DeskOutcome::TempCardChanged(self.assign_temp_card(s, id, cardholder_id)?)
+            DeskCommand::AssignTempCard {
+                id,
+                cardholder_id,
+                until,
+            } => {
+                DeskOutcome::TempCardChanged(self.assign_temp_card(s, id, cardholder_id, until)?)
             }
             DeskCommand::ReturnTempCard { id } => {
                 DeskOutcome::TempCardChanged(self.return_temp_card(s, id)?)

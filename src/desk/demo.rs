@@ -1,5 +1,6 @@
 //! A believable site for trying CardDesk without hardware: about 200
-//! cardholders, 40 credentials (some in stock), 12 pending requests.
+//! cardholders, 44 credentials (some in stock), 12 pending requests, and
+//! temporary cards: 4 produced (one lent), 6 waiting to be produced.
 //! Everything goes through the normal desk actions, so it is audited.
 
 use super::{CardholderInput, ConnectCard, Desk, DeskError, DeskResult, NewOperatorInput, Session};
@@ -167,7 +168,7 @@ impl Desk {
             self.connect_card(admin, r, &how)?;
             self.close_request(admin, r)?;
         }
-        // 6 cards in stock (with the 6 visitor cards below: 40 credentials).
+        // 6 cards in stock (with the 10 temporary cards below: 44 credentials).
         for i in 0..6 {
             self.register_credential(
                 admin,
@@ -202,6 +203,34 @@ impl Desk {
                 }
             }
         }
+        // Four contractor cards already produced (batch order 1, on the
+        // simulated printer), one of them lent to a contractor for a week.
+        let contractors = self.request_temp_cards(
+            admin,
+            &super::TempCardRequest {
+                count: 4,
+                format: None,
+                template: None,
+                note: "Contractors, week 49".into(),
+            },
+        )?;
+        let card_ids: Vec<i64> = contractors.iter().map(|c| c.id).collect();
+        let order = self.issue_temp_cards(
+            admin,
+            &card_ids,
+            &super::IssueOptions::printer(super::station::SimulatedPrinter::QUEUE),
+        )?;
+        let printer = super::station::SimulatedPrinter::new(std::time::Duration::ZERO);
+        self.produce_temp_order(
+            admin,
+            order.id,
+            &printer,
+            None,
+            &super::job::JobContext::inline(|_| {}),
+        )?;
+        self.complete_temp_order(admin, order.id)?;
+        let week = chrono::Local::now().date_naive() + chrono::Days::new(7);
+        self.assign_temp_card(admin, card_ids[0], ids[150], Some(week))?;
         // Visitor cards waiting to be produced on the Batch orders page.
         self.request_temp_cards(
             admin,

@@ -175,6 +175,43 @@ pub fn is_expired(
     now >= until
 }
 
+/// The last second of `day` in the desk's local time: a card lent "until
+/// Friday" opens doors all Friday.
+pub fn end_of_local_day(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    let end = day.and_hms_opt(23, 59, 59).expect("a valid time");
+    end.and_local_timezone(chrono::Local)
+        .latest()
+        .map_or_else(|| end.and_utc(), |d| d.to_utc())
+}
+
+/// The end of a holder's use of a card: `wanted` (or, if none, the card's
+/// own validity), which must lie after `now` and not past `card_until`.
+pub fn assignment_until(
+    wanted: Option<chrono::DateTime<chrono::Utc>>,
+    card_until: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    let Some(wanted) = wanted else {
+        return Ok(card_until);
+    };
+    let day = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%d %H:%M UTC").to_string();
+    if wanted <= now {
+        return Err(format!(
+            "the holder's use must end after now; {} has passed",
+            day(wanted)
+        ));
+    }
+    match card_until {
+        // The card's own last day: the holder's use ends with the card.
+        Some(card) if wanted > card && wanted - card < chrono::Duration::days(1) => Ok(Some(card)),
+        Some(card) if wanted > card => Err(format!(
+            "the card itself is valid only until {}; choose that day or earlier",
+            day(card)
+        )),
+        _ => Ok(Some(wanted)),
+    }
+}
+
 /// The one-card-per-person rule (the limit is configurable; 0 = no limit).
 pub fn check_holder_limit(held: u32, limit: u32) -> Result<(), String> {
     if limit == 0 || held < limit {
@@ -197,6 +234,29 @@ pub fn random_digits(len: u8) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn assignment_ends_after_now_and_within_the_card() {
+        use chrono::{Duration, Utc};
+        let now = Utc::now();
+        let card = now + Duration::days(14);
+        let day = now + Duration::days(1);
+        assert_eq!(
+            super::assignment_until(None, Some(card), now),
+            Ok(Some(card))
+        );
+        assert_eq!(
+            super::assignment_until(Some(day), Some(card), now),
+            Ok(Some(day))
+        );
+        assert_eq!(super::assignment_until(Some(day), None, now), Ok(Some(day)));
+        let past = super::assignment_until(Some(now - Duration::hours(1)), Some(card), now);
+        assert!(past.unwrap_err().contains("has passed"));
+        let same_day = super::assignment_until(Some(card + Duration::hours(3)), Some(card), now);
+        assert_eq!(same_day, Ok(Some(card)));
+        let late = super::assignment_until(Some(card + Duration::days(1)), Some(card), now);
+        assert!(late.unwrap_err().contains("valid only until"));
+    }
+
     use super::TempCardState::*;
     use super::*;
 

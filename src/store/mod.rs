@@ -32,6 +32,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0007_operators.sql"),
     include_str!("../../migrations/0008_manage_credentials.sql"),
     include_str!("../../migrations/0009_shipping_note.sql"),
+    include_str!("../../migrations/0010_temp_assignment.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

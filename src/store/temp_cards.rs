@@ -27,6 +27,8 @@ pub struct TempCard {
     /// Whether a PIN was set (its hash is never read back out).
     pub has_pin: bool,
     pub assigned_at: Option<String>,
+    /// The end of the holder's use (RFC 3339), chosen at assignment.
+    pub assigned_until: Option<String>,
     pub updated_at: String,
 }
 
@@ -115,7 +117,7 @@ pub fn insert(conn: &Connection, c: &NewTempCard) -> rusqlite::Result<i64> {
 const SELECT: &str = "SELECT t.id, t.credential_id, c.format, t.card_number, t.state, t.template,
         t.note, t.requested_by, t.requested_at, t.order_id, t.cardholder_id,
         h.first_name || ' ' || h.last_name, t.error, t.produced_at, t.valid_until, t.encoded,
-        t.pin_hash IS NOT NULL, t.assigned_at, t.updated_at
+        t.pin_hash IS NOT NULL, t.assigned_at, t.updated_at, t.assigned_until
    FROM temp_card t JOIN credential c ON c.id = t.credential_id
    LEFT JOIN cardholder h ON h.id = t.cardholder_id";
 
@@ -143,6 +145,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<TempCard> {
         has_pin: r.get(16)?,
         assigned_at: r.get(17)?,
         updated_at: r.get(18)?,
+        assigned_until: r.get(19)?,
     })
 }
 
@@ -271,11 +274,21 @@ pub fn set_holder(
     };
     let n = conn.execute(
         "UPDATE temp_card SET state = ?2, cardholder_id = ?3,
-                assigned_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END, updated_at = ?4
+                assigned_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END,
+                assigned_until = NULL, updated_at = ?4
           WHERE id = ?1 AND state = ?5",
         params![id, state, cardholder_id, now, from.as_str()],
     )?;
     Ok(n == 1)
+}
+
+/// Sets the end of an assigned card's use (RFC 3339).
+pub fn set_assigned_until(conn: &Connection, id: i64, until: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE temp_card SET assigned_until = ?2 WHERE id = ?1 AND state = 'assigned'",
+        params![id, until],
+    )?;
+    Ok(())
 }
 
 pub fn puk(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {

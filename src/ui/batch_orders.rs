@@ -55,6 +55,17 @@ pub struct BatchOrdersView {
     /// Orders still open: one a stopped app left producing is resumed here.
     open_orders: Vec<TempOrder>,
     orders_asked: bool,
+    /// The screenshot script's start-up request: search, tick every
+    /// requested card, issue them and produce the order.
+    auto: AutoRun,
+}
+
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum AutoRun {
+    #[default]
+    Off,
+    Issue,
+    Produce,
 }
 
 impl Default for BatchOrdersView {
@@ -84,6 +95,7 @@ impl Default for BatchOrdersView {
             letters: Default::default(),
             open_orders: Vec::new(),
             orders_asked: false,
+            auto: AutoRun::Off,
         }
     }
 }
@@ -107,6 +119,7 @@ impl BatchOrdersView {
             return;
         }
         self.poll_run(env);
+        self.auto_run(env);
         ui.heading(t("Issue multiple temporary cards"));
         match self.order.clone() {
             None => self.search_ui(ui, env),
@@ -115,6 +128,31 @@ impl BatchOrdersView {
         message(ui, &self.result);
         self.letters.ui(ui, env, &self.printer, &self.queues);
         self.table(ui);
+    }
+
+    /// Produce every requested card as one order, with the page's default
+    /// options (the screenshot script's `--open pin-letters`).
+    pub fn produce_all_requested(&mut self) {
+        self.auto = AutoRun::Issue;
+    }
+
+    fn auto_run(&mut self, env: &Env) {
+        if self.busy || self.run.is_some() {
+            return;
+        }
+        match self.auto {
+            AutoRun::Issue if !self.searched => self.search(env),
+            AutoRun::Issue if !self.queues.is_empty() => {
+                self.ticked = self.cards.iter().map(|c| c.id).collect();
+                self.auto = AutoRun::Produce;
+                self.issue(env);
+            }
+            AutoRun::Produce if self.order.is_some() => {
+                self.auto = AutoRun::Off;
+                self.start(env, None);
+            }
+            _ => {}
+        }
     }
 
     fn search_ui(&mut self, ui: &mut egui::Ui, env: &Env) {

@@ -84,13 +84,6 @@ fn date(text: &Option<String>) -> Option<jiff::civil::Date> {
     text.as_deref().and_then(|d| d.parse().ok())
 }
 
-fn today() -> jiff::civil::Date {
-    use chrono::Datelike;
-    let now = chrono::Local::now().date_naive();
-    jiff::civil::Date::new(now.year() as i16, now.month() as i8, now.day() as i8)
-        .unwrap_or_default()
-}
-
 impl CardholderRecordView {
     /// Opens the record of cardholder `id` (loaded on the desk worker).
     pub fn open(id: i64, env: &Env) -> CardholderRecordView {
@@ -426,7 +419,7 @@ impl CardholderRecordView {
             ] {
                 ui.horizontal(|ui| {
                     ui.add_sized([170.0, 20.0], egui::Label::new(label));
-                    let mut picked = value.unwrap_or_else(today);
+                    let mut picked = value.unwrap_or_else(super::widgets::today);
                     let r = ui.add(
                         egui_extras::DatePickerButton::new(&mut picked)
                             .id_salt(salt)

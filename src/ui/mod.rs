@@ -141,9 +141,11 @@ pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), Stri
         Some("locked") => Startup::Locked,
         Some("record") => Startup::Record,
         Some("connect-walk") => Startup::ConnectWalk,
+        Some("temp-cards") => Startup::TempCards,
+        Some("pin-letters") => Startup::PinLetters,
         Some(other) => {
             return Err(format!(
-                "--open {other:?}: use main, card-requests, connect-card, print-cards, operators, locked, record or connect-walk"
+                "--open {other:?}: use main, card-requests, connect-card, print-cards, operators, locked, record, connect-walk, temp-cards or pin-letters"
             ))
         }
     };

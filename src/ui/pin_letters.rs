@@ -99,15 +99,19 @@ impl PinLetters {
                     self.queue = ordinary.first().map(|q| (*q).clone());
                 }
                 let label = ui.label(t("Letter printer"));
-                egui::ComboBox::from_id_salt("letter-printer")
-                    .selected_text(self.queue.clone().unwrap_or_default())
-                    .show_ui(ui, |ui| {
-                        for q in &ordinary {
-                            ui.selectable_value(&mut self.queue, Some((*q).clone()), q.as_str());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
+                if ordinary.is_empty() {
+                    ui.weak(t("none besides the card printer"));
+                } else {
+                    egui::ComboBox::from_id_salt("letter-printer")
+                        .selected_text(self.queue.clone().unwrap_or_default())
+                        .show_ui(ui, |ui| {
+                            for q in &ordinary {
+                                ui.selectable_value(&mut self.queue, Some((*q).clone()), q.as_str());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                }
                 let idle = self.working.is_none();
                 if ui
                     .add_enabled(idle && self.queue.is_some(), egui::Button::new(t("Print PIN letters")))
@@ -130,7 +134,12 @@ impl PinLetters {
                     dialog.open();
                     self.saver = Some(dialog);
                 }
-                if self.confirm_discard {
+                if !self.confirm_discard && ui.button(t("Discard")).clicked() {
+                    self.confirm_discard = true;
+                }
+            });
+            if self.confirm_discard {
+                ui.horizontal(|ui| {
                     ui.colored_label(
                         ui.visuals().warn_fg_color,
                         t("Discard them? The PINs cannot be shown again."),
@@ -142,10 +151,8 @@ impl PinLetters {
                     if ui.button(t("Keep")).clicked() {
                         self.confirm_discard = false;
                     }
-                } else if ui.button(t("Discard")).clicked() {
-                    self.confirm_discard = true;
-                }
-            });
+                });
+            }
             if self.working.is_some() {
                 ui.spinner();
             }

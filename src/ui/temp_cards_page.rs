@@ -21,6 +21,9 @@ pub struct TempCardsPage {
     selected: Option<i64>,
     /// The cardholder to assign the selected card to (id).
     assign_to: Option<i64>,
+    /// The holder's last day, once the operator picks one (until then: as
+    /// long as the card is valid).
+    assign_until: Option<jiff::civil::Date>,
     holder_filter: String,
     request_count: String,
     request_note: String,
@@ -28,6 +31,8 @@ pub struct TempCardsPage {
     puk: Option<(String, String)>,
     busy: bool,
     searched: bool,
+    /// Select the first lent card the next search finds (screenshots).
+    select_assigned: bool,
     result: Option<Result<String, String>>,
 }
 
@@ -80,6 +85,17 @@ impl TempCardsPage {
             }
         }
         message(ui, &self.result);
+    }
+
+    /// Selects the first lent card once the list arrives (the screenshot
+    /// script's start-up request).
+    pub fn select_first_assigned(&mut self) {
+        self.select_assigned = true;
+    }
+
+    /// Searches again the next time the page is drawn.
+    pub fn refresh(&mut self) {
+        self.searched = false;
     }
 
     fn find(&mut self, env: &Env) {
@@ -165,11 +181,17 @@ impl TempCardsPage {
                         ui.label(c.holder_name.as_deref().unwrap_or(""));
                     });
                     row.col(|ui| {
-                        ui.label(
-                            c.valid_until
-                                .as_deref()
-                                .map_or("", |v| v.get(..10).unwrap_or(v)),
-                        );
+                        // A lent card shows when its holder's use ends.
+                        let until = c.assigned_until.as_deref().or(c.valid_until.as_deref());
+                        let day = local_day(until).map(|d| d.to_string()).unwrap_or_default();
+                        if c.assigned_until.as_deref().is_some_and(overdue) {
+                            ui.colored_label(
+                                ui.visuals().warn_fg_color,
+                                tf("{day} (ended)", &[("day", &day)]),
+                            );
+                        } else {
+                            ui.label(day);
+                        }
                     });
                     row.col(|ui| {
                         ui.label(&c.note);
@@ -178,6 +200,7 @@ impl TempCardsPage {
             });
         if clicked.is_some() {
             self.selected = clicked;
+            self.assign_until = None;
             self.puk = None;
         }
     }
@@ -195,6 +218,22 @@ impl TempCardsPage {
             "#{n}: {state}",
             &[("n", &card.card_number), ("state", &card.state)],
         ));
+        if let Some(until) = card.assigned_until.as_deref() {
+            let day = local_day(Some(until))
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            if overdue(until) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    tf(
+                        "The holder's use ended on {day}; the card no longer opens doors. Take it back.",
+                        &[("day", &day)],
+                    ),
+                );
+            } else {
+                ui.label(tf("Lent until the end of {day}.", &[("day", &day)]));
+            }
+        }
         let may_change = env.session.may(Privilege::PrintCards);
         let may_assign = env.session.may(Privilege::AnswerRequests);
         ui.horizontal(|ui| {
@@ -222,6 +261,20 @@ impl TempCardsPage {
                     })
                     .response
                     .labelled_by(l.id);
+                let l = ui.label(t("Last day"));
+                let mut picked = self
+                    .assign_until
+                    .or_else(|| local_day(card.valid_until.as_deref()))
+                    .unwrap_or_else(super::widgets::today);
+                let r = ui.add(
+                    egui_extras::DatePickerButton::new(&mut picked)
+                        .id_salt("assign-until")
+                        .calendar_week(false)
+                        .show_icon(false),
+                );
+                if r.labelled_by(l.id).changed() {
+                    self.assign_until = Some(picked);
+                }
                 let ready = self.assign_to.is_some() && !self.busy;
                 if ui
                     .add_enabled(ready, egui::Button::new(t("Assign")))
@@ -233,6 +286,9 @@ impl TempCardsPage {
                         DeskCommand::AssignTempCard {
                             id: card.id,
                             cardholder_id,
+                            until: self
+                                .assign_until
+                                .and_then(|d| d.to_string().parse::<chrono::NaiveDate>().ok()),
                         },
                     );
                 }
@@ -297,8 +353,15 @@ impl TempCardsPage {
         }
         match (command, result) {
             ("find_temp_cards", Ok(DeskOutcome::TempCards { cards, .. })) => {
-                if cards.len() == 1 {
+                if std::mem::take(&mut self.select_assigned) {
+                    self.selected = cards
+                        .iter()
+                        .find(|c| c.state == TempCardState::Assigned)
+                        .map(|c| c.id);
+                }
+                if cards.len() == 1 && self.selected != Some(cards[0].id) {
                     self.selected = Some(cards[0].id);
+                    self.assign_until = None;
                 }
                 self.cards = cards;
             }
@@ -312,6 +375,7 @@ impl TempCardsPage {
                     &[("n", &cards.len()), ("numbers", &numbers.join(", "))],
                 )));
                 self.request_count.clear();
+                self.refresh();
             }
             ("temp_card_changed", Ok(DeskOutcome::TempCardChanged(card))) => {
                 self.result = Some(Ok(tf(
@@ -329,4 +393,19 @@ impl TempCardsPage {
             (_, Err(e)) => self.result = Some(Err(e.to_string())),
         }
     }
+}
+
+/// The local calendar day of a stored RFC 3339 time.
+fn local_day(time: Option<&str>) -> Option<jiff::civil::Date> {
+    let t = chrono::DateTime::parse_from_rfc3339(time?).ok()?;
+    t.with_timezone(&chrono::Local)
+        .date_naive()
+        .to_string()
+        .parse()
+        .ok()
+}
+
+/// Whether a stored RFC 3339 time has passed.
+fn overdue(time: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(time).is_ok_and(|t| t <= chrono::Utc::now())
 }

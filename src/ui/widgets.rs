@@ -84,3 +84,11 @@ pub fn message(ui: &mut Ui, msg: &Option<Result<String, String>>) {
         None => {}
     }
 }
+
+/// Today in the desk's local time, as the date picker holds dates.
+pub fn today() -> jiff::civil::Date {
+    use chrono::Datelike;
+    let now = chrono::Local::now().date_naive();
+    jiff::civil::Date::new(now.year() as i16, now.month() as i8, now.day() as i8)
+        .unwrap_or_default()
+}

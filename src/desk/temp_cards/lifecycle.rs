@@ -11,23 +11,61 @@ use crate::store::{
 };
 
 impl Desk {
-    /// Marks produced cards whose validity ran out as expired; returns how many.
+    /// Marks produced cards whose validity ran out as expired, and expires
+    /// the credential of assigned cards whose holder's use has ended (the
+    /// card stays assigned until it is taken back); returns how many.
     pub fn expire_temp_cards(&mut self, s: &Session) -> DeskResult<usize> {
         let now = chrono::Utc::now();
-        let due: Vec<TempCard> = store::temp_cards::list(&self.conn, &TempCardFilter::default())?
-            .into_iter()
-            .filter(|c| matches!(c.state, TempCardState::Unassigned | TempCardState::Assigned))
-            .filter(|c| {
-                c.valid_until
-                    .as_deref()
-                    .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
-                    .is_some_and(|v| rules::is_expired(v.to_utc(), now))
-            })
-            .collect();
-        for c in &due {
-            self.change_temp_card_state(s, c.id, TempCardState::Expired)?;
+        let passed = |v: Option<&str>| {
+            v.and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+                .is_some_and(|v| rules::is_expired(v.to_utc(), now))
+        };
+        let cards = store::temp_cards::list(&self.conn, &TempCardFilter::default())?;
+        let mut n = 0;
+        for c in &cards {
+            if !matches!(c.state, TempCardState::Unassigned | TempCardState::Assigned) {
+                continue;
+            }
+            if passed(c.valid_until.as_deref()) {
+                self.change_temp_card_state(s, c.id, TempCardState::Expired)?;
+                n += 1;
+            } else if c.state == TempCardState::Assigned
+                && passed(c.assigned_until.as_deref())
+                && self.end_temp_assignment(s, c.id)?
+            {
+                n += 1;
+            }
         }
-        Ok(due.len())
+        Ok(n)
+    }
+
+    /// The holder's use of an assigned card has ended: its credential is
+    /// expired (doors refuse it), holder kept. False if it already was.
+    fn end_temp_assignment(&mut self, s: &Session, card_id: i64) -> DeskResult<bool> {
+        self.require(s, Privilege::PrintCards, "change temporary cards")?;
+        let tx = self.begin()?;
+        let card = get_card(&tx, card_id)?;
+        if card.state != TempCardState::Assigned
+            || !store::credentials::set_state(
+                &tx,
+                card.credential_id,
+                CredentialState::Active,
+                CredentialState::Expired,
+                card.cardholder_id,
+            )?
+        {
+            return Ok(false);
+        }
+        tx.audit(
+            s,
+            "temp_card.assignment_ended",
+            "temp_card",
+            Some(card.id),
+            Some(snapshot(&card)),
+            Some(serde_json::json!({ "credential": "expired", "holder": card.holder_name })),
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Lock, unlock (→ unassigned), abort or expire a card. The card's
@@ -93,12 +131,15 @@ fn change_state(tx: &Tx, s: &Session, card: &TempCard, to: TempCardState) -> Des
 impl Desk {
     /// Assign a temporary card (unassigned, still valid) to a cardholder,
     /// within the per-person limit (setting `temp_card.max_per_person`,
-    /// default 1; 0 = no limit).
+    /// default 1; 0 = no limit), for use through the day `until` (none: as
+    /// long as the card is valid). Then its credential expires and the card
+    /// waits to be taken back.
     pub fn assign_temp_card(
         &mut self,
         s: &Session,
         card_id: i64,
         cardholder_id: i64,
+        until: Option<chrono::NaiveDate>,
     ) -> DeskResult<TempCard> {
         self.require(s, Privilege::AnswerRequests, "assign temporary cards")?;
         // Everything is read inside the (immediate) transaction: two desks
@@ -113,12 +154,13 @@ impl Desk {
             what: "cardholder",
             id: cardholder_id.to_string(),
         })?;
-        if let Some(until) = card
+        let card_until = card
             .valid_until
             .as_deref()
             .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
-        {
-            if rules::is_expired(until.to_utc(), chrono::Utc::now()) {
+            .map(|v| v.to_utc());
+        if let Some(until) = card_until {
+            if rules::is_expired(until, chrono::Utc::now()) {
                 change_state(&tx, s, &card, TempCardState::Expired)?;
                 tx.commit()?;
                 return Err(DeskError::invalid(
@@ -130,6 +172,12 @@ impl Desk {
                 ));
             }
         }
+        let use_until = rules::assignment_until(
+            until.map(rules::end_of_local_day),
+            card_until,
+            chrono::Utc::now(),
+        )
+        .map_err(|e| DeskError::invalid("temporary card", format!("{}: {e}", card.label())))?;
         let limit: u32 = setting_num(&tx, SETTING_MAX_PER_PERSON, rules::DEFAULT_MAX_PER_PERSON)?;
         let held = store::temp_cards::held_by(&tx, cardholder_id)?;
         rules::check_holder_limit(held, limit).map_err(|e| {
@@ -144,16 +192,27 @@ impl Desk {
             CredentialState::Active,
             Some(cardholder_id),
         )?;
-        // The card's certificates are re-issued bound to the holder too.
+        if let Some(u) = use_until {
+            store::temp_cards::set_assigned_until(
+                &tx,
+                card.id,
+                &u.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            )?;
+        }
+        // The card's certificates are re-issued bound to the holder too,
+        // ending with the holder's use.
         let mut profiles: Vec<String> = Vec::new();
         let mut until = None;
         for c in store::temp_cards::certificates(&tx, card.id)? {
             if c.revoked_at.is_none() && !profiles.contains(&c.profile) {
-                until = chrono::DateTime::parse_from_rfc3339(&c.not_after).ok();
+                until = chrono::DateTime::parse_from_rfc3339(&c.not_after)
+                    .ok()
+                    .map(|v| v.to_utc());
                 profiles.push(c.profile);
             }
         }
         if let Some(until) = until {
+            let until = use_until.map_or(until, |u| u.min(until));
             store::temp_cards::revoke_certificates(&tx, card.id, "superseded")?;
             let until =
                 time::OffsetDateTime::from_unix_timestamp(until.timestamp()).expect("a valid date");

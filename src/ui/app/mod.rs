@@ -392,6 +392,9 @@ impl DeskApp {
                 )
                 .clicked()
             {
+                if screen == Screen::TemporaryCards && self.screen != screen {
+                    self.temp_cards.refresh(); // cards change on other pages
+                }
                 self.screen = screen;
             }
         }

@@ -20,6 +20,11 @@ pub enum Startup {
     Record,
     /// Connect card walking through three selected requests.
     ConnectWalk,
+    /// The Temporary cards page, its lent card selected.
+    TempCards,
+    /// Batch orders producing every requested temporary card, to the
+    /// end-of-run PIN letter prompt.
+    PinLetters,
 }
 
 impl DeskApp {
@@ -64,6 +69,18 @@ impl DeskApp {
             if !walk.is_empty() {
                 self.requests.open_walk(walk);
             }
+            self.startup = Startup::Nothing;
+            return;
+        }
+        if self.startup == Startup::TempCards {
+            self.screen = Screen::TemporaryCards;
+            self.temp_cards.select_first_assigned();
+            self.startup = Startup::Nothing;
+            return;
+        }
+        if self.startup == Startup::PinLetters {
+            self.screen = Screen::BatchOrders;
+            self.batch_orders.produce_all_requested();
             self.startup = Startup::Nothing;
             return;
         }
