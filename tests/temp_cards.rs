@@ -1533,3 +1533,86 @@ fn in_the_window_a_certified_card_is_lent_by_its_uid_and_its_certificates_revoke
     assert!(!certs.is_empty());
     assert!(certs.iter().all(|c| c.revoked_at.is_some()), "{certs:?}");
 }
+
+#[test]
+#[serial]
+fn a_production_run_killed_part_way_is_resumed_in_the_window_and_completes() {
+    use carddesk::devices::printer::CardPrinter;
+    use common::ui::*;
+    use egui_kittest::kittest::Queryable;
+    let _printer = require_cups();
+    let mut t = TestDesk::new();
+    let ids = request(&mut t, 5);
+    let dir = common::private_dir();
+    let letters = dir.path().join("letters");
+    std::fs::create_dir(&letters).unwrap();
+    // `temp issue` produces on CUPS and writes each card's PIN letter the
+    // moment the card commits; the process is killed (SIGKILL: no clean
+    // up of any kind) as soon as the first letter appears.
+    let mut args = vec!["temp".to_string(), "issue".into()];
+    args.extend(ids.iter().map(|i| i.to_string()));
+    args.extend(["--printer".into(), queue(), "--pin-letters".into()]);
+    args.push(letters.display().to_string());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carddesk"))
+        .arg("--db")
+        .arg(t.db_path())
+        .args(&args)
+        .env("CARDDESK_OPERATOR", "admin")
+        .env("CARDDESK_PASSWORD", common::PASSWORD)
+        .env_remove("CARDDESK_DB")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&letters).unwrap().count() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no card was produced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let produced = states(&t, &ids)
+        .iter()
+        .filter(|s| **s == TempCardState::Unassigned)
+        .count();
+    assert!(
+        (1..5).contains(&produced),
+        "the run was to be killed part-way; {produced} of 5 produced"
+    );
+    assert_eq!(
+        std::fs::read_dir(&letters).unwrap().count(),
+        produced,
+        "a letter for every committed card"
+    );
+
+    // Reopened: Batch orders offers the open order, shows where each card
+    // got to, and Next produces the rest.
+    let printer: std::sync::Arc<dyn CardPrinter> = std::sync::Arc::new(cups());
+    let mut h = open_app(&t, Some(printer));
+    log_in(&mut h);
+    h.get_by_label("Batch orders").click();
+    wait_for_text(&mut h, "Batch order 1 of");
+    h.query_all_by_label_contains("Batch order 1 of")
+        .next()
+        .unwrap()
+        .click();
+    wait_for(&mut h, "unassigned");
+    assert_eq!(h.query_all_by_label("unassigned").count(), produced);
+    assert_eq!(h.query_all_by_label("requested").count(), 5 - produced);
+    h.get_by_label("Next").click();
+    wait_for_text(&mut h, &format!("{} card(s) produced.", 5 - produced));
+    h.get_by_label("Discard").click();
+    wait_for(&mut h, "Yes, discard");
+    h.get_by_label("Yes, discard").click();
+    step_until(&mut h, "letters discarded", |h| {
+        !shows_text(h, "PIN letter(s) are ready")
+    });
+    h.get_by_label("Complete order").click();
+    wait_for_text(&mut h, "Batch order 1 completed.");
+    assert!(states(&t, &ids)
+        .iter()
+        .all(|s| *s == TempCardState::Unassigned));
+}
