@@ -116,7 +116,7 @@ fn an_unregistered_card_is_registered_and_assigned() {
 
     let card = Card::present("04A1B2C3D4E5F6");
     let event = presented(&w);
-    assert_eq!(event.uid, "04A1B2C3D4E5F6");
+    assert_eq!(event.data.uid(), Some("04A1B2C3D4E5F6"));
     // present_card.py's default ATR: a PC/SC Part 3 contactless card.
     assert!(event.atr.starts_with("3B8F8001804F0CA0"), "{}", event.atr);
 
@@ -274,7 +274,7 @@ fn one_event_per_presence_and_one_more_when_presented_again() {
             matches!(
                 events.as_slice(),
                 [ReaderEvent::CardPresented(c), ReaderEvent::CardRemoved { .. }]
-                    if c.uid == "04A1B2C3D4E5F6"
+                    if c.data.uid() == Some("04A1B2C3D4E5F6")
             ),
             "expected exactly one presentation, then the removal: {events:#?}"
         );
@@ -298,7 +298,7 @@ fn a_card_snatched_away_does_not_stop_the_worker() {
     let events = until_all(
         &w,
         "the steady card",
-        |e| matches!(e, ReaderEvent::CardPresented(c) if c.uid == "01020304"),
+        |e| matches!(e, ReaderEvent::CardPresented(c) if c.data.uid() == Some("01020304")),
     );
     for e in &events {
         assert!(

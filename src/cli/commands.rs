@@ -1,4 +1,5 @@
 use super::login::{login, read_secret, CliError, CliResult};
+use super::reader::ReaderCmd;
 use super::*;
 use crate::desk::{
     builtin_formats, CardFormat, ConnectCard, CredentialState, Desk, DeskError, FormatError,
@@ -97,7 +98,13 @@ pub fn run(cli: Cli) -> CliResult {
     // Formats need no database unless one exists (for custom formats) or
     // one is being added.
     if let Command::Format(cmd) = command {
-        if !db.exists() && !matches!(cmd, FormatCmd::Add { .. }) {
+        if let FormatCmd::Known = cmd {
+            for f in crate::domain::known_formats() {
+                println!("{}\t{}", f.name(), f.description());
+            }
+            return Ok(());
+        }
+        if !db.exists() && !matches!(cmd, FormatCmd::Add { .. } | FormatCmd::AddKnown { .. }) {
             return format_cmd(&builtin_formats(), cmd);
         }
         let mut desk = open(&db, &cli)?;
@@ -108,6 +115,11 @@ pub fn run(cli: Cli) -> CliResult {
                 source,
             })?;
             let name = desk.add_card_format(&s, &json)?;
+            println!("added card format {name}");
+            return Ok(());
+        }
+        if let FormatCmd::AddKnown { name } = cmd {
+            let name = desk.add_known_format(&s, name)?;
             println!("added card format {name}");
             return Ok(());
         }
@@ -130,7 +142,15 @@ pub fn run(cli: Cli) -> CliResult {
         return Ok(());
     }
     if let Command::Reader(cmd) = command {
-        return super::reader::run(cmd);
+        if matches!(cmd, ReaderCmd::List) && !db.exists() {
+            return super::reader::list(None);
+        }
+        let mut desk = open(&db, &cli)?;
+        let s = login(&desk, &cli)?;
+        return match cmd {
+            ReaderCmd::List => super::reader::list(Some((&desk, &s))),
+            _ => super::reader::manage(&mut desk, &s, cmd),
+        };
     }
     // Listing printers needs no database.
     if let Command::Printer(super::badge::PrinterCmd::List) = command {
@@ -365,7 +385,9 @@ fn format_cmd(formats: &[CardFormat], cmd: &FormatCmd) -> CliResult {
             .ok_or_else(|| DeskError::from(FormatError::UnknownFormat(name.into())))
     };
     match cmd {
-        FormatCmd::Add { .. } => unreachable!("handled with the database"),
+        FormatCmd::Add { .. } | FormatCmd::AddKnown { .. } | FormatCmd::Known => {
+            unreachable!("handled with the database")
+        }
         FormatCmd::Show { format } => {
             let f = find(format)?;
             println!("{}", serde_json::to_string_pretty(f).expect("serialise"));

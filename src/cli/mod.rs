@@ -132,6 +132,13 @@ pub enum FormatCmd {
     Add {
         file: PathBuf,
     },
+    /// List the known formats door readers may send (Proxmark3's), which
+    /// `format add-known` adds to the site's.
+    Known,
+    /// Add a known format to the site's formats by name.
+    AddKnown {
+        name: String,
+    },
     /// Print a format's definition as JSON (a starting point for a custom one).
     Show {
         format: String,

@@ -23,6 +23,36 @@ impl Desk {
             .into());
         };
         w.validate()?;
+        self.insert_format(s, format)
+    }
+
+    /// Adds one of the known formats (`domain::known_formats`: those door
+    /// readers are known to send) to the site's formats, by name.
+    pub fn add_known_format(&mut self, s: &Session, name: &str) -> DeskResult<String> {
+        self.require(s, Privilege::ManageFormats, "add card formats")?;
+        let known = crate::domain::known_formats();
+        let format = known
+            .iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name.trim()))
+            .cloned()
+            .ok_or_else(|| FormatError::BadDefinition {
+                name: name.to_string(),
+                reason: format!(
+                    "not a known format (known: {})",
+                    known
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+        self.insert_format(s, format)
+    }
+
+    fn insert_format(&mut self, s: &Session, format: CardFormat) -> DeskResult<String> {
+        let CardFormat::Wiegand(w) = &format else {
+            unreachable!("only Wiegand formats are added")
+        };
         if store::formats::get(&self.conn, &w.name)?.is_some() {
             return Err(FormatError::BadDefinition {
                 name: w.name.clone(),

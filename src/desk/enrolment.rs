@@ -4,7 +4,7 @@
 //! reader-facing side of it.
 
 use super::{Assigned, ConnectCard, Desk, DeskResult, Session};
-use crate::devices::reader::CardPresented;
+use crate::devices::reader::{CardData, CardPresented};
 use crate::domain::Privilege;
 use crate::store::requests::CardRequest;
 
@@ -33,15 +33,20 @@ impl Desk {
         tracing::debug!(
             request = request_id,
             reader = %card.reader,
-            uid = %card.uid,
+            card = %card.data,
             "enrolling a presented card"
         );
-        self.connect_card(
-            s,
-            request_id,
-            &ConnectCard::Presented {
-                uid: card.uid.clone(),
-            },
-        )
+        self.connect_card(s, request_id, &ConnectCard::from(&card.data))
+    }
+}
+
+impl From<&CardData> for ConnectCard {
+    /// A reader's UID is looked up as is; a door reader's bits through the
+    /// card formats.
+    fn from(data: &CardData) -> Self {
+        match data {
+            CardData::Uid(uid) => ConnectCard::Presented { uid: uid.clone() },
+            CardData::Wiegand(bits) => ConnectCard::Read { bits: bits.clone() },
+        }
     }
 }

@@ -32,6 +32,7 @@ pub enum Purpose {
     SiteKey,
     SmtpPassword,
     CaKey,
+    DoorReaderKey,
 }
 
 impl Purpose {
@@ -41,6 +42,7 @@ impl Purpose {
             Purpose::SiteKey => b"carddesk/mifare-site-key",
             Purpose::SmtpPassword => b"carddesk/smtp-password",
             Purpose::CaKey => b"carddesk/ca-key",
+            Purpose::DoorReaderKey => b"carddesk/osdp-scbk",
         }
     }
 }

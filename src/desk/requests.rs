@@ -22,6 +22,9 @@ pub enum ConnectCard {
     Existing { credential_id: i64 },
     /// A card presented to a reader (its UID).
     Presented { uid: String },
+    /// A card read at a door reader: its Wiegand bits, decoded with the
+    /// site's card formats.
+    Read { bits: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +228,73 @@ fn resolve(
                 None => register(UID_FORMAT, &uid, serde_json::json!({}), Some(&uid)),
             }
         }
+        ConnectCard::Read { bits } => {
+            let fit = read_format(conn, bits)?;
+            if let Some(c) = store::credentials::find_by_value(conn, &fit.format, bits)? {
+                return Ok((c, Enrolment::Assigned));
+            }
+            let fields: serde_json::Map<String, serde_json::Value> = fit
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), (*v).into()))
+                .collect();
+            register(&fit.format, bits, fields.into(), None)
+        }
+    }
+}
+
+/// The site's card format a door reader's read is in: the one it fits, or,
+/// if it fits several, the one a card on record was registered in. Else
+/// the read is explained: its bits, the candidates with their field
+/// values, or the known formats the site could add.
+fn read_format(conn: &Connection, bits: &str) -> DeskResult<crate::domain::ReadFit> {
+    crate::domain::card_format::parse_bits(bits)?;
+    let fits = crate::domain::fits(&store::formats::list(conn)?, bits);
+    let mut on_record = Vec::new();
+    for fit in &fits {
+        if store::credentials::find_by_value(conn, &fit.format, bits)?.is_some() {
+            on_record.push(fit.clone());
+        }
+    }
+    let list = |f: &[crate::domain::ReadFit]| {
+        f.iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let n = bits.len();
+    match (fits.as_slice(), on_record.as_slice()) {
+        ([one], _) | (_, [one]) => Ok(one.clone()),
+        ([], _) => {
+            let site: Vec<String> = store::formats::list(conn)?
+                .iter()
+                .map(|f| f.name().to_string())
+                .collect();
+            let known: Vec<_> = crate::domain::fits(&crate::domain::known_formats(), bits)
+                .into_iter()
+                .filter(|f| !site.contains(&f.format))
+                .collect();
+            let hint = if known.is_empty() {
+                "no known format has this length; add a custom one (carddesk format add FILE)"
+                    .to_string()
+            } else {
+                format!(
+                    "formats that could be added: {} (carddesk format add-known NAME)",
+                    list(&known)
+                )
+            };
+            Err(DeskError::invalid(
+                "card read",
+                format!("a {n}-bit read ({bits}) matches none of the site's card formats; {hint}"),
+            ))
+        }
+        (several, _) => Err(DeskError::invalid(
+            "card read",
+            format!(
+                "a {n}-bit read ({bits}) fits several card formats: {}; connect it by manual entry in the right one",
+                list(several)
+            ),
+        )),
     }
 }
 

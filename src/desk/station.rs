@@ -8,7 +8,8 @@ pub use crate::devices::encoder::{CardEncoder, PcscEncoder, SimulatedEncoder};
 pub use crate::devices::mailer::{MailTransport, SimulatedMailer, SmtpMailer};
 pub use crate::devices::printer::{CardPrinter, CupsPrinter, Queue, SimulatedPrinter};
 pub use crate::devices::reader::{
-    list_pcsc_readers, CardPresented, ReaderEvent, ReaderWorker, SimulatedCards,
+    list_pcsc_readers, CardData, CardPresented, DoorReaderConfig, Feedback, ReaderEvent,
+    ReaderWorker, SimulatedCards,
 };
 pub use crate::devices::Notify;
 
@@ -55,12 +56,19 @@ pub fn encoder(demo: bool) -> Arc<dyn CardEncoder> {
     }
 }
 
-/// The card readers' worker, and (demo) the handle to present simulated cards.
-pub fn readers(demo: bool, notify: Notify) -> (ReaderWorker, Option<SimulatedCards>) {
+/// The card readers' worker — PC/SC and the site's door readers (OSDP)
+/// together — and (demo) the handle to present simulated cards.
+pub fn readers(db: &Path, demo: bool, notify: Notify) -> (ReaderWorker, Option<SimulatedCards>) {
     if demo {
         let (worker, cards) = ReaderWorker::spawn_simulated(notify);
-        (worker, Some(cards))
-    } else {
-        (ReaderWorker::spawn_pcsc(notify), None)
+        return (worker, Some(cards));
     }
+    let mut sources: Vec<Box<dyn crate::devices::reader::CardReaderSource>> =
+        vec![Box::new(crate::devices::reader::PcscReader::new())];
+    match super::Desk::open(db).and_then(|d| d.door_reader_configs()) {
+        Ok(doors) if doors.is_empty() => {}
+        Ok(doors) => sources.push(Box::new(crate::devices::reader::OsdpReader::new(doors))),
+        Err(e) => tracing::error!("door readers not started: {e}"),
+    }
+    (ReaderWorker::spawn_all(sources, notify), None)
 }

@@ -7,7 +7,9 @@ pub mod mail;
 pub mod privilege;
 pub mod temp_card;
 
-pub use card_format::{builtin_formats, CardFormat, FieldValues, FormatError, UID_FORMAT};
+pub use card_format::{
+    builtin_formats, fits, known_formats, CardFormat, FieldValues, FormatError, ReadFit, UID_FORMAT,
+};
 pub use card_request::RequestStatus;
 pub use credential::{check_eligible, CredentialState, Ineligible};
 pub use mail::{OutboxStatus, Secret, Security, SmtpSettings};

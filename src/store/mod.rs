@@ -6,6 +6,7 @@ pub mod audit;
 pub mod badge_templates;
 pub mod cardholders;
 pub mod credentials;
+pub mod door_readers;
 pub mod files;
 pub mod formats;
 pub mod operators;
@@ -33,6 +34,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0008_manage_credentials.sql"),
     include_str!("../../migrations/0009_shipping_note.sql"),
     include_str!("../../migrations/0010_temp_assignment.sql"),
+    include_str!("../../migrations/0011_door_readers.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -8,6 +8,7 @@ use super::i18n::{t, tf};
 use super::widgets::message;
 use super::worker::CommandResult;
 use super::Env;
+use crate::desk::station::{CardData, Feedback};
 use crate::desk::CardRequest;
 use crate::desk::{CardFormat, UID_FORMAT};
 use crate::desk::{ConnectCard, Enrolment};
@@ -42,6 +43,10 @@ pub struct ConnectDialog {
     simulated_uid: String,
     result: Option<Result<String, String>>,
     busy: bool,
+    /// The reader the card being enrolled was read at, and then what to
+    /// show on it.
+    read_at: Option<String>,
+    feedback: Option<(String, Feedback)>,
 }
 
 impl ConnectDialog {
@@ -67,6 +72,8 @@ impl ConnectDialog {
             fields: Vec::new(),
             filter: String::new(),
             simulated_uid: "04A1B2C3D4E5F6".into(),
+            read_at: None,
+            feedback: None,
             result: None,
             busy: false,
         }
@@ -257,7 +264,7 @@ impl ConnectDialog {
 
     /// A card was presented at a reader: enrol it if that is the reader the
     /// operator chose and the dialog is waiting for one.
-    pub fn on_card(&mut self, reader: &str, uid: &str, env: &Env) {
+    pub fn on_card(&mut self, reader: &str, card: &CardData, env: &Env) {
         if self.mode != Mode::Automatic
             || self.busy
             || self.walked()
@@ -265,12 +272,14 @@ impl ConnectDialog {
         {
             return;
         }
-        self.submit(
-            env,
-            ConnectCard::Presented {
-                uid: uid.to_string(),
-            },
-        );
+        self.read_at = Some(reader.to_string());
+        self.submit(env, ConnectCard::from(card));
+    }
+
+    /// What to show on the reader the last card was read at (its LED and
+    /// buzzer, where it has them), once the desk has answered.
+    pub fn take_feedback(&mut self) -> Option<(String, Feedback)> {
+        self.feedback.take()
     }
 
     fn manual(&mut self, ui: &mut egui::Ui, env: &Env) {
@@ -422,6 +431,13 @@ impl ConnectDialog {
 
     pub fn on_reply(&mut self, result: CommandResult) {
         self.busy = false;
+        if let Some(reader) = self.read_at.take() {
+            let shown = match &result {
+                Ok(DeskOutcome::Assigned(_)) => Feedback::Accepted,
+                _ => Feedback::Refused,
+            };
+            self.feedback = Some((reader, shown));
+        }
         let name = self.request.cardholder_name.clone();
         self.result = Some(match result {
             Ok(DeskOutcome::Assigned(a)) => {

@@ -112,7 +112,7 @@ pub fn boot(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<D
 fn start(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<DeskApp, String> {
     let transport = station::mail_transport(db, demo);
     let mail = MailWorker::spawn(db.to_path_buf(), transport, notify.clone());
-    let (reader, simulated_cards) = station::readers(demo, notify.clone());
+    let (reader, simulated_cards) = station::readers(db, demo, notify.clone());
     let printer = station::card_printer(demo, PRINT_TIMEOUT);
     let worker = DeskWorker::spawn(db.to_path_buf(), notify).map_err(|e| e.to_string())?;
     let options = Options {

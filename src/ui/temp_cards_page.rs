@@ -340,10 +340,20 @@ impl TempCardsPage {
     }
 
     /// A card was held to a reader while the page shows: find it.
-    pub fn on_card(&mut self, uid: &str, env: &Env) {
-        env.worker.send(DeskCommand::FindTempCardByUid {
-            uid: uid.to_string(),
-        });
+    pub fn on_card(&mut self, card: &crate::desk::station::CardData, env: &Env) {
+        match card.uid() {
+            Some(uid) => env.worker.send(DeskCommand::FindTempCardByUid {
+                uid: uid.to_string(),
+            }),
+            // Temporary cards are found by the chip UID their encoding
+            // recorded; a door reader does not read it.
+            None => {
+                self.result = Some(Err(tf(
+                    "{card}: temporary cards are found by their chip UID; hold the card to the desk reader.",
+                    &[("card", card)],
+                )))
+            }
+        }
     }
 
     pub fn on_reply(&mut self, command: &str, result: CommandResult) {

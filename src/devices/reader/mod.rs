@@ -5,14 +5,18 @@
 //! Sources:
 //! - [`PcscReader`]: USB readers through pcscd (PC/SC), the real adapter.
 //! - [`SimulatedReader`]: `--demo`, cards injected with [`SimulatedCards`].
-//! - A door reader (a reader on an access-control panel that reports card
-//!   reads) plugs in the same way: implement [`CardReaderSource`] and hand it
-//!   to [`ReaderWorker::spawn`]; the desk and the UI only ever see events.
+//! - [`OsdpReader`]: door readers on RS-485 (OSDP), which report the card's
+//!   Wiegand bits, and take LED/buzzer feedback.
+//!
+//! One worker may run several sources (each on its own thread): the reader
+//! list it reports is theirs together.
 
+mod osdp;
 mod pcsc;
 mod simulated;
 
 pub use self::pcsc::{list_pcsc_readers, PcscReader};
+pub use osdp::{DoorReaderConfig, OsdpReader};
 pub use simulated::{SimulatedCards, SimulatedReader, DEMO_READER};
 
 use super::Notify;
@@ -23,14 +27,42 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
+/// What a reader read from a card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardData {
+    /// The chip's UID (CSN) in upper-case hex, e.g. `04A1B2C3D4E5F6` (PC/SC).
+    Uid(String),
+    /// The card's Wiegand bits, `0`/`1` in transmission order (a door
+    /// reader: facility code and card number inside, by the card format).
+    Wiegand(String),
+}
+
+impl CardData {
+    /// The UID, if the reader gave one.
+    pub fn uid(&self) -> Option<&str> {
+        match self {
+            CardData::Uid(uid) => Some(uid),
+            CardData::Wiegand(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CardData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CardData::Uid(uid) => write!(f, "UID {uid}"),
+            CardData::Wiegand(bits) => write!(f, "{}-bit read {bits}", bits.len()),
+        }
+    }
+}
+
 /// A card put on a reader: one per presence, however long it stays there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardPresented {
     /// The reader's name, exactly as the source reports it
-    /// (PC/SC: e.g. `Virtual PCD 00 00`).
+    /// (PC/SC: e.g. `Virtual PCD 00 00`; a door reader: its configured name).
     pub reader: String,
-    /// The card's UID (CSN) in upper-case hex, e.g. `04A1B2C3D4E5F6`.
-    pub uid: String,
+    pub data: CardData,
     /// The card's Answer To Reset in upper-case hex (empty if the source has none).
     pub atr: String,
     /// When the card was read.
@@ -59,6 +91,20 @@ pub enum ReaderEvent {
 /// Wakes a source's blocking wait from another thread (for shutdown).
 pub type Interrupt = Box<dyn Fn() + Send + Sync>;
 
+/// What the desk made of a card read, shown on a reader that can show it
+/// (a door reader's LED and buzzer), so the operator can keep their eyes
+/// on the person at the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feedback {
+    /// Green, one beep.
+    Accepted,
+    /// Red, two beeps.
+    Refused,
+}
+
+/// Where a source takes feedback for its readers: (reader name, feedback).
+pub type FeedbackSender = Sender<(String, Feedback)>;
+
 /// The seam between a kind of reader and the worker that runs it.
 ///
 /// `run` is called once, on the worker thread. It reports through `sink`
@@ -68,6 +114,11 @@ pub type Interrupt = Box<dyn Fn() + Send + Sync>;
 pub trait CardReaderSource: Send {
     fn interrupter(&self) -> Interrupt;
     fn run(&mut self, sink: &EventSink);
+    /// Where feedback for this source's readers goes (none: it has no LED
+    /// or buzzer to drive).
+    fn feedback(&self) -> Option<FeedbackSender> {
+        None
+    }
 }
 
 /// The shutdown flag, with a condition variable so sources can sleep
@@ -88,16 +139,21 @@ impl Stop {
 pub struct EventSink {
     tx: Sender<ReaderEvent>,
     notify: Notify,
-    readers: Arc<Mutex<Vec<String>>>,
+    /// Every source's readers, by source; this sink's is `slot`.
+    readers: Arc<Mutex<Vec<Vec<String>>>>,
+    slot: usize,
     stop: Arc<Stop>,
 }
 
 impl EventSink {
-    pub fn send(&self, event: ReaderEvent) {
-        match &event {
+    pub fn send(&self, mut event: ReaderEvent) {
+        match &mut event {
             ReaderEvent::ReadersChanged(list) => {
                 tracing::debug!(readers = ?list, "readers changed");
-                *self.readers.lock().unwrap_or_else(|e| e.into_inner()) = list.clone();
+                // The worker reports all its sources' readers together.
+                let mut all = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+                all[self.slot] = list.clone();
+                *list = all.concat();
             }
             ReaderEvent::ReaderError { reader, message } => {
                 tracing::debug!(?reader, "{message}")
@@ -157,38 +213,60 @@ fn list_or_none(list: &[String]) -> String {
     }
 }
 
-/// A reader source running on its own thread. Dropping it stops the thread.
+/// Reader sources, each running on its own thread. Dropping it stops them.
 pub struct ReaderWorker {
     events: Receiver<ReaderEvent>,
-    readers: Arc<Mutex<Vec<String>>>,
+    readers: Arc<Mutex<Vec<Vec<String>>>>,
     stop: Arc<Stop>,
-    interrupt: Interrupt,
-    thread: Option<JoinHandle<()>>,
+    interrupts: Vec<Interrupt>,
+    feedback: Vec<FeedbackSender>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl ReaderWorker {
     /// Runs `source` on a new thread.
-    pub fn spawn(mut source: Box<dyn CardReaderSource>, notify: Notify) -> ReaderWorker {
+    pub fn spawn(source: Box<dyn CardReaderSource>, notify: Notify) -> ReaderWorker {
+        Self::spawn_all(vec![source], notify)
+    }
+
+    /// Runs each of `sources` on a thread of its own, reporting as one.
+    pub fn spawn_all(sources: Vec<Box<dyn CardReaderSource>>, notify: Notify) -> ReaderWorker {
         let (tx, events) = mpsc::channel();
-        let readers = Arc::new(Mutex::new(Vec::new()));
+        let readers = Arc::new(Mutex::new(vec![Vec::new(); sources.len()]));
         let stop = Arc::new(Stop::default());
-        let interrupt = source.interrupter();
-        let sink = EventSink {
-            tx,
-            notify,
-            readers: readers.clone(),
-            stop: stop.clone(),
-        };
-        let thread = std::thread::Builder::new()
-            .name("card-reader".into())
-            .spawn(move || source.run(&sink))
-            .expect("cannot start the card reader thread");
+        let mut interrupts = Vec::new();
+        let mut feedback = Vec::new();
+        let mut threads = Vec::new();
+        for (slot, mut source) in sources.into_iter().enumerate() {
+            interrupts.push(source.interrupter());
+            feedback.extend(source.feedback());
+            let sink = EventSink {
+                tx: tx.clone(),
+                notify: notify.clone(),
+                readers: readers.clone(),
+                slot,
+                stop: stop.clone(),
+            };
+            let thread = std::thread::Builder::new()
+                .name("card-reader".into())
+                .spawn(move || source.run(&sink))
+                .expect("cannot start a card reader thread");
+            threads.push(thread);
+        }
         ReaderWorker {
             events,
             readers,
             stop,
-            interrupt,
-            thread: Some(thread),
+            interrupts,
+            feedback,
+            threads,
+        }
+    }
+
+    /// Shows what the desk made of a read on `reader`, if it can show it.
+    pub fn feedback(&self, reader: &str, feedback: Feedback) {
+        for tx in &self.feedback {
+            let _ = tx.send((reader.to_string(), feedback));
         }
     }
 
@@ -219,7 +297,7 @@ impl ReaderWorker {
         self.readers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .concat()
     }
 
     /// Blocks until a card is presented to `reader` (a card already lying on
@@ -253,6 +331,10 @@ impl ReaderWorker {
             match event {
                 ReaderEvent::ReadersChanged(list) => {
                     if !listed && !list.iter().any(|r| r == reader) {
+                        if let Some(problem) = last_error {
+                            // A known reader that is down: say why.
+                            return Err(WaitError::Unavailable(format!("{reader}: {problem}")));
+                        }
                         return Err(WaitError::NoSuchReader {
                             reader: reader.to_string(),
                             available: list,
@@ -280,15 +362,15 @@ impl Drop for ReaderWorker {
     fn drop(&mut self) {
         *self.stop.flag() = true;
         self.stop.cv.notify_all();
-        if let Some(thread) = self.thread.take() {
+        for (thread, interrupt) in self.threads.drain(..).zip(&self.interrupts) {
             // A wake-up can race with the source entering its wait, so keep
             // waking it until it has returned.
             while !thread.is_finished() {
-                (self.interrupt)();
+                interrupt();
                 std::thread::sleep(Duration::from_millis(5));
             }
             if thread.join().is_err() {
-                tracing::error!("the card reader thread panicked");
+                tracing::error!("a card reader thread panicked");
             }
         }
     }
@@ -319,7 +401,7 @@ mod tests {
         let ReaderEvent::CardPresented(card) = next(&w) else {
             panic!("expected a card")
         };
-        assert_eq!(card.uid, "04A1B2C3D4E5F6");
+        assert_eq!(card.data, CardData::Uid("04A1B2C3D4E5F6".into()));
         assert_eq!(card.reader, DEMO_READER);
         // Presenting another card replaces the first: removed, then presented.
         cards.present(DEMO_READER, "11223344");
@@ -329,7 +411,9 @@ mod tests {
                 reader: DEMO_READER.into()
             }
         );
-        assert!(matches!(next(&w), ReaderEvent::CardPresented(c) if c.uid == "11223344"));
+        assert!(
+            matches!(next(&w), ReaderEvent::CardPresented(c) if c.data.uid() == Some("11223344"))
+        );
         cards.remove(DEMO_READER);
         assert_eq!(
             next(&w),
@@ -380,7 +464,7 @@ mod tests {
         let card = w
             .wait_for_card(DEMO_READER, Duration::from_secs(5))
             .unwrap();
-        assert_eq!(card.uid, "55667788");
+        assert_eq!(card.data.uid(), Some("55667788"));
     }
 
     #[test]

@@ -417,7 +417,7 @@ impl<'a> Monitor<'a> {
         Ok(match answer.split_at(answer.len().saturating_sub(2)) {
             (uid, [0x90, 0x00]) if !uid.is_empty() => Ok(CardPresented {
                 reader: lossy(reader),
-                uid: hex::encode_upper(uid),
+                data: super::CardData::Uid(hex::encode_upper(uid)),
                 atr: hex::encode_upper(atr),
                 at: chrono::Utc::now(),
             }),

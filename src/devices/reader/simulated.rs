@@ -87,7 +87,7 @@ impl CardReaderSource for SimulatedReader {
                             cards.insert(reader.clone());
                             sink.send(ReaderEvent::CardPresented(CardPresented {
                                 reader,
-                                uid,
+                                data: super::CardData::Uid(uid),
                                 atr: CONTACTLESS_ATR.into(),
                                 at: chrono::Utc::now(),
                             }));

@@ -160,6 +160,14 @@ impl DeskApp {
                     .connect_dialog()
                     .map(|d| d.take_to_print())
                     .unwrap_or_default();
+                // A door reader shows what became of its read.
+                let feedback = self
+                    .requests
+                    .connect_dialog()
+                    .and_then(|d| d.take_feedback());
+                if let (Some((reader, shown)), Some(worker)) = (feedback, &self.reader) {
+                    worker.feedback(&reader, shown);
+                }
                 for (request_id, printer) in to_print {
                     self.close_when_printed.insert(request_id);
                     self.worker

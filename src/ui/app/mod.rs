@@ -18,6 +18,7 @@ use super::worker::{DeskWorker, ListView, Snapshot};
 use super::{audit_view::AuditView, settings::SettingsView, Devices, Env};
 use crate::desk::job::JobHandle;
 use crate::desk::outbox::{MailEvent, MailWorker};
+use crate::desk::station::CardData;
 use crate::desk::station::CardPrinter;
 use crate::desk::station::{ReaderEvent, ReaderWorker, SimulatedCards};
 use crate::desk::{PrintJob, PrintProgress, Session};
@@ -320,7 +321,7 @@ impl DeskApp {
                 }
                 ReaderEvent::CardPresented(card) => {
                     self.devices.reader_error = None;
-                    self.on_card_presented(&card.reader, &card.uid);
+                    self.on_card_read(&card.reader, &card.data);
                 }
                 ReaderEvent::CardRemoved { .. } => {}
                 ReaderEvent::ReaderError { reader, message } => {
@@ -334,8 +335,13 @@ impl DeskApp {
         }
     }
 
-    /// A card was presented at a reader.
+    /// A card with this UID was presented at a reader.
     pub fn on_card_presented(&mut self, reader: &str, uid: &str) {
+        self.on_card_read(reader, &CardData::Uid(uid.to_string()));
+    }
+
+    /// A card was read at a reader (its UID, or a door reader's bits).
+    pub fn on_card_read(&mut self, reader: &str, card: &CardData) {
         let Some(session) = self.session.clone() else {
             return;
         };
@@ -346,9 +352,9 @@ impl DeskApp {
             devices: &self.devices,
         };
         if let Some(d) = self.requests.connect_dialog() {
-            d.on_card(reader, uid, &env);
+            d.on_card(reader, card, &env);
         } else if self.screen == Screen::TemporaryCards {
-            self.temp_cards.on_card(uid, &env);
+            self.temp_cards.on_card(card, &env);
         }
     }
 
