@@ -5,7 +5,9 @@
 #   packaging/setup-debian.sh --test   ... and start the test services:
 #                                      pcscd + vpcd ("Virtual PCD 00 00"),
 #                                      CUPS queue CardPrinter, SMTP sink on
-#                                      127.0.0.1:8025 (see tests/support/)
+#                                      127.0.0.1:8025, OSDP door-reader
+#                                      double (venv with PyPI libosdp)
+#                                      (see tests/support/)
 #
 # Needs root; re-runs itself through sudo when started as another user.
 # apt-get update + install only happen when a package is missing, so a second
@@ -26,6 +28,8 @@ PACKAGES=(
   cups cups-client cups-ipp-utils printer-driver-cups-pdf ghostscript
   # SMTP sink
   python3 python3-aiosmtpd
+  # OSDP door-reader double: start-osdp.sh makes a venv with PyPI libosdp
+  python3-venv
   # checking printed badges (pdftotext/pdftoppm, zbarimg, convert)
   poppler-utils zbar-tools imagemagick
   # benches/badge_render.rs renders the same badges with glabels-3-batch
@@ -38,7 +42,7 @@ PACKAGES=(
 log() { echo "[setup-debian] $*"; }
 die() { echo "[setup-debian] ERROR: $*" >&2; exit 1; }
 
-usage() { sed -n '2,13p' "$SELF" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$SELF" | sed 's/^# \{0,1\}//'; }
 
 WITH_TEST=0
 for arg in "$@"; do
@@ -128,7 +132,7 @@ fi
 
 # --- test services ----------------------------------------------------------
 failed=()
-for s in start-pcsc.sh start-cups.sh start-smtp.sh; do
+for s in start-pcsc.sh start-cups.sh start-smtp.sh start-osdp.sh; do
   log "running tests/support/$s"
   if ! bash "$SUPPORT/$s"; then
     failed+=("$s")
@@ -152,8 +156,10 @@ code, _ = s.noop()
 s.quit()
 sys.exit(0 if code == 250 else 1)
 PY
+[ -f "$OSDP_PD" ] && "$OSDP_PYTHON" -c 'import osdp' >/dev/null 2>&1 \
+  || problems+=("OSDP door reader: '$OSDP_PYTHON' cannot import osdp, or $OSDP_PD is missing")
 if [ ${#problems[@]} -gt 0 ]; then
   for p in "${problems[@]}"; do echo "[setup-debian] ERROR: $p" >&2; done
   die "test services started but are not usable"
 fi
-log "test services ready: reader '$PCSC_READER', queue $CARD_QUEUE -> $CARD_PDF_DIR, smtp://$SMTP_HOST:$SMTP_PORT -> $SMTP_DIR"
+log "test services ready: reader '$PCSC_READER', queue $CARD_QUEUE -> $CARD_PDF_DIR, smtp://$SMTP_HOST:$SMTP_PORT -> $SMTP_DIR, OSDP reader double $OSDP_PD ($OSDP_PYTHON)"

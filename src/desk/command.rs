@@ -165,6 +165,12 @@ pub enum DeskCommand {
     OpenTempOrder {
         id: i64,
     },
+    /// Settings → Door readers: list, add, remove.
+    DoorReaders,
+    AddDoorReader(super::NewDoorReader),
+    RemoveDoorReader {
+        name: String,
+    },
 }
 
 /// A badge drawn for the screen: its name and one image per side.
@@ -222,6 +228,11 @@ pub enum DeskOutcome {
         card: TempCard,
         puk: Secret,
     },
+    /// The door readers, and what changed (if anything).
+    DoorReaders {
+        readers: Vec<crate::store::door_readers::DoorReader>,
+        changed: Option<String>,
+    },
 }
 
 impl DeskCommand {
@@ -268,6 +279,9 @@ impl DeskCommand {
             DeskCommand::RevealPuk { .. } => "reveal_puk",
             DeskCommand::OpenTempOrders => "open_temp_orders",
             DeskCommand::OpenTempOrder { .. } => "open_temp_order",
+            DeskCommand::DoorReaders
+            | DeskCommand::AddDoorReader(_)
+            | DeskCommand::RemoveDoorReader { .. } => "door_readers",
         }
     }
 }
@@ -449,6 +463,24 @@ impl Desk {
                 DeskOutcome::OperatorsChanged(format!(
                     "Password of {name} reset; they must change it at their next login"
                 ))
+            }
+            DeskCommand::DoorReaders => DeskOutcome::DoorReaders {
+                readers: self.door_readers(s)?,
+                changed: None,
+            },
+            DeskCommand::AddDoorReader(r) => {
+                let added = self.add_door_reader(s, &r)?;
+                DeskOutcome::DoorReaders {
+                    readers: self.door_readers(s)?,
+                    changed: Some(format!("Door reader {} added", added.name)),
+                }
+            }
+            DeskCommand::RemoveDoorReader { name } => {
+                self.remove_door_reader(s, &name)?;
+                DeskOutcome::DoorReaders {
+                    readers: self.door_readers(s)?,
+                    changed: Some(format!("Door reader {name} removed")),
+                }
             }
             DeskCommand::SetLoginPolicy(policy) => {
                 self.set_login_policy(s, &policy)?;

@@ -8,6 +8,7 @@ mod card_requests;
 mod cardholder_form;
 mod cardholder_record;
 mod connect_card;
+mod door_readers;
 pub mod i18n;
 mod lists;
 mod lock;
@@ -38,6 +39,9 @@ pub struct Devices {
     pub readers: Vec<String>,
     /// The last reader problem (pcscd down, unreadable card), if any.
     pub reader_error: Option<String>,
+    /// Each reader's last problem (a door reader offline, and why), until
+    /// it is listed again.
+    pub reader_problems: std::collections::BTreeMap<String, String>,
     pub simulated_cards: Option<SimulatedCards>,
     pub printer: Option<Arc<dyn CardPrinter>>,
     /// Wakes the window when a job started from a screen reports.

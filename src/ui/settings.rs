@@ -11,11 +11,21 @@ use crate::desk::{OutboxStatus, Privilege};
 use crate::desk::{Secret, Security, SmtpSettings};
 use egui_extras::{Column, TableBuilder};
 
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Tab {
+    #[default]
+    General,
+    DoorReaders,
+    Operators,
+}
+
 #[derive(Default)]
 pub struct SettingsView {
-    /// Administrators see Operators beside the general settings.
-    operators_tab: bool,
+    /// Administrators see Door readers and Operators beside the general
+    /// settings.
+    tab: Tab,
     pub operators: super::operators::OperatorsView,
+    pub door_readers: super::door_readers::DoorReadersView,
     form: Option<MailForm>,
     test_to: String,
     busy: bool,
@@ -48,22 +58,38 @@ impl MailForm {
 impl SettingsView {
     /// Opens the Operators tab (the screenshot start-up).
     pub fn show_operators(&mut self) {
-        self.operators_tab = true;
+        self.tab = Tab::Operators;
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, env: &Env) {
         ui.heading(t("Settings"));
-        if env.session.may(Privilege::ManageOperators) {
+        let doors = env.session.may(Privilege::ManageSettings);
+        let operators = env.session.may(Privilege::ManageOperators);
+        if doors || operators {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.operators_tab, false, t("General"));
-                ui.selectable_value(&mut self.operators_tab, true, t("Operators"));
+                ui.selectable_value(&mut self.tab, Tab::General, t("General"));
+                if doors {
+                    ui.selectable_value(&mut self.tab, Tab::DoorReaders, t("Door readers"));
+                }
+                if operators {
+                    ui.selectable_value(&mut self.tab, Tab::Operators, t("Operators"));
+                }
             });
             ui.separator();
-            if self.operators_tab {
-                egui::ScrollArea::vertical()
-                    .id_salt("operators-scroll")
-                    .show(ui, |ui| self.operators.ui(ui, env));
-                return;
+            match self.tab {
+                Tab::Operators if operators => {
+                    egui::ScrollArea::vertical()
+                        .id_salt("operators-scroll")
+                        .show(ui, |ui| self.operators.ui(ui, env));
+                    return;
+                }
+                Tab::DoorReaders if doors => {
+                    egui::ScrollArea::vertical()
+                        .id_salt("door-readers-scroll")
+                        .show(ui, |ui| self.door_readers.ui(ui, env));
+                    return;
+                }
+                _ => {}
             }
         }
         ui.horizontal(|ui| {

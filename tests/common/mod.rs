@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod cups;
+pub mod osdp;
 pub mod smtp;
 
 use carddesk::desk::RequestFields;

@@ -17,3 +17,5 @@ export PCSC_READER="${PCSC_READER:-Virtual PCD 00 00}"          # reader fed by 
 export VPCD_PORT="${VPCD_PORT:-35963}"                          # its vpcd card socket
 export PRESENT_CARD="${PRESENT_CARD:-$HARNESS_DIR/present_card.py}"
 export PRINTER_FAULT="${PRINTER_FAULT:-$HARNESS_DIR/printer-fault.sh}"
+export OSDP_PYTHON="${OSDP_PYTHON:-$HARNESS_STATE/osdp-venv/bin/python}"  # venv with PyPI libosdp (start-osdp.sh)
+export OSDP_PD="${OSDP_PD:-$HARNESS_DIR/osdp_pd.py}"            # OSDP door reader double: $OSDP_PYTHON $OSDP_PD --link PATH --address N

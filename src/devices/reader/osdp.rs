@@ -18,6 +18,7 @@ use libosdp::{
     OsdpCommandBuzzer, OsdpCommandLed, OsdpEvent, OsdpFlag, OsdpLedColor, OsdpLedParams,
     PdInfoBuilder,
 };
+use serialport::SerialPort;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -81,7 +82,11 @@ impl OsdpReader {
 /// it), and records a failure so the reader thread can reopen the port.
 struct SerialChannel {
     id: i32,
-    port: Box<dyn serialport::SerialPort>,
+    /// Opened exclusive (two desks must not drive one bus). Closed when
+    /// libosdp tears the panel down — the binding never frees the channel
+    /// itself — after clearing the exclusive flag, which a pseudo-terminal
+    /// would otherwise keep after the close.
+    port: Option<serialport::TTYPort>,
     failed: Arc<AtomicBool>,
     heard: Arc<AtomicBool>,
 }
@@ -100,12 +105,15 @@ impl Channel for SerialChannel {
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, ChannelError> {
-        match self.port.bytes_to_read() {
+        let Some(port) = self.port.as_mut() else {
+            return Err(ChannelError::TransportError);
+        };
+        match port.bytes_to_read() {
             Ok(0) => return Ok(0),
             Ok(_) => {}
             Err(e) => return Err(self.fail(e.into())),
         }
-        match self.port.read(buf) {
+        match port.read(buf) {
             Ok(0) => Err(self.fail(std::io::ErrorKind::UnexpectedEof.into())),
             Ok(n) => {
                 self.heard.store(true, Ordering::Relaxed);
@@ -118,14 +126,23 @@ impl Channel for SerialChannel {
     }
 
     fn write(&mut self, buf: &[u8]) -> Result<usize, ChannelError> {
-        self.port.write(buf).map_err(|e| self.fail(e))
+        let Some(port) = self.port.as_mut() else {
+            return Err(ChannelError::TransportError);
+        };
+        port.write(buf).map_err(|e| self.fail(e))
     }
 
     fn flush(&mut self) -> Result<(), ChannelError> {
-        self.port.flush().map_err(|e| self.fail(e))
+        let Some(port) = self.port.as_mut() else {
+            return Ok(());
+        };
+        port.flush().map_err(|e| self.fail(e))
     }
 
     fn close(&mut self) -> Result<(), ChannelError> {
+        if let Some(mut port) = self.port.take() {
+            let _ = port.set_exclusive(false);
+        }
         Ok(())
     }
 }
@@ -174,13 +191,26 @@ impl Door {
         let c = &self.config;
         let port = serialport::new(&c.port, c.baud)
             .timeout(Duration::ZERO)
-            .open()
-            .map_err(|e| format!("cannot open {}: {e}", c.port))?;
+            .open_native()
+            .map_err(|e| match e.kind() {
+                serialport::ErrorKind::Io(std::io::ErrorKind::NotFound)
+                | serialport::ErrorKind::NoDevice => {
+                    format!(
+                        "offline: the port {} is not there (adapter unplugged?)",
+                        c.port
+                    )
+                }
+                _ if e.description.contains("exclusive lock") => format!(
+                    "offline: {} is in use by another program (another desk?)",
+                    c.port
+                ),
+                _ => format!("offline: cannot open {}: {e}", c.port),
+            })?;
         self.failed.store(false, Ordering::Relaxed);
         self.heard.store(false, Ordering::Relaxed);
         let channel = SerialChannel {
             id,
-            port,
+            port: Some(port),
             failed: self.failed.clone(),
             heard: self.heard.clone(),
         };

@@ -92,6 +92,11 @@ impl DeskApp {
                 }
             }
             "operators" => self.settings.operators.on_reply(result),
+            "door_readers" => {
+                if self.settings.door_readers.on_reply(result) {
+                    self.restart_readers();
+                }
+            }
             "find_temp_cards" | "request_temp_cards" | "temp_card_changed" | "reveal_puk" => {
                 self.temp_cards.on_reply(command, result)
             }

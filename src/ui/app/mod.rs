@@ -166,6 +166,7 @@ impl DeskApp {
                     .map(|r| r.readers())
                     .unwrap_or_default(),
                 reader_error: None,
+                reader_problems: Default::default(),
                 simulated_cards: options.simulated_cards,
                 printer: options.printer,
                 // Until the first frame gives the window's context.
@@ -316,6 +317,9 @@ impl DeskApp {
         for event in events {
             match event {
                 ReaderEvent::ReadersChanged(list) => {
+                    self.devices
+                        .reader_problems
+                        .retain(|r, _| !list.contains(r));
                     self.devices.readers = list;
                     self.devices.reader_error = None;
                 }
@@ -326,6 +330,11 @@ impl DeskApp {
                 ReaderEvent::CardRemoved { .. } => {}
                 ReaderEvent::ReaderError { reader, message } => {
                     tracing::warn!("reader {reader:?}: {message}");
+                    if let Some(r) = &reader {
+                        self.devices
+                            .reader_problems
+                            .insert(r.clone(), message.clone());
+                    }
                     self.devices.reader_error = Some(match reader {
                         Some(r) => format!("{r}: {message}"),
                         None => message,
@@ -333,6 +342,20 @@ impl DeskApp {
                 }
             }
         }
+    }
+
+    /// The door readers changed: the readers' worker starts again with
+    /// them (a simulated one in demo mode, or one a test gave, is kept).
+    fn restart_readers(&mut self) {
+        if self.demo || self.reader.is_none() {
+            return;
+        }
+        self.reader = None; // stops the old threads, closing their ports
+        self.devices.readers.clear();
+        self.devices.reader_problems.clear();
+        let (worker, _) =
+            crate::desk::station::readers(&self.worker.db, false, self.devices.notify.clone());
+        self.reader = Some(worker);
     }
 
     /// A card with this UID was presented at a reader.
