@@ -378,10 +378,7 @@ fn door_readers_are_added_in_settings_shown_online_and_removed() {
         node.type_text(value);
     }
     h.get_by_label("Add door reader").click();
-    wait_for_text(
-        &mut h,
-        "OSDP address: 1o1 is not a number from 0 to 126.",
-    );
+    wait_for_text(&mut h, "OSDP address: 1o1 is not a number from 0 to 126.");
     let node = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "OSDP address (0–126)");
     node.click();
     for _ in 0..3 {
