@@ -157,9 +157,51 @@ pub fn run(cli: Cli) -> CliResult {
         return super::badge::printer_list(&cli);
     }
     let mut desk = open(&db, &cli)?;
+    if let Command::Demo(DemoCmd::Generate {
+        cardholders,
+        credentials,
+        requests,
+        pending,
+        photos,
+    }) = command
+    {
+        if !cli.demo {
+            return Err(CliError::Message(
+                "demo generate works on a demo database: add --demo".into(),
+            ));
+        }
+        let (name, password) = crate::desk::DEMO_OPERATOR;
+        if !desk.has_operators()? {
+            desk.init_admin(name, Some("demo@carddesk.example"), password)?;
+        }
+        let s = match cli.operator {
+            Some(_) => login(&desk, &cli)?,
+            None => desk.login(name, password)?,
+        };
+        let started = std::time::Instant::now();
+        let now = desk.generate_demo(
+            &s,
+            &crate::desk::ScaleSpec {
+                cardholders: *cardholders,
+                credentials: *credentials,
+                requests: *requests,
+                pending: *pending,
+                photos: *photos,
+            },
+        )?;
+        println!(
+            "{} cardholders, {} credentials, {} answered and {} pending requests ({:.1} s)",
+            now.cardholders,
+            now.credentials,
+            now.requests,
+            now.pending,
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let out = std::io::stdout();
     match command {
-        Command::Format(_) | Command::Reader(_) | Command::Restore { .. } => {
+        Command::Format(_) | Command::Reader(_) | Command::Restore { .. } | Command::Demo(_) => {
             unreachable!("handled above")
         }
         Command::Backup { file, with_keys } => {

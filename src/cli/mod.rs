@@ -60,6 +60,9 @@ pub enum Command {
     /// Sites cards can be shipped to.
     #[command(subcommand)]
     Site(SiteCmd),
+    /// Demo databases (with --demo): a large site on demand.
+    #[command(subcommand)]
+    Demo(DemoCmd),
     /// Card formats: list, encode, decode.
     #[command(subcommand)]
     Format(FormatCmd),
@@ -123,6 +126,27 @@ impl Cli {
 pub enum SiteCmd {
     Add { name: String },
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCmd {
+    /// Add cardholders, cards and request history to a demo database (a
+    /// new one gets the demo operator demo / demo1234).
+    Generate {
+        #[arg(long, default_value_t = 0)]
+        cardholders: u64,
+        #[arg(long, default_value_t = 0)]
+        credentials: u64,
+        /// Requests answered in the past.
+        #[arg(long, default_value_t = 0)]
+        requests: u64,
+        /// Requests still pending.
+        #[arg(long, default_value_t = 0)]
+        pending: u64,
+        /// A photo on every fifth new cardholder.
+        #[arg(long)]
+        photos: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,9 @@ use crate::store::requests::RequestFields;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+/// The demo operator (name, password) every demo database has.
+pub const DEMO_OPERATOR: (&str, &str) = ("demo", "demo1234");
+
 const FIRST: &[&str] = &[
     "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Greta", "Hugo", "Iris", "Jasper", "Kim",
     "Lars", "Mila", "Noah", "Olivia", "Pieter", "Quinten", "Roos", "Sem", "Tess", "Umut", "Vera",

@@ -271,4 +271,10 @@ impl Desk {
     pub fn data_version(&self) -> DeskResult<i64> {
         Ok(store::data_version(&self.conn)?)
     }
+
+    /// How often each table was written: which lists a window must read
+    /// again (counts only, nothing an operator may not see).
+    pub fn change_counters(&self) -> DeskResult<store::changes::Counters> {
+        Ok(store::changes::counters(&self.conn)?)
+    }
 }

@@ -101,21 +101,46 @@ pub fn photo(conn: &Connection, id: i64) -> rusqlite::Result<Option<(Vec<u8>, St
 
 /// Cardholders whose name, e-mail or department contains `search`
 /// (case-insensitive), ordered by last name.
+/// The operator's search as an FTS5 query on `cardholder_search`: every
+/// word a prefix ("zo" finds Zoë), all of them required. None: no words.
+fn search_query(search: &str) -> Option<String> {
+    let words: Vec<String> = search
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Cardholders matching `search` (names, e-mail, department, card numbers;
+/// best matches first), or all of them by name; one page.
 pub fn list(
     conn: &Connection,
     search: &str,
     limit: usize,
     offset: usize,
 ) -> rusqlite::Result<Vec<Cardholder>> {
-    let like = format!("%{}%", search.trim());
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM cardholder
-         WHERE ?1 = '%%' OR first_name || ' ' || last_name LIKE ?1
-            OR ifnull(email, '') LIKE ?1 OR ifnull(department, '') LIKE ?1
-         ORDER BY last_name, first_name, id LIMIT ?2 OFFSET ?3"
-    ))?;
-    let rows = stmt.query_map(params![like, limit as i64, offset as i64], from_row)?;
-    rows.collect()
+    let (limit, offset) = (limit as i64, offset as i64);
+    match search_query(search) {
+        None => {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM cardholder
+                  ORDER BY last_name, first_name, id LIMIT ?1 OFFSET ?2"
+            ))?;
+            let rows = stmt.query_map(params![limit, offset], from_row)?;
+            rows.collect()
+        }
+        Some(q) => {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM cardholder
+                   JOIN (SELECT rowid AS hit, rank FROM cardholder_search
+                          WHERE cardholder_search MATCH ?1) ON id = hit
+                  ORDER BY rank, last_name, first_name, id LIMIT ?2 OFFSET ?3"
+            ))?;
+            let rows = stmt.query_map(params![q, limit, offset], from_row)?;
+            rows.collect()
+        }
+    }
 }
 
 pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
@@ -124,14 +149,14 @@ pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// How many cardholders [`list`] would return without a limit.
 pub fn count_matching(conn: &Connection, search: &str) -> rusqlite::Result<i64> {
-    let like = format!("%{}%", search.trim());
-    conn.query_row(
-        "SELECT count(*) FROM cardholder
-         WHERE ?1 = '%%' OR first_name || ' ' || last_name LIKE ?1
-            OR ifnull(email, '') LIKE ?1 OR ifnull(department, '') LIKE ?1",
-        [like],
-        |r| r.get(0),
-    )
+    match search_query(search) {
+        None => count(conn),
+        Some(q) => conn.query_row(
+            "SELECT count(*) FROM cardholder_search WHERE cardholder_search MATCH ?1",
+            [q],
+            |r| r.get(0),
+        ),
+    }
 }
 
 /// Replaces a cardholder's details; the photo only when one is given.

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod badge_templates;
 pub mod cardholders;
+pub mod changes;
 pub mod credentials;
 pub mod door_readers;
 pub mod files;
@@ -35,6 +36,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0009_shipping_note.sql"),
     include_str!("../../migrations/0010_temp_assignment.sql"),
     include_str!("../../migrations/0011_door_readers.sql"),
+    include_str!("../../migrations/0012_search_and_changes.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

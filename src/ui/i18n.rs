@@ -368,7 +368,6 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("{credential} is now {state}; replacement request {request} raised.", "{credential} is nu {state}; vervangingsaanvraag {request} ingediend."),
     ("{day} (ended)", "{day} (verlopen)"),
     ("{errors} of {n} card(s) failed; tick them and choose Repeat production.", "{errors} van {n} kaart(en) mislukt; vink ze aan en kies Productie herhalen."),
-    ("{label}: {total} (first {n} shown; search to narrow)", "{label}: {total} (eerste {n} getoond; zoek om te beperken)"),
     ("{n} PIN letter(s) are ready. They will not be shown again: print or save them now.", "{n} pinbrief/pinbrieven klaar. Ze worden niet opnieuw getoond: druk ze nu af of sla ze op."),
     ("{n} card(s) produced.", "{n} kaart(en) geproduceerd."),
     ("{n} of {total} requests have their card.", "{n} van {total} aanvragen hebben hun kaart."),

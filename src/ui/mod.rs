@@ -63,7 +63,7 @@ impl Env<'_> {
     }
 }
 
-pub const DEMO_OPERATOR: (&str, &str) = ("demo", "demo1234");
+pub use crate::desk::DEMO_OPERATOR;
 
 /// How long the window waits for the card printer before a job fails.
 const PRINT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);

@@ -74,8 +74,12 @@ impl Snapshot {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListView {
     pub cardholder_search: String,
+    /// The first row of the cardholder page held (the list scrolls through
+    /// every row; the window holds only the page around what is shown).
+    pub cardholder_offset: usize,
     pub credential_search: String,
     pub credential_state: Option<CredentialState>,
+    pub credential_offset: usize,
     /// The Card requests dialog's history filter: `None` shows the pending
     /// requests only; `Some(None)` every request; `Some(Some(s))` those in s.
     pub request_history: Option<Option<RequestStatus>>,
@@ -108,7 +112,82 @@ pub struct DeskWorker {
     pub db: PathBuf,
 }
 
-fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<Snapshot> {
+/// Which parts of the snapshot must be read again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Stale {
+    pending: bool,
+    cardholders: bool,
+    credentials: bool,
+    history: bool,
+    audit: bool,
+    outbox: bool,
+    /// Sites, formats, templates, settings, operators: small, read whole.
+    small: bool,
+}
+
+impl Stale {
+    fn all() -> Stale {
+        Stale {
+            pending: true,
+            cardholders: true,
+            credentials: true,
+            history: true,
+            audit: true,
+            outbox: true,
+            small: true,
+        }
+    }
+
+    /// What writes to `tables` make stale (the lists that show them).
+    fn tables(tables: &[&str]) -> Stale {
+        let mut s = Stale::default();
+        for t in tables {
+            match *t {
+                "card_request" => (s.pending, s.history) = (true, true),
+                // Names appear in every list; card numbers are searched
+                // with the cardholders.
+                "cardholder" | "credential" => {
+                    (s.pending, s.history, s.cardholders, s.credentials) = (true, true, true, true)
+                }
+                "audit_event" => s.audit = true,
+                "outbox" => s.outbox = true,
+                // A role or privilege changed: what may be seen changed.
+                "operator" => return Stale::all(),
+                _ => s.small = true,
+            }
+        }
+        s
+    }
+
+    /// What a new view makes stale.
+    fn view(old: &ListView, new: &ListView) -> Stale {
+        Stale {
+            cardholders: (&old.cardholder_search, old.cardholder_offset)
+                != (&new.cardholder_search, new.cardholder_offset),
+            credentials: (
+                &old.credential_search,
+                old.credential_state,
+                old.credential_offset,
+            ) != (
+                &new.credential_search,
+                new.credential_state,
+                new.credential_offset,
+            ),
+            history: old.request_history != new.request_history,
+            ..Stale::default()
+        }
+    }
+}
+
+/// Reads the parts of the snapshot that are `stale`, keeping the rest of
+/// `prev` (shared, not copied).
+fn load(
+    desk: &Desk,
+    session: Option<&Session>,
+    view: &ListView,
+    prev: &Snapshot,
+    stale: Stale,
+) -> DeskResult<Snapshot> {
     // Before login (or before a forced password change): only whether this
     // is a first run, a demo database, and what is wrong with its files.
     let base = Snapshot {
@@ -122,65 +201,152 @@ fn load(desk: &Desk, session: Option<&Session>, view: &ListView) -> DeskResult<S
     let Some(s) = session.filter(|s| !s.must_change_password()) else {
         return Ok(base);
     };
-    let page = PageRequest::first(LIST_PAGE);
-    let pending = desk.requests(s, Some(RequestStatus::Pending), PageRequest::first(1000))?;
-    // The cards connected to the requests shown, in one query.
-    let ids: Vec<i64> = pending
-        .items
-        .iter()
-        .filter_map(|r| r.credential_id)
-        .collect();
-    let request_cards: HashMap<i64, Credential> = desk
-        .credentials_by_id(s, &ids)?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
     let may = |p| s.may(p);
+    let page = |offset| PageRequest {
+        offset,
+        limit: LIST_PAGE,
+    };
+    let (pending, request_cards) = if stale.pending {
+        let pending = desk.requests(s, Some(RequestStatus::Pending), PageRequest::first(1000))?;
+        // The cards connected to the requests shown, in one query.
+        let ids: Vec<i64> = pending
+            .items
+            .iter()
+            .filter_map(|r| r.credential_id)
+            .collect();
+        let cards: HashMap<i64, Credential> = desk
+            .credentials_by_id(s, &ids)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        (Arc::new(pending), Arc::new(cards))
+    } else {
+        (prev.pending.clone(), prev.request_cards.clone())
+    };
     Ok(Snapshot {
-        pending: Arc::new(pending),
-        request_cards: Arc::new(request_cards),
-        cardholders: Arc::new(desk.cardholders(s, &view.cardholder_search, page)?),
-        credentials: Arc::new(desk.credentials(
-            s,
-            view.credential_state,
-            &view.credential_search,
-            page,
-        )?),
-        stock: Arc::new(desk.stock_credentials(s, page)?),
-        request_history: Arc::new(match view.request_history {
-            Some(status) => desk.requests(s, status, page)?,
-            None => Page::default(),
-        }),
-        audit: Arc::new(if may(Privilege::ViewAudit) {
-            desk.audit_events(s, PageRequest::first(500))?
+        pending,
+        request_cards,
+        cardholders: if stale.cardholders {
+            Arc::new(desk.cardholders(s, &view.cardholder_search, page(view.cardholder_offset))?)
         } else {
-            Page::default()
-        }),
-        sites: Arc::new(desk.sites(s)?),
-        formats: Arc::new(desk.card_formats(s)?),
-        templates: Arc::new(desk.badge_template_names(s)?),
-        outbox: if may(Privilege::ViewOutbox) {
-            desk.outbox_counts(s)?
-        } else {
-            OutboxCounts::default()
+            prev.cardholders.clone()
         },
-        mail: Arc::new(if may(Privilege::ViewOutbox) {
-            desk.outbox(s, None, PageRequest::first(LIST_PAGE))?
+        credentials: if stale.credentials {
+            Arc::new(desk.credentials(
+                s,
+                view.credential_state,
+                &view.credential_search,
+                page(view.credential_offset),
+            )?)
         } else {
-            Page::default()
-        }),
-        smtp: if may(Privilege::ManageSettings) {
-            desk.mail_settings(s)?
-        } else {
-            None
+            prev.credentials.clone()
         },
-        operators: Arc::new(if may(Privilege::ManageOperators) {
-            desk.operators(s)?
+        stock: if stale.credentials {
+            Arc::new(desk.stock_credentials(s, page(0))?)
         } else {
-            Vec::new()
-        }),
+            prev.stock.clone()
+        },
+        request_history: if stale.history {
+            Arc::new(match view.request_history {
+                Some(status) => desk.requests(s, status, page(0))?,
+                None => Page::default(),
+            })
+        } else {
+            prev.request_history.clone()
+        },
+        audit: match (stale.audit, may(Privilege::ViewAudit)) {
+            (false, _) => prev.audit.clone(),
+            (true, true) => Arc::new(desk.audit_events(s, PageRequest::first(500))?),
+            (true, false) => Arc::default(),
+        },
+        outbox: match (stale.outbox, may(Privilege::ViewOutbox)) {
+            (false, _) => prev.outbox,
+            (true, true) => desk.outbox_counts(s)?,
+            (true, false) => OutboxCounts::default(),
+        },
+        mail: match (stale.outbox, may(Privilege::ViewOutbox)) {
+            (false, _) => prev.mail.clone(),
+            (true, true) => Arc::new(desk.outbox(s, None, page(0))?),
+            (true, false) => Arc::default(),
+        },
+        sites: if stale.small {
+            Arc::new(desk.sites(s)?)
+        } else {
+            prev.sites.clone()
+        },
+        formats: if stale.small {
+            Arc::new(desk.card_formats(s)?)
+        } else {
+            prev.formats.clone()
+        },
+        templates: if stale.small {
+            Arc::new(desk.badge_template_names(s)?)
+        } else {
+            prev.templates.clone()
+        },
+        smtp: match (stale.small, may(Privilege::ManageSettings)) {
+            (false, _) => prev.smtp.clone(),
+            (true, true) => desk.mail_settings(s)?,
+            (true, false) => None,
+        },
+        operators: match (stale.small, may(Privilege::ManageOperators)) {
+            (false, _) => prev.operators.clone(),
+            (true, true) => Arc::new(desk.operators(s)?),
+            (true, false) => Arc::default(),
+        },
         ..base
     })
+}
+
+/// The desk worker's last snapshot and the change counts it was read at.
+struct Loaded {
+    last: Snapshot,
+    counts: crate::store::changes::Counters,
+    /// Who it was read for: another operator (or none) reads everything.
+    operator: Option<i64>,
+}
+
+impl Loaded {
+    /// Reads what changed since the last snapshot (plus `stale`) and sends
+    /// the new snapshot.
+    fn send(
+        &mut self,
+        desk: &Desk,
+        session: Option<&Session>,
+        view: &ListView,
+        stale: Stale,
+        replies: &Sender<Reply>,
+        notify: &Notify,
+    ) {
+        let counts = desk.change_counters().unwrap_or_default();
+        let changed = crate::store::changes::changed(&self.counts, &counts);
+        let stale = if session.map(|s| s.operator().id) != self.operator {
+            Stale::all()
+        } else {
+            let t = Stale::tables(&changed);
+            Stale {
+                pending: stale.pending || t.pending,
+                cardholders: stale.cardholders || t.cardholders,
+                credentials: stale.credentials || t.credentials,
+                history: stale.history || t.history,
+                audit: stale.audit || t.audit,
+                outbox: stale.outbox || t.outbox,
+                small: stale.small || t.small,
+            }
+        };
+        match load(desk, session, view, &self.last, stale) {
+            Ok(s) => {
+                self.counts = counts;
+                self.operator = session
+                    .filter(|s| !s.must_change_password())
+                    .map(|s| s.operator().id);
+                self.last = s.clone();
+                let _ = replies.send(Reply::Snapshot(s));
+            }
+            Err(e) => tracing::error!("cannot load the desk lists: {e}"),
+        }
+        notify();
+    }
 }
 
 impl DeskWorker {
@@ -195,15 +361,15 @@ impl DeskWorker {
             .spawn(move || {
                 let mut session: Option<Session> = None;
                 let mut view = ListView::default();
-                let send_snapshot = |desk: &Desk, session: Option<&Session>, view: &ListView| {
-                    match load(desk, session, view) {
-                        Ok(s) => {
-                            let _ = replies.send(Reply::Snapshot(s));
-                        }
-                        Err(e) => tracing::error!("cannot load the desk lists: {e}"),
-                    }
-                    notify();
+                let mut loaded = Loaded {
+                    last: Snapshot::default(),
+                    counts: Default::default(),
+                    operator: None,
                 };
+                let mut send_snapshot =
+                    |desk: &Desk, session: Option<&Session>, view: &ListView, stale: Stale| {
+                        loaded.send(desk, session, view, stale, &replies, &notify)
+                    };
                 // The session as the database has it now: a disabled
                 // operator's session ends here, and the window is told.
                 let refresh = |desk: &Desk, session: &mut Option<Session>| {
@@ -239,7 +405,7 @@ impl DeskWorker {
                 };
                 let mut last_sweep: Option<std::time::Instant> = None;
                 let mut seen = desk.data_version().unwrap_or(0);
-                send_snapshot(&desk, None, &view);
+                send_snapshot(&desk, None, &view, Stale::all());
                 loop {
                     match jobs.recv_timeout(WATCH_INTERVAL) {
                         Ok(Msg::Command(command)) => {
@@ -253,12 +419,13 @@ impl DeskWorker {
                                 return;
                             }
                             refresh(&desk, &mut session);
-                            send_snapshot(&desk, session.as_ref(), &view);
+                            send_snapshot(&desk, session.as_ref(), &view, Stale::default());
                         }
                         Ok(Msg::View(v)) => {
                             if v != view {
+                                let stale = Stale::view(&view, &v);
                                 view = v;
-                                send_snapshot(&desk, session.as_ref(), &view);
+                                send_snapshot(&desk, session.as_ref(), &view, stale);
                             }
                         }
                         Ok(Msg::Queues(printer)) => {
@@ -275,9 +442,11 @@ impl DeskWorker {
                                     tracing::warn!("logout not recorded: {e}");
                                 }
                             }
-                            send_snapshot(&desk, None, &view);
+                            send_snapshot(&desk, None, &view, Stale::all());
                         }
-                        Ok(Msg::Refresh) => send_snapshot(&desk, session.as_ref(), &view),
+                        Ok(Msg::Refresh) => {
+                            send_snapshot(&desk, session.as_ref(), &view, Stale::all())
+                        }
                         Err(RecvTimeoutError::Timeout) => {
                             if session.is_some()
                                 && last_sweep.is_none_or(|t| t.elapsed() >= EXPIRY_SWEEP)
@@ -292,7 +461,7 @@ impl DeskWorker {
                             if now != seen {
                                 seen = now;
                                 refresh(&desk, &mut session);
-                                send_snapshot(&desk, session.as_ref(), &view);
+                                send_snapshot(&desk, session.as_ref(), &view, Stale::default());
                             }
                         }
                         Err(RecvTimeoutError::Disconnected) => return,

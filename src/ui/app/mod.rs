@@ -233,8 +233,10 @@ impl DeskApp {
     fn sync_view(&mut self) {
         let view = ListView {
             cardholder_search: self.cardholders.search.trim().to_string(),
+            cardholder_offset: self.cardholders.offset,
             credential_search: self.credentials.search.trim().to_string(),
             credential_state: self.credentials.state,
+            credential_offset: self.credentials.offset,
             request_history: self.requests.history.status(),
         };
         if view != self.view {
