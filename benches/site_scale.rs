@@ -170,13 +170,13 @@ fn site(n: u64, dir: &Path) {
     let who = first.cardholders.items[0].clone();
     let input = carddesk::desk::CardholderInput {
         first_name: "Aaron".into(),
-        last_name: format!("Changed {n}"),
+        last_name: format!("Aaa changed {n}"), // sorts first: on the page shown
         email: who.email.clone(),
         ..Default::default()
     };
     other.update_cardholder(&os, who.id, &input).unwrap();
     let (t, cpu) = (Instant::now(), process_cpu());
-    let want = format!("Changed {n}");
+    let want = format!("Aaa changed {n}");
     snapshot(&w, |s| {
         s.cardholders.items.iter().any(|c| c.last_name == want)
     });

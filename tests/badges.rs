@@ -481,3 +481,103 @@ fn lost_card_is_not_printed() {
         .unwrap()
         .is_empty());
 }
+
+/// The operator's "print all selected": several requests' badges in one
+/// PDF, a page each, from the command line too; mixed templates must be
+/// settled with --template.
+#[test]
+fn several_requests_render_into_one_pdf() {
+    let mut t = TestDesk::new();
+    let a = request_with_card(&mut t, "Standard");
+    let admin = t.admin.clone();
+    let b = t.request_for(&admin, "Kim", "Keller", false);
+    t.desk
+        .connect_card(
+            &admin,
+            b,
+            &manual("H10301", &[("facility", "12"), ("card", "777")]),
+        )
+        .unwrap();
+    let pdf = t.desk.render_badges(&admin, &[a, b], None).unwrap();
+    let dir = common::private_dir();
+    let path = write_pdf(dir.path(), &pdf);
+    let info = tool("pdfinfo", &[&path], "poppler-utils");
+    assert!(info.contains("Pages:           2"), "{info}");
+    let text = tool("pdftotext", &[&path, "-"], "poppler-utils");
+    assert!(text.contains("Kim Keller"), "{text}");
+
+    let c = request_with_card_named(&mut t, "Visitor");
+    let err = t
+        .desk
+        .render_badges(&admin, &[a, c], None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "the requests use different templates (Standard, Visitor); choose one with --template"
+        ),
+        "{err}"
+    );
+    assert!(t
+        .desk
+        .render_badges(&admin, &[a, c], Some("Standard"))
+        .is_ok());
+
+    // The CLI: --request repeated, one file.
+    let out = dir.path().join("all.pdf");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_carddesk"))
+        .arg("--db")
+        .arg(t.db_path())
+        .args([
+            "badge",
+            "render",
+            "--request",
+            &a.to_string(),
+            "--request",
+            &b.to_string(),
+            "--out",
+        ])
+        .arg(&out)
+        .env("CARDDESK_OPERATOR", "admin")
+        .env("CARDDESK_PASSWORD", common::PASSWORD)
+        .env_remove("CARDDESK_DB")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let info = tool("pdfinfo", &[out.to_str().unwrap()], "poppler-utils");
+    assert!(info.contains("Pages:           2"), "{info}");
+}
+
+/// A request for another person with a card, on `template`.
+fn request_with_card_named(t: &mut TestDesk, template: &str) -> i64 {
+    let admin = t.admin.clone();
+    let fields = RequestFields {
+        badge_template: template.into(),
+        ..common::request(false)
+    };
+    let (_, r) = t
+        .desk
+        .create_cardholder(
+            &admin,
+            &CardholderInput {
+                first_name: "Vic".into(),
+                last_name: "Visitor".into(),
+                ..Default::default()
+            },
+            Some(&fields),
+        )
+        .unwrap();
+    let r = r.unwrap();
+    t.desk
+        .connect_card(
+            &admin,
+            r,
+            &manual("H10301", &[("facility", "12"), ("card", "888")]),
+        )
+        .unwrap();
+    r
+}

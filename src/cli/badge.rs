@@ -13,15 +13,16 @@ type Result<T = ()> = std::result::Result<T, CliError>;
 
 #[derive(Debug, Subcommand)]
 pub enum BadgeCmd {
-    /// Render a badge to a PDF file (one page per card side).
+    /// Render badges to one PDF file (one page per card side).
     Render {
-        /// The card request whose badge to render (its template and card).
+        /// The card request whose badge to render (its template and card);
+        /// repeat it for several badges in one PDF.
         #[arg(
             long,
             conflicts_with = "cardholder",
             required_unless_present = "cardholder"
         )]
-        request: Option<i64>,
+        request: Vec<i64>,
         /// A cardholder (with their newest active card).
         #[arg(long)]
         cardholder: Option<i64>,
@@ -105,12 +106,14 @@ pub fn badge(desk: &mut Desk, cli: &Cli, cmd: &BadgeCmd) -> Result {
             template,
             out,
         } => {
-            let of = match (request, cardholder) {
-                (Some(r), _) => BadgeOf::Request(*r),
-                (None, Some(c)) => BadgeOf::Cardholder(*c),
-                (None, None) => unreachable!("clap requires one"),
+            let pdf = match (request.as_slice(), cardholder) {
+                ([r], _) => desk.render_badge(&s, BadgeOf::Request(*r), template.as_deref())?,
+                ([], Some(c)) => {
+                    desk.render_badge(&s, BadgeOf::Cardholder(*c), template.as_deref())?
+                }
+                ([], None) => unreachable!("clap requires one"),
+                (several, _) => desk.render_badges(&s, several, template.as_deref())?,
             };
-            let pdf = desk.render_badge(&s, of, template.as_deref())?;
             write(out, &pdf)?;
             println!("{}", out.display());
         }

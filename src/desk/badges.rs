@@ -125,6 +125,42 @@ impl Desk {
         Ok(badge::render_pdf(&t, &[data])?)
     }
 
+    /// Several requests' badges in one PDF, in the order given (the
+    /// operator's "print all selected"): one template for all of them — the
+    /// requests' own when they share it, else `template` must say which.
+    pub fn render_badges(
+        &self,
+        s: &Session,
+        requests: &[i64],
+        template: Option<&str>,
+    ) -> DeskResult<Vec<u8>> {
+        let mut data = Vec::with_capacity(requests.len());
+        let mut templates: Vec<String> = Vec::new();
+        for &r in requests {
+            data.push(self.badge_data_for_request(s, r)?);
+            let t = self.request(s, r)?.badge_template;
+            if !templates.contains(&t) {
+                templates.push(t);
+            }
+        }
+        let name = match (template, templates.as_slice()) {
+            (Some(t), _) => t.to_string(),
+            (None, [one]) => one.clone(),
+            (None, []) => return Err(DeskError::invalid("badges", "name at least one request")),
+            (None, several) => {
+                return Err(DeskError::invalid(
+                    "badges",
+                    format!(
+                        "the requests use different templates ({}); choose one with --template",
+                        several.join(", ")
+                    ),
+                ))
+            }
+        };
+        let t = self.badge_template(s, &name)?;
+        Ok(badge::render_pdf(&t, &data)?)
+    }
+
     /// Adds or replaces a badge template from its JSON definition; returns
     /// its name.
     pub fn save_badge_template_json(&mut self, s: &Session, json: &str) -> DeskResult<String> {

@@ -37,6 +37,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../migrations/0010_temp_assignment.sql"),
     include_str!("../../migrations/0011_door_readers.sql"),
     include_str!("../../migrations/0012_search_and_changes.sql"),
+    include_str!("../../migrations/0013_request_counts.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
