@@ -5,7 +5,9 @@
 -- the triggers below.
 CREATE VIRTUAL TABLE cardholder_search USING fts5(
     name, email, department, cards,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    -- Prefix indexes for the first letters typed, the broadest queries.
+    prefix = '1 2 3'
 );
 INSERT INTO cardholder_search (rowid, name, email, department, cards)
     SELECT h.id, h.first_name || ' ' || h.last_name, ifnull(h.email, ''),

@@ -13,12 +13,14 @@ use rand::{Rng, SeedableRng};
 /// The demo operator (name, password) every demo database has.
 pub const DEMO_OPERATOR: (&str, &str) = ("demo", "demo1234");
 
-const FIRST: &[&str] = &[
+/// First names, last names and departments of the demo's people (also
+/// the large demo sites', `demo_scale`).
+pub(super) const FIRST: &[&str] = &[
     "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Greta", "Hugo", "Iris", "Jasper", "Kim",
     "Lars", "Mila", "Noah", "Olivia", "Pieter", "Quinten", "Roos", "Sem", "Tess", "Umut", "Vera",
     "Willem", "Xander", "Yara", "Zoë",
 ];
-const LAST: &[&str] = &[
+pub(super) const LAST: &[&str] = &[
     "de Vries",
     "Jansen",
     "Bakker",
@@ -38,7 +40,7 @@ const LAST: &[&str] = &[
     "Schouten",
     "Vermeulen",
 ];
-const DEPARTMENTS: &[&str] = &[
+pub(super) const DEPARTMENTS: &[&str] = &[
     "Facilities",
     "Finance",
     "Engineering",

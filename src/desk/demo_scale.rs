@@ -4,59 +4,11 @@
 //! Demo databases only; written in one transaction with one audit record
 //! (the rows are bulk data, not operator actions).
 
+use super::demo::{DEPARTMENTS, FIRST, LAST};
 use super::{Desk, DeskError, DeskResult, Session};
 use crate::domain::{builtin_formats, Privilege};
 use rusqlite::params;
 use serde::Serialize;
-
-const FIRST: &[&str] = &[
-    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Greta", "Hugo", "Iris", "Jasper", "Kim",
-    "Lars", "Mila", "Noah", "Olivia", "Pieter", "Quinten", "Roos", "Sem", "Tess", "Umut", "Vera",
-    "Willem", "Xander", "Yara", "Zoë",
-];
-const LAST: &[&str] = &[
-    "de Vries",
-    "Jansen",
-    "Bakker",
-    "Visser",
-    "Smit",
-    "Meijer",
-    "Mulder",
-    "de Boer",
-    "Bos",
-    "Peters",
-    "Hendriks",
-    "van Dijk",
-    "Dekker",
-    "Brouwer",
-    "de Wit",
-    "Dijkstra",
-    "Smits",
-    "de Graaf",
-    "van der Meer",
-    "Kok",
-    "Jacobs",
-    "Vermeulen",
-    "van den Berg",
-    "Schouten",
-    "Willems",
-    "Hoekstra",
-    "Maas",
-    "Verhoeven",
-    "Koster",
-    "Prins",
-    "Kuipers",
-];
-const DEPARTMENTS: &[&str] = &[
-    "Security",
-    "Facilities",
-    "Finance",
-    "IT",
-    "Logistics",
-    "Research",
-    "Reception",
-    "Operations",
-];
 
 /// How much to add.
 #[derive(Debug, Clone, Copy, Default, Serialize)]

@@ -212,6 +212,14 @@ pub fn count_matching(
     state: Option<CredentialState>,
     search: &str,
 ) -> rusqlite::Result<i64> {
+    if search.trim().is_empty() {
+        // No search: counted on the state index, without the join.
+        return conn.query_row(
+            "SELECT count(*) FROM credential WHERE ?1 IS NULL OR state = ?1",
+            [state.map(|s| s.as_str())],
+            |r| r.get(0),
+        );
+    }
     let like = format!("%{}%", search.trim());
     conn.query_row(
         &format!(
