@@ -400,3 +400,49 @@ fn door_readers_are_added_in_settings_shown_online_and_removed() {
     wait_for(&mut h, "No door readers yet.");
     assert!(t.desk.door_readers(&admin).unwrap().is_empty());
 }
+
+#[test]
+fn a_read_with_stray_bits_is_still_the_card_its_fields_name() {
+    // Kantech 32-bit leaves bits 0–6 unused: a read (or a cloned card)
+    // with them set is the same facility and card, so a revoked card
+    // cannot come back as a new credential.
+    let mut t = TestDesk::new();
+    let admin = t.admin.clone();
+    t.desk.add_known_format(&admin, "KANTECH").unwrap();
+    let first = t.request_for(&admin, "Rev", "Oked", false);
+    let c = t
+        .desk
+        .connect_card(
+            &admin,
+            first,
+            &ConnectCard::Manual {
+                format: "KANTECH".into(),
+                fields: vec![("facility".into(), "1".into()), ("card".into(), "2".into())],
+            },
+        )
+        .unwrap()
+        .credential;
+    t.desk.close_request(&admin, first).unwrap();
+    t.desk
+        .change_credential_state(
+            &admin,
+            c.id,
+            carddesk::desk::CredentialAction::Revoke,
+            Some("cloned"),
+            false,
+        )
+        .unwrap();
+    let other = t.request_for(&admin, "Cl", "One", false);
+    let stray = format!("1010101{:08b}{:016b}0", 1, 2);
+    // 32 bits fit CSN32 too: the card on record decides.
+    let err = t
+        .desk
+        .connect_card(&admin, other, &ConnectCard::Read { bits: stray })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("KANTECH 1:2") && err.contains("revoked"),
+        "{err}"
+    );
+    assert_eq!(t.desk.request(&admin, other).unwrap().credential_id, None);
+}

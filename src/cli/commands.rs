@@ -86,10 +86,15 @@ fn open(db: &std::path::Path, cli: &Cli) -> CliResult<Desk> {
 
 pub fn run(cli: Cli) -> CliResult {
     super::login::read_password_fd(&cli)?;
-    let db = cli
-        .db
-        .clone()
-        .unwrap_or_else(crate::desk::paths::default_db_path);
+    // --demo without --db is the demo's own database, never the site's
+    // (as in the window).
+    let db = cli.db.clone().unwrap_or_else(|| {
+        if cli.demo {
+            crate::desk::paths::demo_db_path()
+        } else {
+            crate::desk::paths::default_db_path()
+        }
+    });
     let Some(command) = &cli.command else {
         return Err(CliError::Message(
             "no command given (without one, carddesk opens the window)".into(),

@@ -44,7 +44,7 @@ pub fn parse_scbk(text: &str) -> DeskResult<[u8; 16]> {
 impl NewDoorReader {
     fn check(&self) -> DeskResult<Option<[u8; 16]>> {
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(DeskError::invalid(
                 "door reader name",
                 "give a name of 1 to 64 characters (e.g. Front desk reader)",

@@ -229,8 +229,11 @@ fn resolve(
             }
         }
         ConnectCard::Read { bits } => {
+            // Looked up and stored as its fields encode (as manual entry
+            // does): stray bits outside every field cannot make a revoked
+            // card a new one.
             let fit = read_format(conn, bits)?;
-            if let Some(c) = store::credentials::find_by_value(conn, &fit.format, bits)? {
+            if let Some(c) = store::credentials::find_by_value(conn, &fit.format, &fit.bits)? {
                 return Ok((c, Enrolment::Assigned));
             }
             let fields: serde_json::Map<String, serde_json::Value> = fit
@@ -238,7 +241,7 @@ fn resolve(
                 .iter()
                 .map(|(k, v)| (k.clone(), (*v).into()))
                 .collect();
-            register(&fit.format, bits, fields.into(), None)
+            register(&fit.format, &fit.bits, fields.into(), None)
         }
     }
 }
@@ -252,7 +255,7 @@ fn read_format(conn: &Connection, bits: &str) -> DeskResult<crate::domain::ReadF
     let fits = crate::domain::fits(&store::formats::list(conn)?, bits);
     let mut on_record = Vec::new();
     for fit in &fits {
-        if store::credentials::find_by_value(conn, &fit.format, bits)?.is_some() {
+        if store::credentials::find_by_value(conn, &fit.format, &fit.bits)?.is_some() {
             on_record.push(fit.clone());
         }
     }

@@ -560,11 +560,14 @@ pub fn known_formats() -> Vec<CardFormat> {
     KNOWN.clone()
 }
 
-/// A Wiegand read decoded by one format: its name and field values.
+/// A Wiegand read decoded by one format: its name, field values, and the
+/// bits those values encode to (the read itself may differ in bits no
+/// field or parity covers; the card is the one with these fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadFit {
     pub format: String,
     pub fields: Vec<(String, u64)>,
+    pub bits: String,
 }
 
 impl std::fmt::Display for ReadFit {
@@ -587,8 +590,13 @@ pub fn fits(formats: &[CardFormat], bits: &str) -> Vec<ReadFit> {
         .filter_map(|f| match f {
             CardFormat::Wiegand(w) if usize::from(w.bits) == bits.len() => {
                 let d = w.decode(bits).ok()?;
-                d.parity_ok.then(|| ReadFit {
+                if !d.parity_ok {
+                    return None;
+                }
+                let values: FieldValues = d.fields.iter().cloned().collect();
+                Some(ReadFit {
                     format: w.name.clone(),
+                    bits: w.encode(&values).ok()?,
                     fields: d.fields,
                 })
             }

@@ -26,14 +26,21 @@ impl Desk {
             if !matches!(c.state, TempCardState::Unassigned | TempCardState::Assigned) {
                 continue;
             }
-            if passed(c.valid_until.as_deref()) {
-                self.change_temp_card_state(s, c.id, TempCardState::Expired)?;
-                n += 1;
-            } else if c.state == TempCardState::Assigned
-                && passed(c.assigned_until.as_deref())
-                && self.end_temp_assignment(s, c.id)?
-            {
-                n += 1;
+            // One card that cannot be changed (another desk moved it a
+            // moment ago) does not stop the rest.
+            let done = if passed(c.valid_until.as_deref()) {
+                self.change_temp_card_state(s, c.id, TempCardState::Expired)
+                    .map(|_| true)
+            } else if c.state == TempCardState::Assigned && passed(c.assigned_until.as_deref()) {
+                self.end_temp_assignment(s, c.id)
+            } else {
+                Ok(false)
+            };
+            match done {
+                Ok(true) => n += 1,
+                Ok(false) => {}
+                Err(e @ DeskError::Forbidden { .. }) => return Err(e),
+                Err(e) => tracing::warn!("{}: not expired: {e}", c.label()),
             }
         }
         Ok(n)

@@ -362,12 +362,18 @@ impl Drop for ReaderWorker {
     fn drop(&mut self) {
         *self.stop.flag() = true;
         self.stop.cv.notify_all();
+        let deadline = Instant::now() + Duration::from_secs(5);
         for (thread, interrupt) in self.threads.drain(..).zip(&self.interrupts) {
             // A wake-up can race with the source entering its wait, so keep
-            // waking it until it has returned.
-            while !thread.is_finished() {
+            // waking it until it has returned — for a while: a thread stuck
+            // in a device call is left behind rather than freezing the app.
+            while !thread.is_finished() && Instant::now() < deadline {
                 interrupt();
                 std::thread::sleep(Duration::from_millis(5));
+            }
+            if !thread.is_finished() {
+                tracing::error!("a card reader thread did not stop; left behind");
+                continue;
             }
             if thread.join().is_err() {
                 tracing::error!("a card reader thread panicked");

@@ -129,14 +129,29 @@ impl Channel for SerialChannel {
         let Some(port) = self.port.as_mut() else {
             return Err(ChannelError::TransportError);
         };
-        port.write(buf).map_err(|e| self.fail(e))
+        match port.write(buf) {
+            Ok(n) => Ok(n),
+            // A full transmit buffer: libosdp tries again.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                Ok(0)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
     }
 
+    /// libosdp flushes before it sends: unread input is thrown away. Never
+    /// a drain (tcdrain), which a stuck adapter could block for ever.
     fn flush(&mut self) -> Result<(), ChannelError> {
         let Some(port) = self.port.as_mut() else {
             return Ok(());
         };
-        port.flush().map_err(|e| self.fail(e))
+        port.clear(serialport::ClearBuffer::Input)
+            .map_err(|e| self.fail(e.into()))
     }
 
     fn close(&mut self) -> Result<(), ChannelError> {
@@ -208,6 +223,8 @@ impl Door {
             })?;
         self.failed.store(false, Ordering::Relaxed);
         self.heard.store(false, Ordering::Relaxed);
+        // Reads from before (the last panel) are never delivered late.
+        self.reads.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let channel = SerialChannel {
             id,
             port: Some(port),
