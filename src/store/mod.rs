@@ -113,7 +113,20 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
     }
     let mut conn = connect_unchecked(path)?;
     check_not_newer(&conn, &shown)?;
-    if version(&conn)? != schema_version() {
+    let found = version(&conn)?;
+    if found != schema_version() {
+        if found > 0 {
+            // An upgrade: the database as it was, beside it, first.
+            let backup = backup_before_upgrade(&conn, path).map_err(|source| OpenError::Open {
+                path: shown.clone(),
+                source,
+            })?;
+            tracing::warn!(
+                "upgrading {shown} from schema {found} to {}; the database as it was is in {}",
+                schema_version(),
+                backup.display()
+            );
+        }
         // rusqlite_migration applies every pending migration in one transaction.
         MIGRATIONS
             .to_latest(&mut conn)
@@ -125,6 +138,34 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
     formats::ensure_builtin(&conn)?;
     badge_templates::ensure_builtin(&conn)?;
     Ok(conn)
+}
+
+/// Copies the database (consistent, as of now) to
+/// `<db>.before-<this version>` (or `….1`, `….2`, … if that exists), a
+/// private file, before an upgrade migrates it. Returns its path.
+fn backup_before_upgrade(conn: &Connection, path: &Path) -> rusqlite::Result<std::path::PathBuf> {
+    let base = format!("{}.before-{}", path.display(), env!("CARGO_PKG_VERSION"));
+    let mut n = 0;
+    let target = loop {
+        let candidate = if n == 0 {
+            std::path::PathBuf::from(&base)
+        } else {
+            std::path::PathBuf::from(format!("{base}.{n}"))
+        };
+        // Created empty and private first: VACUUM INTO fills an empty file
+        // and keeps its mode.
+        match files::create_private(&candidate) {
+            Ok(_) => break candidate,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => {
+                return Err(rusqlite::Error::InvalidPath(
+                    format!("{}: {e}", candidate.display()).into(),
+                ))
+            }
+        }
+    };
+    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
+    Ok(target)
 }
 
 /// Opens a database that [`open`] has already migrated (worker threads, jobs).
@@ -245,6 +286,41 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         MIGRATIONS.validate().unwrap();
+    }
+
+    #[test]
+    fn an_upgrade_keeps_the_database_as_it_was_beside_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            MIGRATIONS
+                .to_version(&mut c, (schema_version() - 1) as usize)
+                .unwrap();
+            c.execute("INSERT INTO site (name) VALUES ('Old site')", [])
+                .unwrap();
+        }
+        drop(open(&path).unwrap());
+        let backup = dir
+            .path()
+            .join(format!("x.db.before-{}", env!("CARGO_PKG_VERSION")));
+        let old = Connection::open(&backup).unwrap();
+        assert_eq!(version(&old).unwrap(), schema_version() - 1);
+        let name: String = old
+            .query_row("SELECT name FROM site", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(name, "Old site");
+        assert_eq!(
+            std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(version(&open(&path).unwrap()).unwrap(), schema_version());
+        // Opening it again (nothing to migrate) writes no second backup.
+        assert!(!dir
+            .path()
+            .join(format!("x.db.before-{}.1", env!("CARGO_PKG_VERSION")))
+            .exists());
     }
 
     #[test]
