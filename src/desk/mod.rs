@@ -66,7 +66,9 @@ pub use crate::domain::{
 // name them through desk and never reach into the store.
 pub use crate::store::audit::AuditEvent;
 pub use crate::store::cardholders::Cardholder;
+pub use crate::store::changes::{changed as changed_tables, Counters as ChangeCounters};
 pub use crate::store::credentials::Credential;
+pub use crate::store::door_readers::DoorReader;
 pub use crate::store::operators::Operator;
 pub use crate::store::outbox::{OutboxCounts, OutboxMessage};
 pub use crate::store::print_jobs::{PrintJob, PrintStatus};

@@ -63,12 +63,16 @@ pub fn readers(db: &Path, demo: bool, notify: Notify) -> (ReaderWorker, Option<S
         let (worker, cards) = ReaderWorker::spawn_simulated(notify);
         return (worker, Some(cards));
     }
-    let mut sources: Vec<Box<dyn crate::devices::reader::CardReaderSource>> =
-        vec![Box::new(crate::devices::reader::PcscReader::new())];
-    match super::Desk::open(db).and_then(|d| d.door_reader_configs()) {
-        Ok(doors) if doors.is_empty() => {}
-        Ok(doors) => sources.push(Box::new(crate::devices::reader::OsdpReader::new(doors))),
-        Err(e) => tracing::error!("door readers not started: {e}"),
-    }
+    // The door readers are read from the database on their own thread.
+    let db = db.to_path_buf();
+    let doors = crate::devices::reader::OsdpReader::loading(Box::new(move || {
+        super::Desk::connect(&db)
+            .and_then(|d| d.door_reader_configs())
+            .map_err(|e| format!("door readers not started: {e}"))
+    }));
+    let sources: Vec<Box<dyn crate::devices::reader::CardReaderSource>> = vec![
+        Box::new(crate::devices::reader::PcscReader::new()),
+        Box::new(doors),
+    ];
     (ReaderWorker::spawn_all(sources, notify), None)
 }

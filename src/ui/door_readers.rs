@@ -6,8 +6,9 @@ use super::i18n::{t, tf};
 use super::widgets::{labelled_edit, message};
 use super::worker::CommandResult;
 use super::Env;
-use crate::desk::{DeskCommand, DeskOutcome, NewDoorReader, Privilege, Secret, BAUD_RATES};
-use crate::store::door_readers::DoorReader;
+use crate::desk::{
+    DeskCommand, DeskOutcome, DoorReader, NewDoorReader, Privilege, Secret, BAUD_RATES,
+};
 use egui_extras::{Column, TableBuilder};
 
 pub struct DoorReadersView {

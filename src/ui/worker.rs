@@ -159,6 +159,19 @@ impl Stale {
         s
     }
 
+    /// Stale in either.
+    fn or(self, o: Stale) -> Stale {
+        Stale {
+            pending: self.pending || o.pending,
+            cardholders: self.cardholders || o.cardholders,
+            credentials: self.credentials || o.credentials,
+            history: self.history || o.history,
+            audit: self.audit || o.audit,
+            outbox: self.outbox || o.outbox,
+            small: self.small || o.small,
+        }
+    }
+
     /// What a new view makes stale.
     fn view(old: &ListView, new: &ListView) -> Stale {
         Stale {
@@ -301,7 +314,7 @@ fn load(
 /// The desk worker's last snapshot and the change counts it was read at.
 struct Loaded {
     last: Snapshot,
-    counts: crate::store::changes::Counters,
+    counts: crate::desk::ChangeCounters,
     /// Who it was read for: another operator (or none) reads everything.
     operator: Option<i64>,
 }
@@ -319,20 +332,11 @@ impl Loaded {
         notify: &Notify,
     ) {
         let counts = desk.change_counters().unwrap_or_default();
-        let changed = crate::store::changes::changed(&self.counts, &counts);
+        let changed = crate::desk::changed_tables(&self.counts, &counts);
         let stale = if session.map(|s| s.operator().id) != self.operator {
             Stale::all()
         } else {
-            let t = Stale::tables(&changed);
-            Stale {
-                pending: stale.pending || t.pending,
-                cardholders: stale.cardholders || t.cardholders,
-                credentials: stale.credentials || t.credentials,
-                history: stale.history || t.history,
-                audit: stale.audit || t.audit,
-                outbox: stale.outbox || t.outbox,
-                small: stale.small || t.small,
-            }
+            stale.or(Stale::tables(&changed))
         };
         match load(desk, session, view, &self.last, stale) {
             Ok(s) => {

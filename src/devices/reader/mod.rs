@@ -16,7 +16,7 @@ mod pcsc;
 mod simulated;
 
 pub use self::pcsc::{list_pcsc_readers, PcscReader};
-pub use osdp::{DoorReaderConfig, OsdpReader};
+pub use osdp::{DoorReaderConfig, LoadReaders, OsdpReader};
 pub use simulated::{SimulatedCards, SimulatedReader, DEMO_READER};
 
 use super::Notify;

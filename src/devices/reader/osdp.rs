@@ -60,9 +60,14 @@ impl std::fmt::Debug for DoorReaderConfig {
     }
 }
 
+/// Reads the site's door readers (on the reader thread, so whoever starts
+/// the readers does no I/O for it).
+pub type LoadReaders = Box<dyn FnOnce() -> Result<Vec<DoorReaderConfig>, String> + Send>;
+
 /// The door readers' control panel, on the reader thread.
 pub struct OsdpReader {
     readers: Vec<DoorReaderConfig>,
+    load: Option<LoadReaders>,
     feedback_tx: FeedbackSender,
     feedback_rx: Receiver<(String, Feedback)>,
 }
@@ -72,8 +77,17 @@ impl OsdpReader {
         let (feedback_tx, feedback_rx) = mpsc::channel();
         OsdpReader {
             readers,
+            load: None,
             feedback_tx,
             feedback_rx,
+        }
+    }
+
+    /// The readers `load` returns, read when the reader thread starts.
+    pub fn loading(load: LoadReaders) -> Self {
+        OsdpReader {
+            load: Some(load),
+            ..Self::new(Vec::new())
         }
     }
 }
@@ -332,6 +346,21 @@ impl CardReaderSource for OsdpReader {
     }
 
     fn run(&mut self, sink: &EventSink) {
+        if let Some(load) = self.load.take() {
+            match load() {
+                Ok(readers) => self.readers = readers,
+                Err(message) => {
+                    sink.send(ReaderEvent::ReaderError {
+                        reader: None,
+                        message,
+                    });
+                    return;
+                }
+            }
+        }
+        if self.readers.is_empty() {
+            return; // no door readers at this site
+        }
         let mut doors: Vec<Door> = self.readers.iter().cloned().map(Door::new).collect();
         let mut listed: Option<Vec<String>> = None;
         loop {
