@@ -164,7 +164,11 @@ fn backup_before_upgrade(conn: &Connection, path: &Path) -> rusqlite::Result<std
             }
         }
     };
-    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
+    if let Err(e) = conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]) {
+        // No empty or partial copy is left to be mistaken for a backup.
+        let _ = std::fs::remove_file(&target);
+        return Err(e);
+    }
     Ok(target)
 }
 
