@@ -30,6 +30,8 @@ PACKAGES=(
   python3 python3-aiosmtpd
   # OSDP door-reader double: start-osdp.sh makes a venv with PyPI libosdp
   python3-venv
+  # checking the site package (packaging/check-deb.sh)
+  lintian desktop-file-utils
   # checking printed badges (pdftotext/pdftoppm, zbarimg, convert)
   poppler-utils zbar-tools imagemagick
   # benches/badge_render.rs renders the same badges with glabels-3-batch

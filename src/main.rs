@@ -15,7 +15,12 @@ fn main() -> ExitCode {
     let cli = carddesk::cli::Cli::parse();
     // No command: the desk window; otherwise the command line.
     let result = match &cli.command {
-        None => carddesk::ui::run(cli.db.as_deref(), cli.demo, cli.open.as_deref()),
+        None => carddesk::ui::run(
+            cli.db.as_deref(),
+            cli.demo,
+            cli.open.as_deref(),
+            cli.minimized,
+        ),
         Some(_) => carddesk::cli::run(cli).map_err(|e| e.to_string()),
     };
     match result {

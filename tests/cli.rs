@@ -292,3 +292,189 @@ fn backup_and_restore_bring_the_data_back() {
         .contains("junk.db"));
     assert_eq!(cli.ok(&["request", "count"]).trim(), "1");
 }
+
+/// A doctor line: "<verdict> <check> <detail>".
+fn doctor_line<'a>(out: &'a str, check: &str) -> &'a str {
+    out.lines()
+        .find(|l| l[5..].trim_start().starts_with(check))
+        .unwrap_or_else(|| panic!("no {check} line in:\n{out}"))
+}
+
+#[test]
+fn doctor_checks_a_new_machine_then_the_site_with_its_administrator() {
+    let dir = common::private_dir();
+    let db = dir.path().join("data").join("carddesk.db");
+    let doctor = |args: &[&str], who: Option<(&str, &str)>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_carddesk"));
+        c.arg("--db").arg(&db).args(args).env_remove("RUST_LOG");
+        c.env_remove("CARDDESK_OPERATOR")
+            .env_remove("CARDDESK_PASSWORD");
+        if let Some((name, password)) = who {
+            c.env("CARDDESK_OPERATOR", name)
+                .env("CARDDESK_PASSWORD", password);
+        }
+        c.output().unwrap()
+    };
+    // A new machine: nothing is created, the real pcscd and CUPS answer.
+    let out = doctor(&["doctor"], None);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(doctor_line(&text, "database").starts_with("ok"), "{text}");
+    assert!(
+        doctor_line(&text, "database").contains("first start"),
+        "{text}"
+    );
+    assert!(
+        !db.exists() && !db.parent().unwrap().exists(),
+        "doctor created files"
+    );
+    let readers = doctor_line(&text, "card readers");
+    assert!(
+        readers.starts_with("ok") && readers.contains("Virtual PCD"),
+        "{text}"
+    );
+    let printers = doctor_line(&text, "printers");
+    let queue = std::env::var("CARD_QUEUE").unwrap_or_else(|_| "CardPrinter".into());
+    assert!(
+        printers.starts_with("ok") && printers.contains(&queue),
+        "{text}"
+    );
+    assert!(doctor_line(&text, "free disk").starts_with("ok"), "{text}");
+
+    // The site, set up: without an operator the site checks are skipped,
+    // with its administrator the audit trail holds and mail is not set up.
+    let mut init = std::process::Command::new(env!("CARGO_BIN_EXE_carddesk"));
+    init.arg("--db")
+        .arg(&db)
+        .args(["init", "--admin", "root-admin"]);
+    init.stdin(std::process::Stdio::piped());
+    let mut child = init.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"doctor-admin-pass\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let who = Some(("root-admin", "doctor-admin-pass"));
+    let text = String::from_utf8(doctor(&["doctor"], None).stdout).unwrap();
+    assert!(
+        doctor_line(&text, "audit trail").starts_with("skip"),
+        "{text}"
+    );
+    assert!(
+        doctor_line(&text, "database").contains("integrity ok"),
+        "{text}"
+    );
+    let out = doctor(&["doctor"], who);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        doctor_line(&text, "audit trail").starts_with("ok"),
+        "{text}"
+    );
+    assert!(
+        doctor_line(&text, "audit trail").contains("the chain holds"),
+        "{text}"
+    );
+    assert!(
+        doctor_line(&text, "mail server").starts_with("warn"),
+        "{text}"
+    );
+
+    // Mail set to the real SMTP server: it greets; set to a closed port:
+    // the failure is named and doctor exits 1.
+    let host = std::env::var("SMTP_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let port = std::env::var("SMTP_PORT").unwrap_or_else(|_| "8025".into());
+    for (port, expect_ok) in [(port.as_str(), true), ("9", false)] {
+        let out = doctor(
+            &[
+                "mail",
+                "configure",
+                "--host",
+                &host,
+                "--port",
+                port,
+                "--security",
+                "none",
+                "--from",
+                "desk@site.example",
+            ],
+            who,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = doctor(&["doctor"], who);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mail = doctor_line(&text, "mail server");
+        if expect_ok {
+            assert!(out.status.success(), "{text}");
+            assert!(
+                mail.starts_with("ok") && mail.contains("answers: 220"),
+                "{text}"
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{text}");
+            assert!(
+                mail.starts_with("FAIL") && mail.contains("cannot be reached"),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn doctor_refuses_a_damaged_or_newer_database_and_changes_neither() {
+    let cli = Cli::new();
+    let db = cli.db();
+    // Written by a newer CardDesk.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let out = cli.command(&["doctor"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(doctor_line(&text, "database").starts_with("FAIL"), "{text}");
+    assert!(
+        doctor_line(&text, "database").contains("newer CardDesk"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "doctor changed the file"
+    );
+
+    // Damaged: a page in the middle overwritten.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.pragma_update(None, "user_version", carddesk::store::schema_version())
+        .unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    drop(conn);
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 8 * page);
+    for b in &mut bytes[3 * page..5 * page] {
+        *b = 0x5a;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let out = cli.command(&["doctor"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = doctor_line(&text, "database");
+    assert!(
+        line.starts_with("FAIL") && line.contains("restore"),
+        "{text}"
+    );
+}

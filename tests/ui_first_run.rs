@@ -1,12 +1,13 @@
 //! The README's first command on a brand-new machine: the window starts on
 //! a database file that does not exist yet (so the mailer, the desk worker
 //! and the migration all start together, the race that used to break every
-//! first start), the operator sets up the first administrator, and mail the
-//! desk queues reaches the SMTP server without a restart.
+//! first start), and the operator walks the first-run set-up: the site and
+//! its first administrator, the printers (real CUPS, a test card), the mail
+//! server (a test message the window's own mailer delivers, no restart).
 
 mod common;
 
-use carddesk::desk::{Desk, Secret, Security, SmtpSettings};
+use carddesk::desk::{Desk, Security};
 use carddesk::ui::{boot, DeskApp, Startup};
 use common::smtp::{delivered_to, unique_address, PrivateSink};
 use common::ui::{step_until, wait_for};
@@ -34,8 +35,16 @@ fn type_into(h: &mut Harness<'_, DeskApp>, label: &str, text: &str) {
     h.get_by_label(label).type_text(text);
 }
 
+/// Picks `option` in the combo box labelled `label`.
+fn choose(h: &mut Harness<'_, DeskApp>, label: &str, option: &str) {
+    h.get_by_label(label).click();
+    h.run();
+    h.get_by_label(option).click();
+    h.run();
+}
+
 #[test]
-fn a_first_start_sets_up_the_desk_and_its_mailer_delivers() {
+fn a_first_start_sets_up_the_site_printers_and_mail_and_its_mailer_delivers() {
     let sink = PrivateSink::start();
     let dir = common::private_dir();
     // Where the per-user store would be: the folder is there, the file not.
@@ -43,36 +52,48 @@ fn a_first_start_sets_up_the_desk_and_its_mailer_delivers() {
     assert!(!db.exists());
     let mut h = start_window(db.clone());
 
+    // Step 1: the site's name and the first administrator.
     wait_for(&mut h, "Set up CardDesk");
+    wait_for(&mut h, "Step 1 of 4: Site and administrator");
+    h.get_by_label("Site name").click();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Site name").type_text("Amsterdam HQ");
     type_into(&mut h, "Name", "alice");
     type_into(&mut h, "E-mail", "alice@site.example");
     type_into(&mut h, "Password", PASSWORD);
     type_into(&mut h, "Repeat password", PASSWORD);
     h.get_by_label("Create").click();
-    wait_for(&mut h, "Logged in as alice");
 
-    // The mail server is set from another desk (as `carddesk mail configure`
-    // would), on the same file, while the window runs.
-    let mut other = Desk::connect(&db).unwrap();
-    let alice = other.login("alice", PASSWORD).unwrap();
-    other
-        .configure_mail(
-            &alice,
-            &SmtpSettings {
-                host: "127.0.0.1".into(),
-                port: sink.port,
-                security: Security::None,
-                user: None,
-                password: None::<Secret>,
-                from: "desk@site.example".into(),
-            },
-        )
-        .unwrap();
+    // Step 2: the real CUPS queues; a test card printed on the card printer,
+    // PIN letters on the ordinary printer.
+    wait_for(&mut h, "Step 2 of 4: Printers");
+    let card_queue = std::env::var("CARD_QUEUE").unwrap_or_else(|_| "CardPrinter".into());
+    let letter_queue = std::env::var("LETTER_QUEUE").unwrap_or_else(|_| "OfficePrinter".into());
+    step_until(&mut h, "the print system's queues", |h| {
+        h.query_by_label("Card printer").is_some()
+    });
+    choose(&mut h, "Card printer", &card_queue);
+    choose(&mut h, "PIN letter printer", &letter_queue);
+    {
+        let _printer = common::device_lock("card-printer");
+        h.get_by_label("Print a test card").click();
+        common::ui::wait_for_text(&mut h, "The test card was printed on");
+    }
+    h.get_by_label("Save printers").click();
+    wait_for(&mut h, "Printers saved.");
+    h.get_by_label("Next").click();
 
-    // Settings → Send test message: queued by the window's desk worker and
-    // sent by the window's own mailer, started at the first start.
-    h.get_by_label("Settings").click();
-    wait_for(&mut h, "Send test message");
+    // Step 3: the mail server, and a test message through the window's own
+    // mailer, started at the first start (no restart).
+    wait_for(&mut h, "Step 3 of 4: Mail server");
+    type_into(&mut h, "Host", "127.0.0.1");
+    h.get_by_label("Port").click();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Port").type_text(&sink.port.to_string());
+    choose(&mut h, "Security", "none");
+    type_into(&mut h, "From address", "desk@site.example");
+    h.get_by_label("Save mail settings").click();
+    wait_for(&mut h, "Mail settings saved.");
     let to = unique_address("first-start");
     type_into(&mut h, "Send a test message to", &to);
     h.get_by_label("Send test message").click();
@@ -82,8 +103,55 @@ fn a_first_start_sets_up_the_desk_and_its_mailer_delivers() {
     let got = delivered_to(sink.dir.path(), &to);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].subject, carddesk::desk::TEST_SUBJECT);
-    // And the outbox says so (sent, not waiting for a restart).
-    wait_for(&mut h, "Outbox: 0 queued, 1 sent, 0 failed");
+    h.get_by_label("Next").click();
+
+    // Step 4, then the desk.
+    wait_for(&mut h, "Step 4 of 4: Ready");
+    h.get_by_label("Start").click();
+    wait_for(&mut h, "Logged in as alice");
+
+    // All of it is the site's, as another desk reads it.
+    let other = Desk::connect(&db).unwrap();
+    let alice = other.login("alice", PASSWORD).unwrap();
+    let sites: Vec<String> = other
+        .sites(&alice)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(sites, ["Amsterdam HQ"]);
+    let printers = other.printer_choice(&alice).unwrap();
+    assert_eq!(printers.card.as_deref(), Some(card_queue.as_str()));
+    assert_eq!(printers.letters.as_deref(), Some(letter_queue.as_str()));
+    let mail = other
+        .mail_settings(&alice)
+        .unwrap()
+        .expect("mail configured");
+    assert_eq!(
+        (mail.host.as_str(), mail.port, mail.security),
+        ("127.0.0.1", sink.port, Security::None)
+    );
+}
+
+#[test]
+fn the_pin_letter_printer_is_never_the_card_printer() {
+    let dir = common::private_dir();
+    let db = dir.path().join("carddesk.db");
+    let mut desk = Desk::open(&db).unwrap();
+    let admin = desk.init_admin("alice", None, PASSWORD).unwrap();
+    let same = carddesk::desk::PrinterChoice {
+        card: Some("CardPrinter".into()),
+        letters: Some("CardPrinter".into()),
+    };
+    let e = desk.choose_printers(&admin, &same).unwrap_err().to_string();
+    assert!(e.contains("must not be the card printer"), "{e}");
+    let odd = carddesk::desk::PrinterChoice {
+        card: Some("Card Printer/1".into()),
+        letters: None,
+    };
+    let e = desk.choose_printers(&admin, &odd).unwrap_err().to_string();
+    assert!(e.contains("is not a printer queue name"), "{e}");
+    assert_eq!(desk.printer_choice(&admin).unwrap(), Default::default());
 }
 
 #[test]

@@ -130,6 +130,9 @@ pub fn run(cli: Cli) -> CliResult {
         }
         return format_cmd(&desk.card_formats(&s)?, cmd);
     }
+    if let Command::Doctor { json } = command {
+        return doctor(&db, &cli, *json);
+    }
     if let Command::Restore { file } = command {
         let name = cli.operator.as_deref().ok_or_else(|| {
             CliError::Message(
@@ -206,7 +209,11 @@ pub fn run(cli: Cli) -> CliResult {
     }
     let out = std::io::stdout();
     match command {
-        Command::Format(_) | Command::Reader(_) | Command::Restore { .. } | Command::Demo(_) => {
+        Command::Format(_)
+        | Command::Reader(_)
+        | Command::Restore { .. }
+        | Command::Demo(_)
+        | Command::Doctor { .. } => {
             unreachable!("handled above")
         }
         Command::Backup { file, with_keys } => {
@@ -575,4 +582,37 @@ fn parse_since(text: &str) -> CliResult<String> {
                 "--since {t:?}: give an event number, a date (2026-12-01) or an RFC 3339 time"
             ))
         })
+}
+
+/// `carddesk doctor`: the machine checks, then (with an operator, on an
+/// existing database) the site checks. Never creates or migrates anything.
+fn doctor(db: &std::path::Path, cli: &Cli, json: bool) -> CliResult {
+    use crate::desk::doctor::{self, Verdict};
+    let mut checks = doctor::machine_checks(db);
+    let openable = checks
+        .iter()
+        .all(|c| !(c.name == "database" && c.verdict != Verdict::Ok));
+    checks.extend(match (&cli.operator, db.exists() && openable) {
+        (Some(_), true) => {
+            let desk = Desk::connect(db)?;
+            let s = login(&desk, cli)?;
+            desk.site_checks(&s)
+        }
+        (None, true) => doctor::site_checks_skipped(),
+        (_, false) => Vec::new(),
+    });
+    if json {
+        print_json(&checks);
+    } else {
+        for c in &checks {
+            println!("{:<5} {:<13} {}", c.verdict.as_str(), c.name, c.detail);
+        }
+    }
+    let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
+    if failed > 0 {
+        return Err(CliError::Message(format!(
+            "{failed} check(s) failed; each says what to do"
+        )));
+    }
+    Ok(())
 }

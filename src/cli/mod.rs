@@ -40,6 +40,11 @@ pub struct Cli {
     /// card-requests or connect-card. Logs in with the demo operator.
     #[arg(long, hide = true, requires = "demo")]
     pub open: Option<String>,
+    /// Start hidden, as the icon in the system tray with the pending count
+    /// (how the login autostart entry starts it); a click on the icon opens
+    /// the window. Without a tray the window opens as usual.
+    #[arg(long)]
+    pub minimized: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -53,6 +58,15 @@ pub enum Command {
         admin: String,
         #[arg(long)]
         email: Option<String>,
+    },
+    /// Check what the site needs: data folder and permissions, database
+    /// integrity, card readers (pcscd), printer queues (CUPS), free disk;
+    /// with --operator also the audit trail and the mail server. Exits 1 if
+    /// any check fails. Changes nothing.
+    Doctor {
+        /// One JSON object per check.
+        #[arg(long)]
+        json: bool,
     },
     /// Operators who may log in.
     #[command(subcommand)]

@@ -136,6 +136,17 @@ pub struct NewOperatorInput<'a> {
 /// the transaction), or, with None, the first administrator of a database
 /// that has none yet (checked in the same transaction, so two first-run
 /// set-ups cannot both succeed).
+/// What the first-run set-up asks for.
+pub struct FirstAdmin<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub password: &'a str,
+    /// "en" or "nl": the administrator's language.
+    pub language: &'a str,
+    /// The first site's name (the place cards are made).
+    pub site: &'a str,
+}
+
 fn insert_operator(
     desk: &mut Desk,
     acting: Option<&Session>,
@@ -193,31 +204,59 @@ impl Desk {
         email: Option<&str>,
         password: &str,
     ) -> DeskResult<Session> {
+        self.set_up_site(&FirstAdmin {
+            name,
+            email,
+            password,
+            language: "en",
+            site: "Main site",
+        })
+    }
+
+    /// A brand-new database's first administrator (in their language) and
+    /// its first site, then logs them in.
+    pub fn set_up_site(&mut self, first: &FirstAdmin) -> DeskResult<Session> {
+        let site = first.site.trim();
+        if site.is_empty() {
+            return Err(DeskError::invalid("site name", "must not be empty"));
+        }
+        if site.chars().any(char::is_control) {
+            return Err(DeskError::invalid(
+                "site name",
+                "must not hold control characters",
+            ));
+        }
+        if !["en", "nl"].contains(&first.language) {
+            return Err(DeskError::invalid(
+                "language",
+                format!("{:?} is not one CardDesk speaks (en, nl)", first.language),
+            ));
+        }
         insert_operator(
             self,
             None,
             &NewOperatorInput {
-                name,
-                email,
+                name: first.name,
+                email: first.email,
                 role: Role::Administrator,
-                password,
-                language: "en",
+                password: first.password,
+                language: first.language,
             },
         )?;
         if store::sites::list(&self.conn)?.is_empty() {
             let tx = self.begin()?;
-            let id = store::sites::insert(&tx, "Main site")?;
+            let id = store::sites::insert(&tx, site)?;
             tx.record(
                 "system",
                 "site.create",
                 "site",
                 Some(id),
                 None,
-                Some(&serde_json::json!({"name": "Main site"})),
+                Some(&serde_json::json!({ "name": site })),
             )?;
             tx.commit()?;
         }
-        self.login(name, password)
+        self.login(first.name, first.password)
     }
 
     pub fn add_operator(&mut self, s: &Session, input: &NewOperatorInput) -> DeskResult<i64> {

@@ -27,6 +27,9 @@ pub enum DeskCommand {
         name: String,
         email: Option<String>,
         password: Secret,
+        /// "en" or "nl".
+        language: String,
+        site: String,
         demo_data: bool,
     },
     CreateCardholder {
@@ -67,6 +70,8 @@ pub enum DeskCommand {
         printer: Option<String>,
     },
     VerifyAudit,
+    /// The card printer and the PIN letter printer (Settings, first run).
+    ChoosePrinters(super::PrinterChoice),
     ConfigureMail(SmtpSettings),
     QueueTestMail {
         to: String,
@@ -197,6 +202,7 @@ pub enum DeskOutcome {
     PrintPrepared(Box<PreparedPrint>),
     AuditIntact(u64),
     MailConfigured,
+    PrintersChosen,
     TestMailQueued(i64),
     MailRequeued(i64),
     /// Requested temporary cards and the certificate profiles.
@@ -251,6 +257,7 @@ impl DeskCommand {
             DeskCommand::StartRequestPrint { .. } => "start_request_print",
             DeskCommand::RepeatPrintJob { .. } => "repeat_print_job",
             DeskCommand::VerifyAudit => "verify_audit",
+            DeskCommand::ChoosePrinters(_) => "choose_printers",
             DeskCommand::ConfigureMail(_) => "configure_mail",
             DeskCommand::QueueTestMail { .. } => "queue_test_mail",
             DeskCommand::RetryMail { .. } => "retry_mail",
@@ -316,6 +323,8 @@ impl Desk {
                     name,
                     email,
                     password,
+                    language,
+                    site,
                     demo_data,
                 },
                 _,
@@ -326,7 +335,13 @@ impl Desk {
                         "is loaded only into a database created with --demo",
                     ));
                 }
-                let session = self.init_admin(name, email.as_deref(), password.expose())?;
+                let session = self.set_up_site(&super::FirstAdmin {
+                    name,
+                    email: email.as_deref(),
+                    password: password.expose(),
+                    language,
+                    site,
+                })?;
                 if *demo_data {
                     self.seed_demo(&session)?;
                 }
@@ -393,6 +408,10 @@ impl Desk {
                 Box::new(self.repeat_print_job(s, job_id, printer.as_deref())?),
             ),
             DeskCommand::VerifyAudit => DeskOutcome::AuditIntact(self.verify_audit(s)?),
+            DeskCommand::ChoosePrinters(choice) => {
+                self.choose_printers(s, &choice)?;
+                DeskOutcome::PrintersChosen
+            }
             DeskCommand::ConfigureMail(settings) => {
                 self.configure_mail(s, &settings)?;
                 DeskOutcome::MailConfigured

@@ -144,7 +144,7 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
 /// `<db>.before-<this version>` (or `….1`, `….2`, … if that exists), a
 /// private file, before an upgrade migrates it. Returns its path.
 fn backup_before_upgrade(conn: &Connection, path: &Path) -> rusqlite::Result<std::path::PathBuf> {
-    let base = format!("{}.before-{}", path.display(), env!("CARGO_PKG_VERSION"));
+    let base = upgrade_backup_path(path).display().to_string();
     let mut n = 0;
     let target = loop {
         let candidate = if n == 0 {
@@ -205,6 +205,44 @@ fn connect_unchecked(path: &Path) -> Result<Connection, OpenError> {
     let mut conn = conn;
     conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     Ok(conn)
+}
+
+/// Where the copy of a database made before upgrading it goes (a number is
+/// added when that name is taken).
+pub fn upgrade_backup_path(path: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!(
+        "{}.before-{}",
+        path.display(),
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+/// What `carddesk doctor` learns of a database file without changing it.
+#[derive(Debug)]
+pub struct Inspection {
+    pub schema: i64,
+    /// What SQLite's quick_check found wrong; empty when the file is sound.
+    pub problems: Vec<String>,
+}
+
+/// Opens the file read-only (never creating, migrating or checkpointing it)
+/// and runs SQLite's `quick_check`.
+pub fn inspect(path: &Path) -> rusqlite::Result<Inspection> {
+    use rusqlite::OpenFlags;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let schema = version(&conn)?;
+    let mut stmt = conn.prepare("PRAGMA quick_check")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let problems = rows
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|p| p != "ok")
+        .collect();
+    Ok(Inspection { schema, problems })
 }
 
 fn version(conn: &Connection) -> rusqlite::Result<i64> {

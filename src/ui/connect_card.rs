@@ -162,7 +162,7 @@ impl ConnectDialog {
                 match &self.queues {
                     Some(Ok(queues)) => {
                         if self.printer.is_none() {
-                            self.printer = queues.first().cloned();
+                            self.printer = super::printer_settings::card_queue(queues, env);
                         }
                         let l = ui.label(t("Printer"));
                         egui::ComboBox::from_id_salt("walk-printer")

@@ -1,8 +1,10 @@
-//! Log in, or on a brand-new database, create the first administrator. Demo
-//! data is offered only in a demo database (made with `--demo`); a real
-//! site's first run offers to open the separate demo instead.
+//! Log in, or on a brand-new database, the first step of the set-up: the
+//! language, the site's name and the first administrator (the printers and
+//! the mail server follow, `ui::first_run`). Demo data is offered only in a
+//! demo database (made with `--demo`); a real site's first run offers to
+//! open the separate demo instead.
 
-use super::i18n::t;
+use super::i18n::{t, tf};
 use super::widgets::{labelled_edit, message};
 use super::worker::DeskWorker;
 use crate::desk::DeskCommand;
@@ -15,10 +17,14 @@ pub struct LoginScreen {
     pub password: String,
     pub email: String,
     pub repeat: String,
+    /// The first site's name (first run).
+    pub site: String,
     pub load_demo: bool,
     pub busy: bool,
     pub error: Option<Result<String, String>>,
     pub hint: Option<String>,
+    /// The first-run set-up was logged (the package check waits for it).
+    announced: bool,
 }
 
 impl LoginScreen {
@@ -47,6 +53,10 @@ impl LoginScreen {
             ui.vertical(|ui| {
                 ui.set_width(width);
                 if first_run {
+                    if !self.announced {
+                        self.announced = true;
+                        tracing::info!("no operator yet: showing the first-run set-up");
+                    }
                     self.setup_ui(ui, worker, demo);
                 } else {
                     self.login_ui(ui, worker);
@@ -85,8 +95,17 @@ impl LoginScreen {
 
     fn setup_ui(&mut self, ui: &mut Ui, worker: &DeskWorker, demo: bool) {
         ui.heading(t("Set up CardDesk"));
-        ui.label(t("This database is new. Create the first administrator."));
+        ui.label(tf(
+            "Step {n} of 4: {title}",
+            &[("n", &1), ("title", &t("Site and administrator"))],
+        ));
+        ui.label(t(
+            "This database is new. Name the site and create the first administrator.",
+        ));
         ui.add_space(6.0);
+        super::settings::language_ui(ui);
+        labelled_edit(ui, t("Site name"), &mut self.site, false);
+        ui.add_space(4.0);
         labelled_edit(ui, t("Name"), &mut self.name, false);
         labelled_edit(ui, t("E-mail"), &mut self.email, false);
         labelled_edit(ui, t("Password"), &mut self.password, true);
@@ -123,6 +142,12 @@ impl LoginScreen {
                 name: self.name.clone(),
                 email: Some(self.email.trim().to_string()).filter(|e| !e.is_empty()),
                 password: Secret::new(self.password.clone()),
+                language: match super::i18n::lang() {
+                    super::i18n::Lang::En => "en",
+                    super::i18n::Lang::Nl => "nl",
+                }
+                .into(),
+                site: self.site.trim().to_string(),
                 demo_data: self.load_demo,
             });
         }

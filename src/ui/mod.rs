@@ -3,12 +3,14 @@
 
 mod app;
 mod audit_view;
+mod autostart;
 mod batch_orders;
 mod card_requests;
 mod cardholder_form;
 mod cardholder_record;
 mod connect_card;
 mod door_readers;
+mod first_run;
 pub mod i18n;
 mod lists;
 mod lock;
@@ -16,6 +18,7 @@ mod login;
 mod operators;
 mod pin_letters;
 mod print_cards;
+mod printer_settings;
 mod request_forms;
 mod selection;
 mod settings;
@@ -134,7 +137,12 @@ fn start(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<Desk
 
 /// Opens the desk window on `db` (or the per-user default store); `open`
 /// names a dialog to show at start (the screenshot script's `--open`).
-pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), String> {
+pub fn run(
+    db: Option<&Path>,
+    demo: bool,
+    open: Option<&str>,
+    minimized: bool,
+) -> Result<(), String> {
     let startup = match open {
         None => Startup::Nothing,
         Some("main") => Startup::MainWindow,
@@ -165,7 +173,16 @@ pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), Stri
         viewport: egui::ViewportBuilder::default()
             .with_title("CardDesk")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([900.0, 600.0]),
+            .with_min_inner_size([900.0, 600.0])
+            .with_app_id("carddesk")
+            .with_icon(egui::IconData {
+                rgba: tray::app_icon(64),
+                width: 64,
+                height: 64,
+            })
+            // Hidden until the tray icon is clicked (shown below when there
+            // is no tray to click).
+            .with_visible(!minimized),
         ..Default::default()
     };
     eframe::run_native(
@@ -179,13 +196,24 @@ pub fn run(db: Option<&Path>, demo: bool, open: Option<&str>) -> Result<(), Stri
             #[allow(unused_mut)]
             // Opened and migrated above, off the window's thread.
             let mut app = start(&db, demo, startup, notify)?;
+            #[cfg(not(feature = "tray"))]
+            if minimized {
+                cc.egui_ctx
+                    .send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            }
             #[cfg(feature = "tray")]
             {
                 let ctx = cc.egui_ctx.clone();
                 let wake: Notify = Arc::new(move || ctx.request_repaint());
                 match tray::Tray::install(wake, i18n::t("Card requests")) {
                     Ok(t) => app.set_tray(t),
-                    Err(e) => tracing::info!("no system tray ({e}); running without the tray icon"),
+                    Err(e) => {
+                        tracing::info!("no system tray ({e}); running without the tray icon");
+                        if minimized {
+                            cc.egui_ctx
+                                .send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                        }
+                    }
                 }
             }
             Ok(Box::new(app))

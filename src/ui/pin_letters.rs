@@ -96,7 +96,12 @@ impl PinLetters {
             ui.horizontal(|ui| {
                 let ordinary: Vec<&String> = queues.iter().filter(|q| *q != card_printer).collect();
                 if self.queue.is_none() {
-                    self.queue = ordinary.first().map(|q| (*q).clone());
+                    let chosen = env.snapshot.printers.letters.as_ref();
+                    self.queue = ordinary
+                        .iter()
+                        .find(|q| Some(**q) == chosen)
+                        .or(ordinary.first())
+                        .map(|q| (*q).clone());
                 }
                 let label = ui.label(t("Letter printer"));
                 if ordinary.is_empty() {

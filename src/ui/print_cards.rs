@@ -116,7 +116,7 @@ impl PrintDialog {
             return;
         }
         if self.queue.as_ref().is_none_or(|q| !queues.contains(q)) {
-            self.queue = queues.first().cloned();
+            self.queue = super::printer_settings::card_queue(&queues, env);
         }
         let mut print = false;
         ui.horizontal(|ui| {

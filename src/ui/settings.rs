@@ -1,6 +1,7 @@
-//! Settings: the desk's language, the mail server, and the outbox (what was
-//! sent, what waits, what failed and can be retried); for administrators,
-//! the operators (`ui::operators`).
+//! Settings: the desk's language, starting in the tray at login, the
+//! printers (`ui::printer_settings`), the mail server, and the outbox (what
+//! was sent, what waits, what failed and can be retried); for
+//! administrators, door readers and operators.
 
 use super::i18n::{lang, set_lang, t, tf, Lang};
 use super::widgets::{labelled_edit, message};
@@ -26,6 +27,9 @@ pub struct SettingsView {
     tab: Tab,
     pub operators: super::operators::OperatorsView,
     pub door_readers: super::door_readers::DoorReadersView,
+    pub printers: super::printer_settings::PrinterSettings,
+    /// Starting in the tray at login, as last read or set.
+    autostart: Option<bool>,
     form: Option<MailForm>,
     test_to: String,
     busy: bool,
@@ -92,16 +96,43 @@ impl SettingsView {
                 _ => {}
             }
         }
-        ui.horizontal(|ui| {
-            ui.label(t("Language"));
-            let mut current = lang();
-            ui.radio_value(&mut current, Lang::En, "English");
-            ui.radio_value(&mut current, Lang::Nl, "Nederlands");
-            if current != lang() {
-                set_lang(current);
+        egui::ScrollArea::vertical()
+            .id_salt("settings-general")
+            .show(ui, |ui| self.general_ui(ui, env));
+    }
+
+    fn general_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
+        language_ui(ui);
+        let autostart = self.autostart.get_or_insert_with(super::autostart::enabled);
+        let mut on = *autostart;
+        if ui
+            .checkbox(
+                &mut on,
+                t("Start in the tray when I log in to this computer (the pending count on the tray badge)"),
+            )
+            .changed()
+        {
+            match super::autostart::set_enabled(on) {
+                Ok(()) => *autostart = on,
+                Err(e) => {
+                    self.result = Some(Err(tf(
+                        "Cannot change starting at login: {error}",
+                        &[("error", &e)],
+                    )))
+                }
             }
-        });
+        }
         ui.separator();
+        ui.strong(t("Printers"));
+        self.printers.ui(ui, env);
+        ui.separator();
+        self.mail_ui(ui, env);
+        ui.separator();
+        self.outbox(ui, env);
+    }
+
+    /// The mail server form with its test message (Settings, first run).
+    pub fn mail_ui(&mut self, ui: &mut egui::Ui, env: &Env) {
         ui.strong(t("Mail server"));
         let may = env.session.may(Privilege::ManageSettings);
         let form = self
@@ -148,8 +179,6 @@ impl SettingsView {
             ui.weak(t("Your privileges do not allow this."));
         }
         message(ui, &self.result);
-        ui.separator();
-        self.outbox(ui, env);
     }
 
     fn save(&mut self, env: &Env) {
@@ -263,4 +292,17 @@ impl SettingsView {
             Err(e) => Err(e.to_string()),
         });
     }
+}
+
+/// The language radio buttons; a change applies at once.
+pub fn language_ui(ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.label(t("Language"));
+        let mut current = lang();
+        ui.radio_value(&mut current, Lang::En, "English");
+        ui.radio_value(&mut current, Lang::Nl, "Nederlands");
+        if current != lang() {
+            set_lang(current);
+        }
+    });
 }

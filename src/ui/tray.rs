@@ -20,6 +20,58 @@ const DIGITS: [[u8; 5]; 10] = [
     [7, 5, 7, 1, 7],
 ];
 
+const CARD_BLUE: [u8; 4] = [40, 90, 160, 255];
+const WHITE: [u8; 4] = [255, 255, 255, 255];
+
+/// The application's icon at `size`×`size` as RGBA (the desktop menu, the
+/// window): the tray icon's card, centred, with smooth edges. The card's
+/// proportions are the tray icon's: 26×18 of 32, the light stripe 4–7 of its
+/// 18 rows.
+pub fn app_icon(size: u32) -> Vec<u8> {
+    let n = size as f32;
+    let (w, h) = (n * 26.0 / 32.0, n * 18.0 / 32.0);
+    let (x0, y0) = ((n - w) / 2.0, (n - h) / 2.0);
+    let radius = n * 2.5 / 32.0;
+    // Four by four samples a pixel: the share inside the card is its alpha.
+    const SAMPLES: usize = 4;
+    let inside = |x: f32, y: f32| {
+        let (dx, dy) = (x - x0, y - y0);
+        if !(0.0..w).contains(&dx) || !(0.0..h).contains(&dy) {
+            return false;
+        }
+        // Rounded corners: outside the quarter circles is outside the card.
+        let cx = dx.clamp(radius, w - radius);
+        let cy = dy.clamp(radius, h - radius);
+        (dx - cx).powi(2) + (dy - cy).powi(2) <= radius * radius
+    };
+    let mut rgba = vec![0u8; (size * size * 4) as usize];
+    for py in 0..size {
+        for px in 0..size {
+            let mut hits = 0;
+            for sy in 0..SAMPLES {
+                for sx in 0..SAMPLES {
+                    let x = px as f32 + (sx as f32 + 0.5) / SAMPLES as f32;
+                    let y = py as f32 + (sy as f32 + 0.5) / SAMPLES as f32;
+                    hits += usize::from(inside(x, y));
+                }
+            }
+            if hits == 0 {
+                continue;
+            }
+            let row = (py as f32 + 0.5 - y0) / h * 18.0;
+            let colour = if (4.0..7.0).contains(&row) {
+                WHITE
+            } else {
+                CARD_BLUE
+            };
+            let i = ((py * size + px) * 4) as usize;
+            rgba[i..i + 3].copy_from_slice(&colour[..3]);
+            rgba[i + 3] = (255 * hits / (SAMPLES * SAMPLES)) as u8;
+        }
+    }
+    rgba
+}
+
 /// The icon as RGBA: a white card outline, and for a non-zero count a red
 /// disc with the count (99+ above 99) in white.
 pub fn badge_icon(pending: usize) -> Vec<u8> {
@@ -31,8 +83,7 @@ pub fn badge_icon(pending: usize) -> Vec<u8> {
             rgba[i..i + 4].copy_from_slice(&c);
         }
     };
-    let card = [40, 90, 160, 255];
-    let white = [255, 255, 255, 255];
+    let (card, white) = (CARD_BLUE, WHITE);
     // The card: a filled rounded-ish rectangle with a light stripe.
     for y in 8..26 {
         for x in 1..27 {
@@ -175,6 +226,24 @@ mod tests {
         assert_eq!(red_pixels(&badge_icon(0)), 0);
         assert!(red_pixels(&badge_icon(3)) > 100);
         assert_eq!(badge_icon(0).len(), (ICON_SIZE * ICON_SIZE * 4) as usize);
+    }
+
+    #[test]
+    fn the_app_icon_is_the_tray_card_at_any_size() {
+        for size in [16, 48, 256] {
+            let icon = app_icon(size);
+            assert_eq!(icon.len(), (size * size * 4) as usize);
+            let px = |x: u32, y: u32| {
+                let i = ((y * size + x) * 4) as usize;
+                [icon[i], icon[i + 1], icon[i + 2], icon[i + 3]]
+            };
+            // Transparent corners, the card's blue in the middle below the
+            // stripe, and the stripe white.
+            assert_eq!(px(0, 0)[3], 0);
+            assert_eq!(px(size / 2, size * 2 / 3), CARD_BLUE);
+            let stripe = size / 2 - size * 9 / 32 + size * 11 / 64;
+            assert_eq!(px(size / 2, stripe), WHITE, "size {size}");
+        }
     }
 
     #[test]

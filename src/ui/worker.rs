@@ -51,6 +51,8 @@ pub struct Snapshot {
     /// The most recent outbox messages, newest first.
     pub mail: Arc<Page<OutboxMessage>>,
     pub smtp: Option<SmtpSettings>,
+    /// The site's card printer and PIN letter printer.
+    pub printers: crate::desk::PrinterChoice,
     pub has_operators: bool,
     /// A database made with --demo (shown in the title bar).
     pub is_demo: bool,
@@ -301,6 +303,11 @@ fn load(
             (false, _) => prev.smtp.clone(),
             (true, true) => desk.mail_settings(s)?,
             (true, false) => None,
+        },
+        printers: match (stale.small, may(Privilege::PrintCards)) {
+            (false, _) => prev.printers.clone(),
+            (true, true) => desk.printer_choice(s)?,
+            (true, false) => Default::default(),
         },
         operators: match (stale.small, may(Privilege::ManageOperators)) {
             (false, _) => prev.operators.clone(),

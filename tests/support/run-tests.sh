@@ -5,7 +5,9 @@
 #    (virtual card reader, card printer queue, SMTP sink); fails if any is down
 # 2. exports where those services are (tests/support/env.sh)
 # 3. cargo fmt --check, cargo clippy --all-targets -- -D warnings, cargo test
-# Exits with the first failing step's code, else cargo test's.
+# 4. packaging/check-deb.sh: builds the .deb, lintian, installs it offline,
+#    uses it as a non-root user, removes it (RUN_TESTS_NO_DEB=1 skips it)
+# Exits with the first failing step's code.
 # Without DISPLAY/WAYLAND_DISPLAY, cargo test runs under xvfb-run
 # (RUN_TESTS_NO_XVFB=1 to turn that off).
 set -euo pipefail
@@ -44,4 +46,7 @@ set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$out"
 rm -f "$out"
-exit "$rc"
+[ "$rc" = 0 ] || exit "$rc"
+if [ "${RUN_TESTS_NO_DEB:-0}" != 1 ]; then
+  step bash packaging/check-deb.sh
+fi

@@ -38,6 +38,7 @@ impl DeskApp {
                     if let Some(d) = self.requests.connect_dialog() {
                         d.on_queues(queues.clone());
                     }
+                    self.settings.printers.on_queues(queues.clone());
                     self.batch_orders.on_queues(queues);
                 }
             }
@@ -57,6 +58,12 @@ impl DeskApp {
                 match result {
                     Ok(DeskOutcome::Session(s)) => {
                         self.reconcile_print_jobs(&s);
+                        // The first administrator of a site goes on to the
+                        // printers and the mail server (a demo has its
+                        // simulated ones).
+                        if command == "set_up" && !self.snapshot.is_demo {
+                            self.first_run = Some(Default::default());
+                        }
                         self.session = Some(s);
                         self.login.password.clear();
                         self.login.repeat.clear();
@@ -128,6 +135,7 @@ impl DeskApp {
             | "complete_temp_order"
             | "cancel_temp_order" => self.batch_orders.on_reply(result),
             "template_previews" => self.templates.on_reply(&ctx, result),
+            "choose_printers" => self.settings.printers.on_reply(result),
             "configure_mail" | "queue_test_mail" | "retry_mail" => {
                 if result.is_ok() {
                     self.kick_mailer();

@@ -125,6 +125,8 @@ pub struct DeskApp {
     idle_lock: Option<std::time::Duration>,
     /// The window title says which database this is.
     titled: Option<bool>,
+    /// The rest of the first-run set-up, after the first administrator.
+    first_run: Option<super::first_run::FirstRun>,
     #[cfg(feature = "tray")]
     tray: Option<super::tray::Tray>,
 }
@@ -132,6 +134,7 @@ pub struct DeskApp {
 impl DeskApp {
     pub fn new(worker: DeskWorker, options: Options) -> DeskApp {
         let mut login = LoginScreen::default();
+        login.site = t("Main site").into();
         if let Some((name, password)) = options.login_hint {
             login.hint = Some(format!("Demo: {name} / {password}"));
             login.name = name;
@@ -182,6 +185,7 @@ impl DeskApp {
             password_change: Default::default(),
             last_input: 0.0,
             idle_lock: options.idle_lock,
+            first_run: None,
             titled: None,
             #[cfg(feature = "tray")]
             tray: None,
@@ -573,6 +577,26 @@ impl DeskApp {
                     .inner;
                 if let LockChoice::LogOut = choice {
                     self.log_out();
+                }
+            }
+            Some(session) if self.first_run.is_some() => {
+                let env = Env {
+                    snapshot: &self.snapshot,
+                    session: &session,
+                    worker: &self.worker,
+                    devices: &self.devices,
+                };
+                let wizard = self.first_run.as_mut().expect("first run");
+                let settings = &mut self.settings;
+                let done = egui::CentralPanel::default()
+                    .show(ui, |ui| {
+                        egui::ScrollArea::vertical()
+                            .show(ui, |ui| wizard.ui(ui, &env, settings))
+                            .inner
+                    })
+                    .inner;
+                if done {
+                    self.first_run = None;
                 }
             }
             Some(session) => self.desk_ui(ui, &session),
