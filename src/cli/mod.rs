@@ -80,11 +80,13 @@ pub enum Command {
     /// Card formats: list, encode, decode.
     #[command(subcommand)]
     Format(FormatCmd),
+    /// Cardholders: add, list and search, show a record, modify.
     #[command(subcommand)]
     Cardholder(CardholderCmd),
     /// Card requests: list, count, modify, deny, assign a card, close.
     #[command(subcommand)]
     Request(RequestCmd),
+    /// Credentials: list, change state (lost, stolen, revoked…), return, expire the due ones.
     #[command(subcommand)]
     Credential(CredentialCmd),
     /// Bulk import.
@@ -138,7 +140,9 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum SiteCmd {
+    /// Add a site cards can be shipped to.
     Add { name: String },
+    /// Every site: id and name.
     List,
 }
 
@@ -165,32 +169,21 @@ pub enum DemoCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum FormatCmd {
+    /// The site's card formats: built-in and custom.
     List,
     /// Add a custom Wiegand format from a JSON definition (see `format show H10301`).
-    Add {
-        file: PathBuf,
-    },
+    Add { file: PathBuf },
     /// List the known formats door readers may send (Proxmark3's), which
     /// `format add-known` adds to the site's.
     Known,
     /// Add a known format to the site's formats by name.
-    AddKnown {
-        name: String,
-    },
+    AddKnown { name: String },
     /// Print a format's definition as JSON (a starting point for a custom one).
-    Show {
-        format: String,
-    },
+    Show { format: String },
     /// Print the bit string for FIELD=VALUE pairs.
-    Encode {
-        format: String,
-        fields: Vec<String>,
-    },
+    Encode { format: String, fields: Vec<String> },
     /// Print FIELD=VALUE lines and parity=ok|bad.
-    Decode {
-        format: String,
-        bits: String,
-    },
+    Decode { format: String, bits: String },
 }
 
 /// Which rows of a list to print (lists are read a page at a time).
@@ -323,6 +316,8 @@ pub enum RequestCmd {
     },
     /// Print the number of pending requests.
     Count,
+    /// Change a pending request's reason, badge template, notification or
+    /// shipping site.
     Modify {
         id: i64,
         #[command(flatten)]
@@ -331,6 +326,7 @@ pub enum RequestCmd {
         #[arg(long)]
         notify: Option<bool>,
     },
+    /// Deny a pending request, with the reason the requester is told.
     Deny {
         id: i64,
         #[arg(long)]
@@ -421,6 +417,7 @@ pub enum AuditCmd {
     /// Write the head file anew at the newest event when `verify` found it
     /// missing or damaged (needs manage_database; recorded in the trail).
     ReAnchor,
+    /// Audit events, newest first.
     List {
         #[arg(long, default_value_t = 50)]
         limit: usize,

@@ -24,21 +24,13 @@ pub enum OperatorCmd {
     /// Every operator, their role and state.
     List,
     /// Stop an operator from logging in; their open sessions fail at once.
-    Disable {
-        name: String,
-    },
-    Enable {
-        name: String,
-    },
+    Disable { name: String },
+    /// Let a disabled operator log in again.
+    Enable { name: String },
     /// Give an operator another role (and exactly its privileges).
-    SetRole {
-        name: String,
-        role: String,
-    },
+    SetRole { name: String, role: String },
     /// Set a new password (standard input); they must change it at next login.
-    ResetPassword {
-        name: String,
-    },
+    ResetPassword { name: String },
     /// Change your own password (the new one from standard input or a prompt).
     Password,
     /// Show or change the login policy.

@@ -179,10 +179,7 @@ pub fn run(
                 rgba: tray::app_icon(64),
                 width: 64,
                 height: 64,
-            })
-            // Hidden until the tray icon is clicked (shown below when there
-            // is no tray to click).
-            .with_visible(!minimized),
+            }),
         ..Default::default()
     };
     eframe::run_native(
@@ -196,24 +193,22 @@ pub fn run(
             #[allow(unused_mut)]
             // Opened and migrated above, off the window's thread.
             let mut app = start(&db, demo, startup, notify)?;
+            // Without a tray there is nothing to click: --minimized then
+            // opens the window as usual.
             #[cfg(not(feature = "tray"))]
-            if minimized {
-                cc.egui_ctx
-                    .send_viewport_cmd(egui::ViewportCommand::Visible(true));
-            }
+            let _ = minimized;
             #[cfg(feature = "tray")]
             {
                 let ctx = cc.egui_ctx.clone();
                 let wake: Notify = Arc::new(move || ctx.request_repaint());
                 match tray::Tray::install(wake, i18n::t("Card requests")) {
-                    Ok(t) => app.set_tray(t),
-                    Err(e) => {
-                        tracing::info!("no system tray ({e}); running without the tray icon");
+                    Ok(t) => {
+                        app.set_tray(t);
                         if minimized {
-                            cc.egui_ctx
-                                .send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                            app.start_in_tray();
                         }
                     }
+                    Err(e) => tracing::info!("no system tray ({e}); running without the tray icon"),
                 }
             }
             Ok(Box::new(app))

@@ -129,6 +129,11 @@ pub struct DeskApp {
     first_run: Option<super::first_run::FirstRun>,
     #[cfg(feature = "tray")]
     tray: Option<super::tray::Tray>,
+    /// Frames left before the window hides in the tray (`--minimized`);
+    /// eframe shows every window after its first frame, so it is hidden
+    /// on the one after.
+    #[cfg(feature = "tray")]
+    hide_in: Option<u8>,
 }
 
 impl DeskApp {
@@ -189,6 +194,8 @@ impl DeskApp {
             titled: None,
             #[cfg(feature = "tray")]
             tray: None,
+            #[cfg(feature = "tray")]
+            hide_in: None,
         }
     }
 
@@ -197,12 +204,26 @@ impl DeskApp {
         self.tray = Some(tray);
     }
 
+    /// Starts hidden, as the tray icon only (`--minimized`, with a tray).
+    #[cfg(feature = "tray")]
+    pub fn start_in_tray(&mut self) {
+        self.hide_in = Some(2);
+    }
+
     /// Keeps the OS tray badge current and answers its clicks by raising
     /// the window on the Card requests dialog.
     #[cfg(feature = "tray")]
     fn tray_logic(&mut self, ctx: &egui::Context) {
         let pending = self.snapshot.pending_count() as usize;
         let Some(tray) = &mut self.tray else { return };
+        if let Some(n) = self.hide_in.take() {
+            if n == 0 {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Visible(false));
+            } else {
+                self.hide_in = Some(n - 1);
+                ctx.request_repaint();
+            }
+        }
         tray.set_pending(
             pending,
             &format!("{}: {pending}", t("Pending card requests")),
