@@ -30,6 +30,9 @@ PACKAGES=(
   python3 python3-aiosmtpd
   # OSDP door-reader double: start-osdp.sh makes a venv with PyPI libosdp
   python3-venv
+  # the tray: a real StatusNotifierWatcher on a private session bus, busctl
+  # to read the item and click it, xwininfo for the window's map state
+  haskell-status-notifier-item-utils dbus systemd x11-utils
   # checking the site package (packaging/check-deb.sh)
   lintian desktop-file-utils
   # checking printed badges (pdftotext/pdftoppm, zbarimg, convert)

@@ -144,7 +144,8 @@ mod os {
     /// The live tray icon; dropped, it leaves the tray.
     pub struct Tray {
         icon: TrayIcon,
-        shown: Option<usize>,
+        /// The count and tooltip shown (redrawn only when they change).
+        shown: Option<(usize, String)>,
         clicks: Receiver<()>,
     }
 
@@ -195,10 +196,13 @@ mod os {
 
         /// Shows `pending` on the badge (only redraws when it changed).
         pub fn set_pending(&mut self, pending: usize, tooltip: &str) {
-            if self.shown != Some(pending) {
-                let _ = self.icon.set_icon(icon(pending));
+            let now = (pending, tooltip.to_string());
+            if self.shown.as_ref() != Some(&now) {
+                if self.shown.as_ref().map(|s| s.0) != Some(pending) {
+                    let _ = self.icon.set_icon(icon(pending));
+                }
                 let _ = self.icon.set_tooltip(Some(tooltip));
-                self.shown = Some(pending);
+                self.shown = Some(now);
             }
         }
 

@@ -215,6 +215,7 @@ impl DeskApp {
     #[cfg(feature = "tray")]
     fn tray_logic(&mut self, ctx: &egui::Context) {
         let pending = self.snapshot.pending_count() as usize;
+        let logged_in = self.session.is_some() && self.lock.is_none();
         let Some(tray) = &mut self.tray else { return };
         if let Some(n) = self.hide_in.take() {
             if n == 0 {
@@ -224,10 +225,16 @@ impl DeskApp {
                 ctx.request_repaint();
             }
         }
-        tray.set_pending(
-            pending,
-            &format!("{}: {pending}", t("Pending card requests")),
-        );
+        // The count is the operator's to read: before login (the tray at
+        // OS login) or while locked the icon shows no number.
+        if logged_in {
+            tray.set_pending(
+                pending,
+                &format!("{}: {pending}", t("Pending card requests")),
+            );
+        } else {
+            tray.set_pending(0, t("CardDesk: log in to see the pending card requests"));
+        }
         if tray.clicked() {
             ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
             ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
