@@ -616,10 +616,23 @@ impl DeskApp {
                 };
                 let wizard = self.first_run.as_mut().expect("first run");
                 let settings = &mut self.settings;
+                // A column in the middle, as the set-up's first step.
                 let done = egui::CentralPanel::default()
                     .show(ui, |ui| {
                         egui::ScrollArea::vertical()
-                            .show(ui, |ui| wizard.ui(ui, &env, settings))
+                            .show(ui, |ui| {
+                                ui.add_space(60.0);
+                                let width = 640.0_f32.min(ui.available_width());
+                                ui.horizontal(|ui| {
+                                    ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
+                                    ui.vertical(|ui| {
+                                        ui.set_width(width);
+                                        wizard.ui(ui, &env, settings)
+                                    })
+                                    .inner
+                                })
+                                .inner
+                            })
                             .inner
                     })
                     .inner;
