@@ -91,3 +91,18 @@ impl Desk {
         Ok(())
     }
 }
+
+/// A sample badge for the card printer (the first built-in template, a
+/// made-up cardholder): the set-up's test card.
+pub fn test_card() -> DeskResult<crate::devices::printer::PrintDocument> {
+    let template = crate::badge::Template::builtin()
+        .into_iter()
+        .next()
+        .expect("built-in templates exist");
+    let pdf = crate::badge::render_pdf(&template, &[crate::badge::BadgeData::sample()])?;
+    Ok(crate::devices::printer::PrintDocument {
+        title: "CardDesk test card".into(),
+        pdf,
+        page_mm: template.size_mm(),
+    })
+}

@@ -8,7 +8,6 @@ use super::widgets::message;
 use super::worker::CommandResult;
 use super::Env;
 use crate::desk::{DeskCommand, DeskOutcome, PrinterChoice, Privilege};
-use crate::devices::printer::PrintDocument;
 use std::sync::mpsc::{channel, Receiver};
 
 #[derive(Default)]
@@ -155,7 +154,8 @@ impl PrinterSettings {
         self.result = None;
         self.test = Some(rx);
         std::thread::spawn(move || {
-            let verdict = test_card()
+            let verdict = crate::desk::test_card()
+                .map_err(|e| e.to_string())
                 .and_then(|doc| printer.print(&queue, &doc).map_err(|e| e.to_string()))
                 .map(|job| {
                     tf(
@@ -174,20 +174,6 @@ impl PrinterSettings {
             self.result = Some(verdict);
         }
     }
-}
-
-fn test_card() -> Result<PrintDocument, String> {
-    let template = crate::badge::Template::builtin()
-        .into_iter()
-        .next()
-        .ok_or("no badge template")?;
-    let pdf = crate::badge::render_pdf(&template, &[crate::badge::BadgeData::sample()])
-        .map_err(|e| e.to_string())?;
-    Ok(PrintDocument {
-        title: "CardDesk test card".into(),
-        pdf,
-        page_mm: template.size_mm(),
-    })
 }
 
 /// The queue to offer first for cards: the chosen card printer when the
