@@ -180,3 +180,19 @@ fn two_first_starts_at_once_both_open_the_new_database() {
         });
     }
 }
+
+#[test]
+fn an_upgrade_is_told_at_login_and_on_the_desk() {
+    let t = common::TestDesk::new();
+    let notice = "CardDesk was upgraded: the database went from schema 11 to 12.";
+    let mut h = common::ui::open_app_on(
+        t.db_path(),
+        carddesk::ui::Options {
+            notice: Some(notice.into()),
+            ..Default::default()
+        },
+    );
+    wait_for(&mut h, notice);
+    common::ui::log_in(&mut h);
+    wait_for(&mut h, notice);
+}

@@ -105,13 +105,20 @@ impl Desk {
     /// (made for a new database). Do this once at start-up, before any other
     /// thread opens it (see [`Desk::connect`]).
     pub fn open(path: &Path) -> DeskResult<Desk> {
-        let conn = store::open(path)?;
+        Self::open_noting_upgrade(path).map(|(desk, _)| desk)
+    }
+
+    /// [`Desk::open`], also saying whether it upgraded the database (and
+    /// where the copy from before is), for the window to tell.
+    pub fn open_noting_upgrade(path: &Path) -> DeskResult<(Desk, Option<store::Upgrade>)> {
+        let (conn, upgrade) = store::open_noting_upgrade(path)?;
         let keys = setup::keys_for(&conn, path)?;
-        Ok(Desk {
+        let desk = Desk {
             conn,
             keys: Arc::new(keys),
             path: path.to_path_buf(),
-        })
+        };
+        Ok((desk, upgrade))
     }
 
     /// A second connection to a database [`Desk::open`] has prepared: for

@@ -87,6 +87,21 @@ pub fn schema_version() -> i64 {
 /// transaction, so two first starts at the same moment would otherwise both
 /// try to create the tables ("table site already exists").
 pub fn open(path: &Path) -> Result<Connection, OpenError> {
+    open_noting_upgrade(path).map(|(conn, _)| conn)
+}
+
+/// An upgrade [`open_noting_upgrade`] carried out, for the operator to be
+/// told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upgrade {
+    pub from: i64,
+    pub to: i64,
+    /// The copy of the database as it was.
+    pub backup: std::path::PathBuf,
+}
+
+/// [`open`], also saying whether it upgraded an existing database.
+pub fn open_noting_upgrade(path: &Path) -> Result<(Connection, Option<Upgrade>), OpenError> {
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         files::create_private_dir(dir).map_err(|e| OpenError::Open {
@@ -114,6 +129,7 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
     let mut conn = connect_unchecked(path)?;
     check_not_newer(&conn, &shown)?;
     let found = version(&conn)?;
+    let mut upgrade = None;
     if found != schema_version() {
         if found > 0 {
             // An upgrade: the database as it was, beside it, first.
@@ -126,6 +142,11 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
                 schema_version(),
                 backup.display()
             );
+            upgrade = Some(Upgrade {
+                from: found,
+                to: schema_version(),
+                backup,
+            });
         }
         // rusqlite_migration applies every pending migration in one transaction.
         MIGRATIONS
@@ -137,7 +158,7 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
     }
     formats::ensure_builtin(&conn)?;
     badge_templates::ensure_builtin(&conn)?;
-    Ok(conn)
+    Ok((conn, upgrade))
 }
 
 /// Copies the database (consistent, as of now) to
@@ -343,10 +364,20 @@ mod tests {
             c.execute("INSERT INTO site (name) VALUES ('Old site')", [])
                 .unwrap();
         }
-        drop(open(&path).unwrap());
+        let (conn, upgrade) = open_noting_upgrade(&path).unwrap();
+        drop(conn);
         let backup = dir
             .path()
             .join(format!("x.db.before-{}", env!("CARGO_PKG_VERSION")));
+        // What the window tells the operator.
+        assert_eq!(
+            upgrade,
+            Some(Upgrade {
+                from: schema_version() - 1,
+                to: schema_version(),
+                backup: backup.clone(),
+            })
+        );
         let old = Connection::open(&backup).unwrap();
         assert_eq!(version(&old).unwrap(), schema_version() - 1);
         let name: String = old
@@ -357,7 +388,9 @@ mod tests {
             std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        assert_eq!(version(&open(&path).unwrap()).unwrap(), schema_version());
+        let (again, upgrade) = open_noting_upgrade(&path).unwrap();
+        assert_eq!(version(&again).unwrap(), schema_version());
+        assert_eq!(upgrade, None, "nothing to upgrade the second time");
         // Opening it again (nothing to migrate) writes no second backup.
         assert!(!dir
             .path()

@@ -102,6 +102,7 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("Card requests ({n})", "Kaartaanvragen ({n})"),
     ("CardDesk is locked", "CardDesk is vergrendeld"),
     ("CardDesk is ready. Pending card requests are counted on the tray badge and on the Card requests button. Printers, mail, door readers and operators can be changed in Settings.", "CardDesk is klaar. Openstaande kaartaanvragen worden geteld op de badge in het systeemvak en op de knop Kaartaanvragen. Printers, mail, deurlezers en operators wijzigt u in Instellingen."),
+    ("CardDesk was upgraded: the database went from schema {from} to {to}. The database as it was is kept in {backup}.", "CardDesk is bijgewerkt: de database ging van schema {from} naar {to}. De database zoals die was, staat in {backup}."),
     ("CardDesk: log in to see the pending card requests", "CardDesk: meld u aan om de openstaande kaartaanvragen te zien"),
     ("Cardholder", "Kaarthouder"),
     ("Cardholder {name} created.", "Kaarthouder {name} aangemaakt."),

@@ -90,8 +90,9 @@ pub fn install_fonts(ctx: &egui::Context) {
 
 /// Opens (creating and migrating) the database once, before any thread
 /// opens it, and fills a new demo database.
-fn prepare(db: &Path, demo: bool) -> Result<(), String> {
-    let mut desk = Desk::open(db).map_err(|e| e.to_string())?;
+/// Returns what the operator should be told of the opening: an upgrade.
+fn prepare(db: &Path, demo: bool) -> Result<Option<String>, String> {
+    let (mut desk, upgrade) = Desk::open_noting_upgrade(db).map_err(|e| e.to_string())?;
     if demo {
         desk.check_demo_allowed().map_err(|e| e.to_string())?;
     }
@@ -102,7 +103,12 @@ fn prepare(db: &Path, demo: bool) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         desk.seed_demo(&admin).map_err(|e| e.to_string())?;
     }
-    Ok(())
+    Ok(upgrade.map(|u| {
+        i18n::tf(
+            "CardDesk was upgraded: the database went from schema {from} to {to}. The database as it was is kept in {backup}.",
+            &[("from", &u.from), ("to", &u.to), ("backup", &u.backup.display())],
+        )
+    }))
 }
 
 /// Opens the database (the one migration, before any thread opens the file,
@@ -110,13 +116,19 @@ fn prepare(db: &Path, demo: bool) -> Result<(), String> {
 /// mailer and the desk worker, and builds the window's app: what
 /// [`run`] shows, and what the UI tests drive.
 pub fn boot(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<DeskApp, String> {
-    prepare(db, demo)?;
-    start(db, demo, startup, notify)
+    let notice = prepare(db, demo)?;
+    start(db, demo, startup, notify, notice)
 }
 
 /// Starts the devices, the mailer and the desk worker on a database
 /// [`prepare`] has opened.
-fn start(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<DeskApp, String> {
+fn start(
+    db: &Path,
+    demo: bool,
+    startup: Startup,
+    notify: Notify,
+    notice: Option<String>,
+) -> Result<DeskApp, String> {
     let transport = station::mail_transport(db, demo);
     let mail = MailWorker::spawn(db.to_path_buf(), transport, notify.clone());
     let (reader, simulated_cards) = station::readers(db, demo, notify.clone());
@@ -131,6 +143,7 @@ fn start(db: &Path, demo: bool, startup: Startup, notify: Notify) -> Result<Desk
         demo,
         login_hint: demo.then(|| (DEMO_OPERATOR.0.to_string(), DEMO_OPERATOR.1.to_string())),
         idle_lock: None,
+        notice,
     };
     Ok(DeskApp::new(worker, options))
 }
@@ -168,7 +181,7 @@ pub fn run(
         (None, true) => crate::desk::paths::demo_db_path(),
     };
     // A database that cannot be opened is reported before any window opens.
-    prepare(&db, demo)?;
+    let notice = prepare(&db, demo)?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("CardDesk")
@@ -192,7 +205,7 @@ pub fn run(
             let notify: Notify = Arc::new(move || ctx.request_repaint());
             #[allow(unused_mut)]
             // Opened and migrated above, off the window's thread.
-            let mut app = start(&db, demo, startup, notify)?;
+            let mut app = start(&db, demo, startup, notify, notice.clone())?;
             // Without a tray there is nothing to click: --minimized then
             // opens the window as usual.
             #[cfg(not(feature = "tray"))]

@@ -81,6 +81,8 @@ pub struct Options {
     /// Locks after this much idle time instead of the login policy's
     /// minutes (tests).
     pub idle_lock: Option<std::time::Duration>,
+    /// Told at login and on the desk: the database was upgraded.
+    pub notice: Option<String>,
 }
 
 pub struct DeskApp {
@@ -140,6 +142,8 @@ impl DeskApp {
     pub fn new(worker: DeskWorker, options: Options) -> DeskApp {
         let mut login = LoginScreen::default();
         login.site = t("Main site").into();
+        // An upgrade is told on the login screen and again on the desk.
+        login.error = options.notice.clone().map(Ok);
         if let Some((name, password)) = options.login_hint {
             login.hint = Some(format!("Demo: {name} / {password}"));
             login.name = name;
@@ -164,7 +168,7 @@ impl DeskApp {
             templates: Default::default(),
             batch_orders: Default::default(),
             settings: SettingsView::default(),
-            status: None,
+            status: options.notice.map(Ok),
             demo: options.demo,
             mail: options.mail,
             devices: Devices {
