@@ -343,7 +343,11 @@ fn doctor_checks_a_new_machine_then_the_site_with_its_administrator() {
         printers.starts_with("ok") && printers.contains(&queue),
         "{text}"
     );
-    assert!(doctor_line(&text, "free disk").starts_with("ok"), "{text}");
+    // (ok, or a warning on a nearly full disk: not a failure either way here)
+    assert!(
+        !doctor_line(&text, "free disk").starts_with("FAIL"),
+        "{text}"
+    );
 
     // The site, set up: without an operator the site checks are skipped,
     // with its administrator the audit trail holds and mail is not set up.

@@ -31,6 +31,15 @@ fn demo_site(dir: &std::path::Path, pending: u32) -> std::path::PathBuf {
 
 /// Runs the session script; returns its fact lines.
 fn tray_session(db: &std::path::Path, extra: &[&str], expect_tooltip: &str) -> Vec<String> {
+    session(db, extra, expect_tooltip, true)
+}
+
+fn session(
+    db: &std::path::Path,
+    extra: &[&str],
+    expect_tooltip: &str,
+    watcher: bool,
+) -> Vec<String> {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "the tray test needs an X server (run-tests.sh runs the tests under xvfb-run)"
@@ -45,6 +54,7 @@ fn tray_session(db: &std::path::Path, extra: &[&str], expect_tooltip: &str) -> V
         .arg("--minimized")
         .args(extra)
         .env("EXPECT_TOOLTIP", expect_tooltip)
+        .env("NO_WATCHER", if watcher { "0" } else { "1" })
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .output()
         .expect("dbus-run-session (package dbus) runs");
@@ -88,4 +98,13 @@ fn logged_in_the_tray_shows_the_pending_count() {
     // --open main logs in as the demo operator once the lists are loaded.
     let facts = tray_session(&db, &["--open", "main"], "Pending card requests");
     assert_eq!(facts[1], "tooltip Pending card requests: 3", "{facts:?}");
+}
+
+#[test]
+fn minimized_on_a_desktop_without_a_tray_opens_the_window() {
+    let dir = common::private_dir();
+    let db = demo_site(dir.path(), 1);
+    let facts = session(&db, &[], "log in", false);
+    // Nothing to click: the window must not hide.
+    assert_eq!(facts[2], "window IsViewable", "{facts:?}");
 }

@@ -123,6 +123,15 @@ fn a_first_start_sets_up_the_site_printers_and_mail_and_its_mailer_delivers() {
     let printers = other.printer_choice(&alice).unwrap();
     assert_eq!(printers.card.as_deref(), Some(card_queue.as_str()));
     assert_eq!(printers.letters.as_deref(), Some(letter_queue.as_str()));
+    let tested: Vec<_> = other
+        .audit_events(&alice, carddesk::desk::PageRequest::first(100))
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.action == "printer.test_card")
+        .collect();
+    assert_eq!(tested.len(), 1, "the test card is in the audit trail");
+    assert_eq!(tested[0].actor, "alice");
     let mail = other
         .mail_settings(&alice)
         .unwrap()
@@ -183,16 +192,34 @@ fn two_first_starts_at_once_both_open_the_new_database() {
 
 #[test]
 fn an_upgrade_is_told_at_login_and_on_the_desk() {
-    let t = common::TestDesk::new();
-    let notice = "CardDesk was upgraded: the database went from schema 11 to 12.";
-    let mut h = common::ui::open_app_on(
-        t.db_path(),
-        carddesk::ui::Options {
-            notice: Some(notice.into()),
-            ..Default::default()
-        },
+    // A database an older CardDesk left (one schema behind), with its
+    // administrator, started as `carddesk` starts it.
+    let dir = common::private_dir();
+    let db = dir.path().join("carddesk.db");
+    let old = carddesk::store::schema_version() - 1;
+    carddesk::store::create_at_schema(&db, old).unwrap();
+    let mut h = start_window(db.clone());
+    let backup = format!("carddesk.db.before-{}", env!("CARGO_PKG_VERSION"));
+    common::ui::wait_for_text(
+        &mut h,
+        &format!(
+            "the database went from schema {old} to {}",
+            carddesk::store::schema_version()
+        ),
     );
-    wait_for(&mut h, notice);
-    common::ui::log_in(&mut h);
-    wait_for(&mut h, notice);
+    common::ui::wait_for_text(&mut h, &backup);
+    assert!(dir.path().join(&backup).exists());
+    // The older database had no operator: set up, then the desk says it too.
+    type_into(&mut h, "Name", "alice");
+    type_into(&mut h, "Password", PASSWORD);
+    type_into(&mut h, "Repeat password", PASSWORD);
+    h.get_by_label("Create").click();
+    wait_for(&mut h, "Step 2 of 4: Printers");
+    h.get_by_label("Next").click();
+    wait_for(&mut h, "Step 3 of 4: Mail server");
+    h.get_by_label("Skip").click();
+    wait_for(&mut h, "Step 4 of 4: Ready");
+    h.get_by_label("Start").click();
+    wait_for(&mut h, "Logged in as alice");
+    common::ui::wait_for_text(&mut h, &backup);
 }

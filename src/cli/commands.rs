@@ -593,11 +593,15 @@ fn doctor(db: &std::path::Path, cli: &Cli, json: bool) -> CliResult {
         .iter()
         .all(|c| !(c.name == "database" && c.verdict != Verdict::Ok));
     checks.extend(match (&cli.operator, db.exists() && openable) {
-        (Some(_), true) => {
-            let desk = Desk::connect(db)?;
+        // A desk that cannot be opened or a login that fails is a finding
+        // too: the machine checks above are printed all the same.
+        (Some(_), true) => match Desk::connect(db).map_err(CliError::from).and_then(|desk| {
             let s = login(&desk, cli)?;
-            desk.site_checks(&s)
-        }
+            Ok(desk.site_checks(&s))
+        }) {
+            Ok(site) => site,
+            Err(e) => doctor::site_checks_failed(&e.to_string()),
+        },
         (None, true) => doctor::site_checks_skipped(),
         (_, false) => Vec::new(),
     });

@@ -72,6 +72,10 @@ pub enum DeskCommand {
     VerifyAudit,
     /// The card printer and the PIN letter printer (Settings, first run).
     ChoosePrinters(super::PrinterChoice),
+    /// A sample badge for the card printer (Settings, first run).
+    PrepareTestCard {
+        printer: String,
+    },
     ConfigureMail(SmtpSettings),
     QueueTestMail {
         to: String,
@@ -203,6 +207,8 @@ pub enum DeskOutcome {
     AuditIntact(u64),
     MailConfigured,
     PrintersChosen,
+    /// The test card to send to the card printer (recorded in the trail).
+    TestCardPrepared(Box<crate::devices::printer::PrintDocument>),
     TestMailQueued(i64),
     MailRequeued(i64),
     /// Requested temporary cards and the certificate profiles.
@@ -258,6 +264,7 @@ impl DeskCommand {
             DeskCommand::RepeatPrintJob { .. } => "repeat_print_job",
             DeskCommand::VerifyAudit => "verify_audit",
             DeskCommand::ChoosePrinters(_) => "choose_printers",
+            DeskCommand::PrepareTestCard { .. } => "prepare_test_card",
             DeskCommand::ConfigureMail(_) => "configure_mail",
             DeskCommand::QueueTestMail { .. } => "queue_test_mail",
             DeskCommand::RetryMail { .. } => "retry_mail",
@@ -411,6 +418,9 @@ impl Desk {
             DeskCommand::ChoosePrinters(choice) => {
                 self.choose_printers(s, &choice)?;
                 DeskOutcome::PrintersChosen
+            }
+            DeskCommand::PrepareTestCard { printer } => {
+                DeskOutcome::TestCardPrepared(Box::new(self.prepare_test_card(s, &printer)?))
             }
             DeskCommand::ConfigureMail(settings) => {
                 self.configure_mail(s, &settings)?;

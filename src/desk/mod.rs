@@ -48,7 +48,7 @@ pub use error::{DeskError, DeskResult};
 pub use import::ImportReport;
 pub use mail::TEST_SUBJECT;
 pub use print_jobs::{PreparedPrint, PrintProgress};
-pub use printers::{test_card, PrinterChoice};
+pub use printers::PrinterChoice;
 pub use queries::{Page, PageRequest, MAX_PAGE};
 pub use requests::{Assigned, ConnectCard, Enrolment};
 pub use temp_cards::{

@@ -90,11 +90,38 @@ impl Desk {
         tx.commit()?;
         Ok(())
     }
+
+    /// The test card for `printer`, for whoever may choose the printers.
+    /// Card stock is counted: each test card is in the audit trail.
+    pub fn prepare_test_card(
+        &mut self,
+        s: &Session,
+        printer: &str,
+    ) -> DeskResult<crate::devices::printer::PrintDocument> {
+        self.require(s, Privilege::ManageSettings, "print a test card")?;
+        PrinterChoice {
+            card: Some(printer.to_string()),
+            letters: None,
+        }
+        .validate()?;
+        let doc = test_card()?;
+        let tx = self.begin()?;
+        tx.record(
+            s.name(),
+            "printer.test_card",
+            "setting",
+            None,
+            None,
+            Some(&serde_json::json!({ "printer": printer })),
+        )?;
+        tx.commit()?;
+        Ok(doc)
+    }
 }
 
 /// A sample badge for the card printer (the first built-in template, a
 /// made-up cardholder): the set-up's test card.
-pub fn test_card() -> DeskResult<crate::devices::printer::PrintDocument> {
+fn test_card() -> DeskResult<crate::devices::printer::PrintDocument> {
     let template = crate::badge::Template::builtin()
         .into_iter()
         .next()

@@ -103,6 +103,19 @@ pub struct Upgrade {
 /// [`open`], also saying whether it upgraded an existing database.
 pub fn open_noting_upgrade(path: &Path) -> Result<(Connection, Option<Upgrade>), OpenError> {
     let shown = path.display().to_string();
+    // A database from a newer CardDesk is refused before anything is
+    // written beside it (no lock file, no switch to WAL, no -wal or -shm).
+    if path.exists() {
+        if let Ok(found) = inspect_version(path) {
+            if found > schema_version() {
+                return Err(OpenError::TooNew {
+                    path: shown,
+                    found,
+                    known: schema_version(),
+                });
+            }
+        }
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         files::create_private_dir(dir).map_err(|e| OpenError::Open {
             path: shown.clone(),
@@ -244,6 +257,33 @@ pub struct Inspection {
     pub schema: i64,
     /// What SQLite's quick_check found wrong; empty when the file is sound.
     pub problems: Vec<String>,
+}
+
+/// Creates a database as an older CardDesk left it: migrated only to
+/// `version`. For tests of the upgrade path; CardDesk itself never
+/// writes an old schema.
+#[doc(hidden)]
+pub fn create_at_schema(path: &Path, version: i64) -> Result<(), rusqlite_migration::Error> {
+    // Private, as every CardDesk made it.
+    files::create_private(path)
+        .map_err(|e| rusqlite::Error::InvalidPath(format!("{}: {e}", path.display()).into()))?;
+    let mut conn = Connection::open(path)?;
+    MIGRATIONS.to_version(&mut conn, version as usize)
+}
+
+/// The schema version of the file, read from its header without opening
+/// it in SQLite (which would create -shm or a lock beside it): the
+/// "user version" is the big-endian 32-bit integer at offset 60 of the
+/// 100-byte header (SQLite file format, §1.3). A database last closed
+/// cleanly has it there; one left mid-transaction is caught at open.
+fn inspect_version(path: &Path) -> std::io::Result<i64> {
+    use std::io::Read;
+    let mut header = [0u8; 64];
+    std::fs::File::open(path)?.read_exact(&mut header)?;
+    if &header[..16] != b"SQLite format 3\0" {
+        return Err(std::io::Error::other("not an SQLite database"));
+    }
+    Ok(i32::from_be_bytes([header[60], header[61], header[62], header[63]]) as i64)
 }
 
 /// Opens the file read-only (never creating, migrating or checkpointing it)
@@ -406,7 +446,18 @@ mod tests {
         let c = Connection::open(&path).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
+        let files = |p: &Path| {
+            let mut names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        let before = (files(&path), std::fs::read(&path).unwrap());
         let err = open(&path).unwrap_err();
         assert!(matches!(err, OpenError::TooNew { found: 99, .. }), "{err}");
+        // Never touched: the same bytes, and nothing new beside it.
+        assert_eq!((files(&path), std::fs::read(&path).unwrap()), before);
     }
 }

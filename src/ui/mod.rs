@@ -217,8 +217,10 @@ pub fn run(
                 match tray::Tray::install(wake, i18n::t("Card requests")) {
                     Ok(t) => {
                         app.set_tray(t);
-                        if minimized {
+                        if minimized && tray::tray_host_present() {
                             app.start_in_tray();
+                        } else if minimized {
+                            tracing::info!("no tray on this desktop (no StatusNotifierWatcher): the window opens");
                         }
                     }
                     Err(e) => tracing::info!("no system tray ({e}); running without the tray icon"),

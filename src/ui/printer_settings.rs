@@ -17,6 +17,8 @@ pub struct PrinterSettings {
     asked: bool,
     /// The choice being edited; filled from the stored one when first shown.
     choice: Option<PrinterChoice>,
+    /// The queue a test card was asked for (the desk prepares it).
+    testing: Option<String>,
     /// A test card on its way to the printer.
     test: Option<Receiver<Result<String, String>>>,
     busy: bool,
@@ -65,7 +67,7 @@ impl PrinterSettings {
                     .labelled_by(l.id);
                 test = ui
                     .add_enabled(
-                        choice.card.is_some() && self.test.is_none(),
+                        choice.card.is_some() && self.test.is_none() && self.testing.is_none(),
                         egui::Button::new(t("Print a test card")),
                     )
                     .clicked();
@@ -88,7 +90,7 @@ impl PrinterSettings {
             });
             save = ui.button(t("Save printers")).clicked();
         });
-        if self.test.is_some() {
+        if self.test.is_some() || self.testing.is_some() {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label(t("Printing a test card…"));
@@ -139,24 +141,42 @@ impl PrinterSettings {
         matches!(&self.result, Some(Ok(m)) if !m.is_empty() && self.choice.is_none())
     }
 
-    /// Sends a sample badge (the first built-in template, a made-up
-    /// cardholder) to the card printer on a thread of its own and waits for
-    /// the printer's verdict there.
+    /// Asks the desk for the test card (it checks the privilege and
+    /// records it); [`Self::on_test_card`] sends it to the printer.
     fn print_test(&mut self, env: &Env) {
-        let (Some(printer), Some(queue)) = (
-            env.devices.printer.clone(),
-            self.choice.as_ref().and_then(|c| c.card.clone()),
-        ) else {
+        let Some(queue) = self.choice.as_ref().and_then(|c| c.card.clone()) else {
+            return;
+        };
+        self.result = None;
+        self.testing = Some(queue.clone());
+        env.worker
+            .send(DeskCommand::PrepareTestCard { printer: queue });
+    }
+
+    /// The desk's answer: the test card goes to the printer on a thread of
+    /// its own, which waits for the printer's verdict there.
+    pub fn on_test_card(&mut self, result: CommandResult, devices: &super::Devices) {
+        let Some(queue) = self.testing.take() else {
+            return;
+        };
+        let doc = match result {
+            Ok(DeskOutcome::TestCardPrepared(doc)) => doc,
+            Ok(_) => return,
+            Err(e) => {
+                self.result = Some(Err(e.to_string()));
+                return;
+            }
+        };
+        let Some(printer) = devices.printer.clone() else {
             return;
         };
         let (tx, rx) = channel();
-        let notify = env.devices.notify.clone();
-        self.result = None;
+        let notify = devices.notify.clone();
         self.test = Some(rx);
         std::thread::spawn(move || {
-            let verdict = crate::desk::test_card()
+            let verdict = printer
+                .print(&queue, &doc)
                 .map_err(|e| e.to_string())
-                .and_then(|doc| printer.print(&queue, &doc).map_err(|e| e.to_string()))
                 .map(|job| {
                     tf(
                         "The test card was printed on {queue} (job {job}).",

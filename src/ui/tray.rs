@@ -132,6 +132,27 @@ pub fn badge_icon(pending: usize) -> Vec<u8> {
     rgba
 }
 
+/// Whether the desktop has a tray to show the icon in: a
+/// StatusNotifierWatcher on the session bus (KDE, XFCE, GNOME with the
+/// AppIndicator extension, …). The tray library registers its icon either
+/// way, so without one a window hidden in the tray could never be opened.
+#[cfg(all(feature = "tray", target_os = "linux"))]
+pub fn tray_host_present() -> bool {
+    let watcher = || -> zbus::Result<bool> {
+        let conn = zbus::blocking::Connection::session()?;
+        let bus = zbus::blocking::fdo::DBusProxy::new(&conn)?;
+        let name = zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher")?;
+        Ok(bus.name_has_owner(name)?)
+    };
+    watcher().unwrap_or(false)
+}
+
+/// Elsewhere the OS always has a tray (the notification area, the menu bar).
+#[cfg(all(feature = "tray", not(target_os = "linux")))]
+pub fn tray_host_present() -> bool {
+    true
+}
+
 #[cfg(feature = "tray")]
 mod os {
     use super::{badge_icon, ICON_SIZE};

@@ -8,15 +8,20 @@
 #   window STATE         the CardDesk window's X map state (IsViewable, IsUnMapped)
 #   activated            after calling Activate on the item as a click does
 #   window STATE         the map state after the click
-# Usage: [EXPECT_TOOLTIP=TEXT] tray_session.sh CARDDESK_BINARY ARGS...
+# Usage: [EXPECT_TOOLTIP=TEXT] [NO_WATCHER=1] tray_session.sh CARDDESK_BINARY ARGS...
+# (NO_WATCHER=1: a desktop without a tray, e.g. GNOME without the
+# AppIndicator extension: no StatusNotifierWatcher is started)
 # (waits up to 10 s for the tooltip to hold TEXT before reporting it)
 set -uo pipefail
 bin=$1; shift
-status-notifier-watcher >/dev/null 2>&1 & watcher=$!
+watcher=""
+if [ "${NO_WATCHER:-0}" != 1 ]; then
+  status-notifier-watcher >/dev/null 2>&1 & watcher=$!
+  for _ in $(seq 1 50); do
+    busctl --user list 2>/dev/null | grep -q org.kde.StatusNotifierWatcher && break; sleep 0.1
+  done
+fi
 trap 'kill $app $watcher 2>/dev/null' EXIT
-for _ in $(seq 1 50); do
-  busctl --user list 2>/dev/null | grep -q org.kde.StatusNotifierWatcher && break; sleep 0.1
-done
 "$bin" "$@" 2>/dev/null & app=$!
 item=""
 for _ in $(seq 1 100); do
@@ -39,8 +44,8 @@ for _ in $(seq 1 100); do
   t=$(tooltip 2>/dev/null); [[ "$t" == *"${EXPECT_TOOLTIP:-}"* && -n "$t" ]] && break; sleep 0.1
 done
 echo "tooltip $t"
-# The window hides on its second frame.
-for _ in $(seq 1 50); do [ "$(window_state)" = IsUnMapped ] && break; sleep 0.1; done
+# The window hides on its second frame (if it is to hide: wait 3 s).
+for _ in $(seq 1 30); do [ "$(window_state)" = IsUnMapped ] && break; sleep 0.1; done
 echo "window $(window_state)"
 busctl --user call "$item" /StatusNotifierItem org.kde.StatusNotifierItem Activate ii 0 0
 echo activated

@@ -136,6 +136,7 @@ impl DeskApp {
             | "cancel_temp_order" => self.batch_orders.on_reply(result),
             "template_previews" => self.templates.on_reply(&ctx, result),
             "choose_printers" => self.settings.printers.on_reply(result),
+            "prepare_test_card" => self.settings.printers.on_test_card(result, &self.devices),
             "configure_mail" | "queue_test_mail" | "retry_mail" => {
                 if result.is_ok() {
                     self.kick_mailer();

@@ -288,6 +288,10 @@ impl DeskApp {
         self.requests_open = false;
         self.lock = None;
         self.password_change = Default::default();
+        // The next operator starts from what is stored, not from this
+        // one's unsaved edits.
+        self.first_run = None;
+        self.settings = Default::default();
         self.worker.logout();
     }
 
