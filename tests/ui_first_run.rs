@@ -223,3 +223,58 @@ fn an_upgrade_is_told_at_login_and_on_the_desk() {
     wait_for(&mut h, "Logged in as alice");
     common::ui::wait_for_text(&mut h, &backup);
 }
+
+#[test]
+fn a_set_up_left_half_way_resumes_after_a_restart_until_finished() {
+    let dir = common::private_dir();
+    let db = dir.path().join("carddesk.db");
+    let mut h = start_window(db.clone());
+    wait_for(&mut h, "Set up CardDesk");
+    type_into(&mut h, "Name", "alice");
+    type_into(&mut h, "Password", PASSWORD);
+    type_into(&mut h, "Repeat password", PASSWORD);
+    h.get_by_label("Create").click();
+    wait_for(&mut h, "Step 2 of 4: Printers");
+    // The window closes here (a power cut, the operator called away).
+    drop(h);
+
+    let mut h = start_window(db.clone());
+    wait_for(&mut h, "Log in");
+    type_into(&mut h, "Operator", "alice");
+    type_into(&mut h, "Password", PASSWORD);
+    h.get_by_label("Log in").click();
+    wait_for(&mut h, "Step 2 of 4: Printers");
+    h.get_by_label("Next").click();
+    wait_for(&mut h, "Step 3 of 4: Mail server");
+    h.get_by_label("Skip").click();
+    wait_for(&mut h, "Step 4 of 4: Ready");
+    h.get_by_label("Start").click();
+    wait_for(&mut h, "Logged in as alice");
+    drop(h);
+
+    // Finished: the next start goes straight to the desk.
+    let mut h = start_window(db.clone());
+    common::ui::log_in_as(&mut h, "alice", PASSWORD);
+    wait_for(&mut h, "Logged in as alice");
+    for _ in 0..20 {
+        h.step();
+    }
+    assert!(!common::ui::shows_text(&h, "Step 2 of 4"));
+    assert!(common::ui::shows(&h, "Log out"));
+    let events: Vec<String> = Desk::connect(&db)
+        .unwrap()
+        .audit_events(
+            &Desk::connect(&db)
+                .unwrap()
+                .login("alice", PASSWORD)
+                .unwrap(),
+            carddesk::desk::PageRequest::first(100),
+        )
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("setup."))
+        .collect();
+    assert_eq!(events, ["setup.finished", "setup.started"]);
+}

@@ -72,6 +72,8 @@ pub enum DeskCommand {
     VerifyAudit,
     /// The card printer and the PIN letter printer (Settings, first run).
     ChoosePrinters(super::PrinterChoice),
+    /// The first-run set-up is done (or left): not shown again.
+    FinishSetUp,
     /// A sample badge for the card printer (Settings, first run).
     PrepareTestCard {
         printer: String,
@@ -207,6 +209,7 @@ pub enum DeskOutcome {
     AuditIntact(u64),
     MailConfigured,
     PrintersChosen,
+    SetUpFinished,
     /// The test card to send to the card printer (recorded in the trail).
     TestCardPrepared(Box<crate::devices::printer::PrintDocument>),
     TestMailQueued(i64),
@@ -265,6 +268,7 @@ impl DeskCommand {
             DeskCommand::VerifyAudit => "verify_audit",
             DeskCommand::ChoosePrinters(_) => "choose_printers",
             DeskCommand::PrepareTestCard { .. } => "prepare_test_card",
+            DeskCommand::FinishSetUp => "finish_set_up",
             DeskCommand::ConfigureMail(_) => "configure_mail",
             DeskCommand::QueueTestMail { .. } => "queue_test_mail",
             DeskCommand::RetryMail { .. } => "retry_mail",
@@ -352,6 +356,11 @@ impl Desk {
                 if *demo_data {
                     self.seed_demo(&session)?;
                 }
+                // A site goes on to its printers and mail server (a demo
+                // has its simulated ones).
+                if !self.is_demo()? {
+                    self.begin_set_up(&session)?;
+                }
                 return Ok(DeskOutcome::Session(session));
             }
             (_, Some(s)) => s,
@@ -418,6 +427,10 @@ impl Desk {
             DeskCommand::ChoosePrinters(choice) => {
                 self.choose_printers(s, &choice)?;
                 DeskOutcome::PrintersChosen
+            }
+            DeskCommand::FinishSetUp => {
+                self.finish_set_up(s)?;
+                DeskOutcome::SetUpFinished
             }
             DeskCommand::PrepareTestCard { printer } => {
                 DeskOutcome::TestCardPrepared(Box::new(self.prepare_test_card(s, &printer)?))

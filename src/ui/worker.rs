@@ -53,6 +53,8 @@ pub struct Snapshot {
     pub smtp: Option<SmtpSettings>,
     /// The site's card printer and PIN letter printer.
     pub printers: crate::desk::PrinterChoice,
+    /// The first-run set-up's later steps are still to be done.
+    pub set_up_pending: bool,
     pub has_operators: bool,
     /// A database made with --demo (shown in the title bar).
     pub is_demo: bool,
@@ -303,6 +305,11 @@ fn load(
             (false, _) => prev.smtp.clone(),
             (true, true) => desk.mail_settings(s)?,
             (true, false) => None,
+        },
+        set_up_pending: match (stale.small, may(Privilege::ManageSettings)) {
+            (false, _) => prev.set_up_pending,
+            (true, true) => desk.set_up_pending(s)?,
+            (true, false) => false,
         },
         printers: match (stale.small, may(Privilege::PrintCards)) {
             (false, _) => prev.printers.clone(),

@@ -58,12 +58,6 @@ impl DeskApp {
                 match result {
                     Ok(DeskOutcome::Session(s)) => {
                         self.reconcile_print_jobs(&s);
-                        // The first administrator of a site goes on to the
-                        // printers and the mail server (a demo has its
-                        // simulated ones).
-                        if command == "set_up" && !self.snapshot.is_demo {
-                            self.first_run = Some(Default::default());
-                        }
                         self.session = Some(s);
                         self.login.password.clear();
                         self.login.repeat.clear();
@@ -136,6 +130,11 @@ impl DeskApp {
             | "cancel_temp_order" => self.batch_orders.on_reply(result),
             "template_previews" => self.templates.on_reply(&ctx, result),
             "choose_printers" => self.settings.printers.on_reply(result),
+            "finish_set_up" => {
+                if let Err(e) = result {
+                    self.status = Some(Err(e.to_string()));
+                }
+            }
             "prepare_test_card" => self.settings.printers.on_test_card(result, &self.devices),
             "configure_mail" | "queue_test_mail" | "retry_mail" => {
                 if result.is_ok() {

@@ -129,6 +129,8 @@ pub struct DeskApp {
     titled: Option<bool>,
     /// The rest of the first-run set-up, after the first administrator.
     first_run: Option<super::first_run::FirstRun>,
+    /// Finished here: not shown again while the snapshot catches up.
+    set_up_finished: bool,
     #[cfg(feature = "tray")]
     tray: Option<super::tray::Tray>,
     /// Frames left before the window hides in the tray (`--minimized`);
@@ -195,6 +197,7 @@ impl DeskApp {
             last_input: 0.0,
             idle_lock: options.idle_lock,
             first_run: None,
+            set_up_finished: false,
             titled: None,
             #[cfg(feature = "tray")]
             tray: None,
@@ -293,6 +296,19 @@ impl DeskApp {
         self.first_run = None;
         self.settings = Default::default();
         self.worker.logout();
+    }
+
+    /// Whether the set-up's later steps are shown: the database says they
+    /// wait (after the first administrator, or after a restart half-way),
+    /// for whoever may change the settings.
+    fn shows_set_up(&mut self, session: &Session) -> bool {
+        let pending = self.snapshot.set_up_pending
+            && !self.set_up_finished
+            && session.may(crate::desk::Privilege::ManageSettings);
+        if pending && self.first_run.is_none() {
+            self.first_run = Some(Default::default());
+        }
+        pending && self.first_run.is_some()
     }
 
     /// Whether the window is locked after idle time.
@@ -615,7 +631,7 @@ impl DeskApp {
                     self.log_out();
                 }
             }
-            Some(session) if self.first_run.is_some() => {
+            Some(session) if self.shows_set_up(&session) => {
                 let env = Env {
                     snapshot: &self.snapshot,
                     session: &session,
@@ -624,6 +640,12 @@ impl DeskApp {
                 };
                 let wizard = self.first_run.as_mut().expect("first run");
                 let settings = &mut self.settings;
+                let mut log_out = false;
+                egui::Panel::top("set-up-bar").show(ui, |ui| {
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        log_out = ui.button(t("Log out")).clicked();
+                    });
+                });
                 // A column in the middle, as the set-up's first step.
                 let done = egui::CentralPanel::default()
                     .show(ui, |ui| {
@@ -646,6 +668,11 @@ impl DeskApp {
                     .inner;
                 if done {
                     self.first_run = None;
+                    self.set_up_finished = true;
+                    self.worker.send(crate::desk::DeskCommand::FinishSetUp);
+                }
+                if log_out {
+                    self.log_out();
                 }
             }
             Some(session) => self.desk_ui(ui, &session),
