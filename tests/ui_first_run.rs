@@ -35,6 +35,25 @@ fn type_into(h: &mut Harness<'_, DeskApp>, label: &str, text: &str) {
     h.get_by_label(label).type_text(text);
 }
 
+/// Step 1 of the set-up: the administrator alice, the site's name as offered.
+fn create_alice(h: &mut Harness<'_, DeskApp>) {
+    type_into(h, "Name", "alice");
+    type_into(h, "Password", PASSWORD);
+    type_into(h, "Repeat password", PASSWORD);
+    h.get_by_label("Create").click();
+    wait_for(h, "Step 2 of 4: Printers");
+}
+
+/// From step 2 of the set-up to the desk, choosing nothing.
+fn skip_to_the_desk(h: &mut Harness<'_, DeskApp>) {
+    h.get_by_label("Next").click();
+    wait_for(h, "Step 3 of 4: Mail server");
+    h.get_by_label("Skip").click();
+    wait_for(h, "Step 4 of 4: Ready");
+    h.get_by_label("Start").click();
+    wait_for(h, "Logged in as alice");
+}
+
 /// Picks `option` in the combo box labelled `label`.
 fn choose(h: &mut Harness<'_, DeskApp>, label: &str, option: &str) {
     h.get_by_label(label).click();
@@ -210,17 +229,8 @@ fn an_upgrade_is_told_at_login_and_on_the_desk() {
     common::ui::wait_for_text(&mut h, &backup);
     assert!(dir.path().join(&backup).exists());
     // The older database had no operator: set up, then the desk says it too.
-    type_into(&mut h, "Name", "alice");
-    type_into(&mut h, "Password", PASSWORD);
-    type_into(&mut h, "Repeat password", PASSWORD);
-    h.get_by_label("Create").click();
-    wait_for(&mut h, "Step 2 of 4: Printers");
-    h.get_by_label("Next").click();
-    wait_for(&mut h, "Step 3 of 4: Mail server");
-    h.get_by_label("Skip").click();
-    wait_for(&mut h, "Step 4 of 4: Ready");
-    h.get_by_label("Start").click();
-    wait_for(&mut h, "Logged in as alice");
+    create_alice(&mut h);
+    skip_to_the_desk(&mut h);
     common::ui::wait_for_text(&mut h, &backup);
 }
 
@@ -230,11 +240,7 @@ fn a_set_up_left_half_way_resumes_after_a_restart_until_finished() {
     let db = dir.path().join("carddesk.db");
     let mut h = start_window(db.clone());
     wait_for(&mut h, "Set up CardDesk");
-    type_into(&mut h, "Name", "alice");
-    type_into(&mut h, "Password", PASSWORD);
-    type_into(&mut h, "Repeat password", PASSWORD);
-    h.get_by_label("Create").click();
-    wait_for(&mut h, "Step 2 of 4: Printers");
+    create_alice(&mut h);
     // The window closes here (a power cut, the operator called away).
     drop(h);
 
@@ -244,12 +250,7 @@ fn a_set_up_left_half_way_resumes_after_a_restart_until_finished() {
     type_into(&mut h, "Password", PASSWORD);
     h.get_by_label("Log in").click();
     wait_for(&mut h, "Step 2 of 4: Printers");
-    h.get_by_label("Next").click();
-    wait_for(&mut h, "Step 3 of 4: Mail server");
-    h.get_by_label("Skip").click();
-    wait_for(&mut h, "Step 4 of 4: Ready");
-    h.get_by_label("Start").click();
-    wait_for(&mut h, "Logged in as alice");
+    skip_to_the_desk(&mut h);
     drop(h);
 
     // Finished: the next start goes straight to the desk.
