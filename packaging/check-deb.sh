@@ -97,7 +97,8 @@ runuser -u "$USER_NAME" -- env -i HOME="$home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
 cat "$window_log"
 grep -q "first-run set-up" "$window_log" || die "the installed window did not show the first-run set-up"
 # Read as that user: root follows no link the user may have left there.
-runuser -u "$USER_NAME" -- cat "$home/first-run.png" > "$shot"
+runuser -u "$USER_NAME" -- cat "$home/first-run.png" > "$shot" \
+  || die "no screenshot at $home/first-run.png"
 rm -f "$window_log"
 log "screenshot: $shot"
 

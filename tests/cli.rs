@@ -482,3 +482,27 @@ fn doctor_refuses_a_damaged_or_newer_database_and_changes_neither() {
         "{text}"
     );
 }
+
+#[test]
+fn doctor_with_a_wrong_password_still_prints_every_machine_check() {
+    let mut cli = Cli::new();
+    cli.as_operator(Some((common::cli::ADMIN, "not-the-password")));
+    let out = cli.command(&["doctor"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for check in [
+        "version",
+        "data folder",
+        "database",
+        "card readers",
+        "printers",
+        "free disk",
+    ] {
+        doctor_line(&text, check);
+    }
+    let site = doctor_line(&text, "site checks");
+    assert!(
+        site.starts_with("FAIL") && site.contains("not run"),
+        "{text}"
+    );
+}

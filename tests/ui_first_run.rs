@@ -257,8 +257,10 @@ fn a_set_up_left_half_way_resumes_after_a_restart_until_finished() {
     let mut h = start_window(db.clone());
     common::ui::log_in_as(&mut h, "alice", PASSWORD);
     wait_for(&mut h, "Logged in as alice");
-    for _ in 0..20 {
+    // Long enough for the worker's snapshot after login to arrive.
+    for _ in 0..25 {
         h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(!common::ui::shows_text(&h, "Step 2 of 4"));
     assert!(common::ui::shows(&h, "Log out"));

@@ -358,8 +358,13 @@ impl Desk {
                 }
                 // A site goes on to its printers and mail server (a demo
                 // has its simulated ones).
+                // The administrator exists whatever happens here: a failure
+                // only means the later steps are not offered (they are all
+                // in Settings).
                 if !self.is_demo()? {
-                    self.begin_set_up(&session)?;
+                    if let Err(e) = self.begin_set_up(&session) {
+                        tracing::warn!("the set-up's later steps will not be offered: {e}");
+                    }
                 }
                 return Ok(DeskOutcome::Session(session));
             }

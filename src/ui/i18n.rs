@@ -221,6 +221,7 @@ pub static DUTCH: &[(&str, &str)] = &[
     ("No photo", "Geen foto"),
     ("No printers found.", "Geen printers gevonden."),
     ("No printers found. Add the card printer to the print system (CUPS), then open this again.", "Geen printers gevonden. Voeg de kaartprinter toe aan het afdruksysteem (CUPS) en open dit opnieuw."),
+    ("No printing here: the print system could not be reached.", "Hier kan niet worden afgedrukt: het afdruksysteem is niet bereikbaar."),
     ("No readers found. Connect a reader.", "Geen lezers gevonden. Sluit een lezer aan."),
     ("No requests.", "Geen aanvragen."),
     ("None: save PIN letters as a PDF", "Geen: pinbrieven als PDF opslaan"),

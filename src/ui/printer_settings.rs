@@ -147,6 +147,13 @@ impl PrinterSettings {
         let Some(queue) = self.choice.as_ref().and_then(|c| c.card.clone()) else {
             return;
         };
+        if env.devices.printer.is_none() {
+            self.result = Some(Err(t(
+                "No printing here: the print system could not be reached.",
+            )
+            .into()));
+            return;
+        }
         self.result = None;
         self.testing = Some(queue.clone());
         env.worker
