@@ -18,7 +18,7 @@ fn pairs(fields: &[String]) -> CliResult<Vec<(String, String)>> {
         .collect()
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
+pub(super) fn print_json<T: serde::Serialize>(value: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).expect("serialise")
@@ -131,7 +131,7 @@ pub fn run(cli: Cli) -> CliResult {
         return format_cmd(&desk.card_formats(&s)?, cmd);
     }
     if let Command::Doctor { json } = command {
-        return doctor(&db, &cli, *json);
+        return super::doctor::run(&db, &cli, *json);
     }
     if let Command::Restore { file } = command {
         let name = cli.operator.as_deref().ok_or_else(|| {
@@ -582,41 +582,4 @@ fn parse_since(text: &str) -> CliResult<String> {
                 "--since {t:?}: give an event number, a date (2026-12-01) or an RFC 3339 time"
             ))
         })
-}
-
-/// `carddesk doctor`: the machine checks, then (with an operator, on an
-/// existing database) the site checks. Never creates or migrates anything.
-fn doctor(db: &std::path::Path, cli: &Cli, json: bool) -> CliResult {
-    use crate::desk::doctor::{self, Verdict};
-    let mut checks = doctor::machine_checks(db);
-    let openable = checks
-        .iter()
-        .all(|c| !(c.name == "database" && c.verdict != Verdict::Ok));
-    checks.extend(match (&cli.operator, db.exists() && openable) {
-        // A desk that cannot be opened or a login that fails is a finding
-        // too: the machine checks above are printed all the same.
-        (Some(_), true) => match Desk::connect(db).map_err(CliError::from).and_then(|desk| {
-            let s = login(&desk, cli)?;
-            Ok(desk.site_checks(&s))
-        }) {
-            Ok(site) => site,
-            Err(e) => doctor::site_checks_failed(&e.to_string()),
-        },
-        (None, true) => doctor::site_checks_skipped(),
-        (_, false) => Vec::new(),
-    });
-    if json {
-        print_json(&checks);
-    } else {
-        for c in &checks {
-            println!("{:<5} {:<13} {}", c.verdict.as_str(), c.name, c.detail);
-        }
-    }
-    let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
-    if failed > 0 {
-        return Err(CliError::Message(format!(
-            "{failed} check(s) failed; each says what to do"
-        )));
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod badge;
 mod commands;
+mod doctor;
 mod login;
 mod mail;
 mod operators;

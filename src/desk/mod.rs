@@ -16,6 +16,7 @@ pub mod doctor;
 mod door_readers;
 mod enrolment;
 mod error;
+mod execute;
 mod first_run;
 mod import;
 pub mod job;

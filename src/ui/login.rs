@@ -5,7 +5,7 @@
 //! open the separate demo instead.
 
 use super::i18n::{t, tf};
-use super::widgets::{labelled_edit, message};
+use super::widgets::{centred_column, labelled_edit, message};
 use super::worker::DeskWorker;
 use crate::desk::DeskCommand;
 use crate::desk::Secret;
@@ -47,21 +47,16 @@ impl LoginScreen {
             }
             ui.add_space(12.0);
         });
-        let width = 460.0;
-        ui.horizontal(|ui| {
-            ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
-            ui.vertical(|ui| {
-                ui.set_width(width);
-                if first_run {
-                    if !self.announced {
-                        self.announced = true;
-                        tracing::info!("no operator yet: showing the first-run set-up");
-                    }
-                    self.setup_ui(ui, worker, demo);
-                } else {
-                    self.login_ui(ui, worker);
+        centred_column(ui, 460.0, |ui| {
+            if first_run {
+                if !self.announced {
+                    self.announced = true;
+                    tracing::info!("no operator yet: showing the first-run set-up");
                 }
-            });
+                self.setup_ui(ui, worker, demo);
+            } else {
+                self.login_ui(ui, worker);
+            }
         });
     }
 

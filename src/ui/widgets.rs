@@ -18,6 +18,21 @@ pub fn labelled_edit(ui: &mut Ui, label: &str, value: &mut String, password: boo
     .inner
 }
 
+/// A column `width` wide (at most the space there is) in the middle of the
+/// space there is: the login and the set-up.
+pub fn centred_column<R>(ui: &mut Ui, width: f32, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let width = width.min(ui.available_width());
+    ui.horizontal(|ui| {
+        ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
+        ui.vertical(|ui| {
+            ui.set_width(width);
+            add(ui)
+        })
+        .inner
+    })
+    .inner
+}
+
 /// A button that says why it is disabled when it is.
 pub fn action_button(ui: &mut Ui, label: &str, disabled_reason: Option<&str>) -> Response {
     let r = ui.add_enabled(disabled_reason.is_none(), egui::Button::new(label));

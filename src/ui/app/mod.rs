@@ -4,7 +4,10 @@
 //! (`apply_reply`, `poll_print_jobs`, `poll_reader`).
 
 mod command_handling;
+mod set_up;
 mod startup;
+#[cfg(feature = "tray")]
+mod tray_icon;
 
 pub use startup::Startup;
 
@@ -206,52 +209,6 @@ impl DeskApp {
         }
     }
 
-    #[cfg(feature = "tray")]
-    pub fn set_tray(&mut self, tray: super::tray::Tray) {
-        self.tray = Some(tray);
-    }
-
-    /// Starts hidden, as the tray icon only (`--minimized`, with a tray).
-    #[cfg(feature = "tray")]
-    pub fn start_in_tray(&mut self) {
-        self.hide_in = Some(2);
-    }
-
-    /// Keeps the OS tray badge current and answers its clicks by raising
-    /// the window on the Card requests dialog.
-    #[cfg(feature = "tray")]
-    fn tray_logic(&mut self, ctx: &egui::Context) {
-        let pending = self.snapshot.pending_count() as usize;
-        let logged_in = self.session.is_some() && self.lock.is_none();
-        let Some(tray) = &mut self.tray else { return };
-        if let Some(n) = self.hide_in.take() {
-            if n == 0 {
-                ctx.send_viewport_cmd(egui::ViewportCommand::Visible(false));
-            } else {
-                self.hide_in = Some(n - 1);
-                ctx.request_repaint();
-            }
-        }
-        // The count is the operator's to read: before login (the tray at
-        // OS login) or while locked the icon shows no number.
-        if logged_in {
-            tray.set_pending(
-                pending,
-                &format!("{}: {pending}", t("Pending card requests")),
-            );
-        } else {
-            tray.set_pending(0, t("CardDesk: log in to see the pending card requests"));
-        }
-        if tray.clicked() {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
-            if self.session.is_some() {
-                self.open_card_requests();
-            }
-        }
-    }
-
     /// The pending count as the app currently shows it.
     pub fn pending_count(&self) -> usize {
         self.snapshot.pending_count() as usize
@@ -296,19 +253,6 @@ impl DeskApp {
         self.first_run = None;
         self.settings = Default::default();
         self.worker.logout();
-    }
-
-    /// Whether the set-up's later steps are shown: the database says they
-    /// wait (after the first administrator, or after a restart half-way),
-    /// for whoever may change the settings.
-    fn shows_set_up(&mut self, session: &Session) -> bool {
-        let pending = self.snapshot.set_up_pending
-            && !self.set_up_finished
-            && session.may(crate::desk::Privilege::ManageSettings);
-        if pending && self.first_run.is_none() {
-            self.first_run = Some(Default::default());
-        }
-        pending && self.first_run.is_some()
     }
 
     /// Whether the window is locked after idle time.
@@ -631,50 +575,7 @@ impl DeskApp {
                     self.log_out();
                 }
             }
-            Some(session) if self.shows_set_up(&session) => {
-                let env = Env {
-                    snapshot: &self.snapshot,
-                    session: &session,
-                    worker: &self.worker,
-                    devices: &self.devices,
-                };
-                let wizard = self.first_run.as_mut().expect("first run");
-                let settings = &mut self.settings;
-                let mut log_out = false;
-                egui::Panel::top("set-up-bar").show(ui, |ui| {
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        log_out = ui.button(t("Log out")).clicked();
-                    });
-                });
-                // A column in the middle, as the set-up's first step.
-                let done = egui::CentralPanel::default()
-                    .show(ui, |ui| {
-                        egui::ScrollArea::vertical()
-                            .show(ui, |ui| {
-                                ui.add_space(60.0);
-                                let width = 640.0_f32.min(ui.available_width());
-                                ui.horizontal(|ui| {
-                                    ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
-                                    ui.vertical(|ui| {
-                                        ui.set_width(width);
-                                        wizard.ui(ui, &env, settings)
-                                    })
-                                    .inner
-                                })
-                                .inner
-                            })
-                            .inner
-                    })
-                    .inner;
-                if done {
-                    self.first_run = None;
-                    self.set_up_finished = true;
-                    self.worker.send(crate::desk::DeskCommand::FinishSetUp);
-                }
-                if log_out {
-                    self.log_out();
-                }
-            }
+            Some(session) if self.shows_set_up(&session) => self.set_up_ui(ui, &session),
             Some(session) => self.desk_ui(ui, &session),
         }
     }
