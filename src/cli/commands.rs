@@ -18,13 +18,6 @@ fn pairs(fields: &[String]) -> CliResult<Vec<(String, String)>> {
         .collect()
 }
 
-pub(super) fn print_json<T: serde::Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("serialise")
-    );
-}
-
 /// Prints a page of a list: JSON, or one tab-separated line per row.
 fn print_list<T: serde::Serialize>(page: &Page<T>, json: bool, line: impl Fn(&T) -> String) {
     note_more(page);

@@ -27,7 +27,7 @@ pub(super) fn run(db: &std::path::Path, cli: &Cli, json: bool) -> CliResult {
         (_, false) => Vec::new(),
     });
     if json {
-        super::commands::print_json(&checks);
+        super::print_json(&checks);
     } else {
         for c in &checks {
             println!("{:<5} {:<13} {}", c.verdict.as_str(), c.name, c.detail);

@@ -16,6 +16,14 @@ use std::path::PathBuf;
 
 pub use commands::run;
 
+/// Prints a value as pretty JSON (`--json`).
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serialise")
+    );
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "carddesk",
