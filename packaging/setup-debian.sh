@@ -6,7 +6,8 @@
 #                                      pcscd + vpcd ("Virtual PCD 00 00"),
 #                                      CUPS queue CardPrinter, SMTP sink on
 #                                      127.0.0.1:8025, OSDP door-reader
-#                                      double (venv with PyPI libosdp)
+#                                      double (venv with PyPI libosdp),
+#                                      PostgreSQL 15 on 127.0.0.1:55432
 #                                      (see tests/support/)
 #
 # Needs root; re-runs itself through sudo when started as another user.
@@ -30,6 +31,8 @@ PACKAGES=(
   python3 python3-aiosmtpd
   # OSDP door-reader double: start-osdp.sh makes a venv with PyPI libosdp
   python3-venv
+  # the PostgreSQL store backend: a throwaway cluster (start-postgres.sh)
+  postgresql-15 postgresql-client-15
   # the tray: a real StatusNotifierWatcher on a private session bus, busctl
   # to read the item and click it, xwininfo for the window's map state
   haskell-status-notifier-item-utils dbus systemd x11-utils
@@ -87,7 +90,7 @@ if [ "$(id -u)" != 0 ]; then
   command -v sudo >/dev/null 2>&1 || die "must run as root (sudo is not installed)"
   log "not root: re-running through sudo"
   envs=(CARDDESK_SETUP_AS_ROOT=1)
-  for v in HARNESS_STATE CARD_QUEUE CARD_PDF_DIR SMTP_PORT SMTP_DIR PCSCD_DEBUG; do
+  for v in HARNESS_STATE CARD_QUEUE CARD_PDF_DIR SMTP_PORT SMTP_DIR PCSCD_DEBUG PG_PORT PG_PASSWORD; do
     [ -n "${!v:-}" ] && envs+=("$v=${!v}")
   done
   exec sudo -- env "${envs[@]}" bash "$SELF" "$@"
@@ -137,7 +140,7 @@ fi
 
 # --- test services ----------------------------------------------------------
 failed=()
-for s in start-pcsc.sh start-cups.sh start-smtp.sh start-osdp.sh; do
+for s in start-pcsc.sh start-cups.sh start-smtp.sh start-osdp.sh start-postgres.sh; do
   log "running tests/support/$s"
   if ! bash "$SUPPORT/$s"; then
     failed+=("$s")
@@ -163,8 +166,11 @@ sys.exit(0 if code == 250 else 1)
 PY
 [ -f "$OSDP_PD" ] && "$OSDP_PYTHON" -c 'import osdp' >/dev/null 2>&1 \
   || problems+=("OSDP door reader: '$OSDP_PYTHON' cannot import osdp, or $OSDP_PD is missing")
+PGCONNECT_TIMEOUT=5 /usr/lib/postgresql/15/bin/psql -X -w -At "$CARDDESK_TEST_POSTGRES" \
+    -c "SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user" 2>/dev/null | grep -qx t \
+  || problems+=("PostgreSQL: cannot log in with CARDDESK_TEST_POSTGRES (127.0.0.1:$PG_PORT) as a role with CREATEDB")
 if [ ${#problems[@]} -gt 0 ]; then
   for p in "${problems[@]}"; do echo "[setup-debian] ERROR: $p" >&2; done
   die "test services started but are not usable"
 fi
-log "test services ready: reader '$PCSC_READER', queue $CARD_QUEUE -> $CARD_PDF_DIR, smtp://$SMTP_HOST:$SMTP_PORT -> $SMTP_DIR, OSDP reader double $OSDP_PD ($OSDP_PYTHON)"
+log "test services ready: reader '$PCSC_READER', queue $CARD_QUEUE -> $CARD_PDF_DIR, smtp://$SMTP_HOST:$SMTP_PORT -> $SMTP_DIR, OSDP reader double $OSDP_PD ($OSDP_PYTHON), PostgreSQL 127.0.0.1:$PG_PORT"

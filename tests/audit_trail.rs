@@ -14,7 +14,7 @@ fn sql(cli: &Cli, statement: &str) {
 
 fn newest_id(cli: &Cli) -> i64 {
     let conn = rusqlite::Connection::open(cli.db()).unwrap();
-    conn.query_row("SELECT max(id) FROM audit_event", [], |r| r.get(0))
+    conn.query_row("SELECT max(id) FROM audit_event", (), |r| r.get(0))
         .unwrap()
 }
 

@@ -433,7 +433,7 @@ fn tampering_with_the_audit_trail_is_detected() {
     let n = t.desk.verify_audit(&admin).unwrap();
     assert!(n >= 3);
     t.db()
-        .execute("UPDATE audit_event SET actor = 'mallory' WHERE id = 2", [])
+        .execute("UPDATE audit_event SET actor = 'mallory' WHERE id = 2", ())
         .unwrap();
     let broken = t.desk.verify_audit(&admin).unwrap_err();
     assert!(

@@ -65,7 +65,7 @@ fn request_procedure_end_to_end() {
 
     // Editing any audit row by hand breaks the chain.
     let conn = rusqlite::Connection::open(cli.db()).unwrap();
-    conn.execute("UPDATE audit_event SET after = '{}' WHERE id = 3", [])
+    conn.execute("UPDATE audit_event SET after = '{}' WHERE id = 3", ())
         .unwrap();
     drop(conn);
     let err = cli.fails(&["audit", "verify"]);
@@ -463,7 +463,7 @@ fn doctor_refuses_a_damaged_or_newer_database_and_changes_neither() {
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.pragma_update(None, "user_version", carddesk::store::schema_version())
         .unwrap();
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", (), |_| Ok(()))
         .unwrap();
     drop(conn);
     let mut bytes = std::fs::read(&db).unwrap();

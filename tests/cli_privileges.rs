@@ -219,7 +219,7 @@ fn backup_and_restore_need_manage_database_and_are_audited() {
     let (actor, action): (String, String) = conn
         .query_row(
             "SELECT actor, action FROM audit_event ORDER BY id DESC LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();

@@ -11,8 +11,8 @@
 mod common;
 
 use carddesk::desk::{Desk, IssueOptions, Role, Session, TempCardFilter, TempCardRequest};
+use carddesk::store::Connection;
 use common::*;
-use rusqlite::Connection;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -116,14 +116,14 @@ fn temp_order_round(desk: &mut Desk, s: &Session, cancel: bool) -> carddesk::des
 }
 
 fn one(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    conn.query_row(sql, (), |r| r.get(0)).unwrap()
 }
 
 /// Everything that must hold however the last transaction ended.
 fn check_invariants(t: &TestDesk, kill: usize) {
     let conn = t.db();
     let ok: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .query_row("PRAGMA integrity_check", (), |r| r.get(0))
         .unwrap();
     assert_eq!(ok, "ok", "kill {kill}: integrity_check");
     t.desk

@@ -273,7 +273,7 @@ fn secure_channel_with_the_right_key_reads_cards_and_a_wrong_key_is_reported() {
     // The key is sealed in the database, never stored clear.
     let stored: String = t
         .db()
-        .query_row("SELECT scbk_sealed FROM door_reader", [], |r| r.get(0))
+        .query_row("SELECT scbk_sealed FROM door_reader", (), |r| r.get(0))
         .unwrap();
     assert!(!stored.to_uppercase().contains(KEY), "{stored}");
     let w = worker(&t);

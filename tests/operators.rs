@@ -269,7 +269,7 @@ fn five_failures_lock_the_account_until_its_end_time() {
     t.db()
         .execute(
             "UPDATE operator SET locked_until = '2000-01-01T00:00:00Z' WHERE name = 'olga'",
-            [],
+            (),
         )
         .unwrap();
     t.desk.login("olga", PASSWORD).unwrap();
@@ -334,7 +334,7 @@ fn unknown_names_are_refused_like_wrong_passwords_and_recorded() {
     let tried: String = conn
         .query_row(
             "SELECT after FROM audit_event WHERE action = 'login.failed' AND entity_id IS NULL",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

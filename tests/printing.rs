@@ -46,7 +46,7 @@ fn audit_actions(t: &TestDesk) -> Vec<String> {
     let mut stmt = conn
         .prepare("SELECT action FROM audit_event WHERE entity = 'print_job' ORDER BY id")
         .unwrap();
-    stmt.query_map([], |r| r.get(0))
+    stmt.query_map((), |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect()

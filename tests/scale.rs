@@ -43,7 +43,7 @@ fn the_last_of_100_000_cardholders_is_reached_by_scrolling_and_by_search() {
     let (_dir, db, desk, s) = demo_site(100_000);
     let count: i64 = carddesk::store::connect(&db)
         .unwrap()
-        .query_row("SELECT count(*) FROM cardholder", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM cardholder", (), |r| r.get(0))
         .unwrap();
     assert_eq!(count, 100_000);
     // The last one in the list's order (by name).
@@ -124,7 +124,7 @@ fn search_is_by_prefix_accent_insensitive_and_finds_card_numbers() {
         .query_row(
             "SELECT cardholder_id FROM credential
               WHERE json_extract(fields, '$.card') = 137 AND json_extract(fields, '$.facility') = 100",
-            [],
+            (),
             |r| r.get::<_, i64>(0),
         )
         .unwrap();

@@ -72,19 +72,18 @@ fn text_cells_equal_to(t: &TestDesk, value: &str) -> usize {
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
     let mut n = 0;
     for table in tables {
         let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-        let cols = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
+        let mut rows = stmt.query(()).unwrap();
         while let Some(row) = rows.next().unwrap() {
-            for i in 0..cols {
-                if let Ok(rusqlite::types::ValueRef::Text(b)) = row.get_ref(i) {
-                    if b == value.as_bytes() {
+            for i in 0..row.column_count() {
+                if let Ok(rusqlite::types::Value::Text(b)) = row.get_value(i) {
+                    if b == value {
                         n += 1;
                     }
                 }

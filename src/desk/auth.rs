@@ -2,12 +2,12 @@
 
 use super::{tx::Tx, Desk, DeskError, DeskResult};
 use crate::domain::{Privilege, Role};
+use crate::store::Connection;
 use crate::store::{self, operators::Operator};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use rusqlite::Connection;
 
 /// A logged-in operator. Every desk action takes one; only the desk makes
 /// them (by a password login), and what the operator may do is read from
@@ -283,7 +283,7 @@ impl Desk {
                     .is_ok()
             })
             .unwrap_or(false);
-        let tx = Tx::begin_unchecked(&self.conn, &self.keys)?;
+        let tx = Tx::begin(&self.conn, &self.keys, &self.path)?;
         let now = chrono::Utc::now();
         let Some((operator, _)) = found else {
             // Not the name itself: a password typed into the name field
@@ -360,7 +360,7 @@ impl Desk {
 
     /// Ends a session (the window's Log out, or closing it).
     pub fn logout(&self, s: &Session) -> DeskResult<()> {
-        let tx = Tx::begin_unchecked(&self.conn, &self.keys)?;
+        let tx = Tx::begin(&self.conn, &self.keys, &self.path)?;
         tx.audit(s, "logout", "operator", Some(s.operator.id), None, None)?;
         tx.commit()
     }

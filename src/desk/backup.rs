@@ -6,8 +6,9 @@ use super::keys::{key_file_for, sibling, SiteKeys, FINGERPRINT_SETTING};
 use super::{tx, Desk, DeskError, DeskResult, Session};
 use crate::domain::Privilege;
 use crate::store::files;
+use crate::store::Connection;
 use crate::store::{self, audit::Head};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
 use std::path::{Path, PathBuf};
 
 impl Desk {
@@ -104,7 +105,7 @@ impl Desk {
 }
 
 fn read_only(path: &Path) -> rusqlite::Result<Connection> {
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map(Into::into)
 }
 
 /// What a backup file is: checked before anything is replaced.
@@ -118,20 +119,20 @@ fn check_backup(from: &Path) -> DeskResult<BackupFile> {
         |reason: String| DeskError::invalid("restore", format!("{}: {reason}", from.display()));
     let check = read_only(from).map_err(|e| bad(e.to_string()))?;
     let ok: String = check
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .query_row("PRAGMA integrity_check", (), |r| r.get(0))
         .map_err(|e| bad(format!("not a database ({e})")))?;
     if ok != "ok" {
         return Err(bad(format!("damaged ({ok})")));
     }
     let has_requests: bool = check.query_row(
         "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'card_request'",
-        [],
+        (),
         |r| r.get(0),
     )?;
     if !has_requests {
         return Err(bad("not a CardDesk database".into()));
     }
-    let version: i64 = check.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version: i64 = check.query_row("PRAGMA user_version", (), |r| r.get(0))?;
     if version > store::schema_version() {
         return Err(bad(format!(
             "written by a newer CardDesk (schema {version}, this version knows {})",
@@ -232,9 +233,9 @@ pub fn restore(db: &Path, from: &Path, operator: &str, password: &str) -> DeskRe
         )?;
         tx.commit()?;
         // Fold the WAL into the file so the kept copy is complete.
-        current
-            .conn
-            .pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+        if let Some(c) = current.conn.sqlite() {
+            c.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+        }
         drop(current);
         std::fs::rename(db, &kept)
             .map_err(|e| bad(format!("cannot move the current database aside: {e}")))?;

@@ -5,7 +5,7 @@ use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::badge::{self, BadgeData, Template};
 use crate::domain::Privilege;
 use crate::store;
-use rusqlite::Connection;
+use crate::store::Connection;
 
 /// Whose badge to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -64,7 +64,7 @@ fn check_date(field: &'static str, value: Option<&str>) -> DeskResult<Option<Str
 
 /// Validates the input and resolves the site name, without writing.
 pub(super) fn validate(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Connection,
     c: &CardholderInput,
 ) -> DeskResult<NewCardholder> {
     if c.first_name.trim().is_empty() {
@@ -118,7 +118,7 @@ pub(super) fn validate(
 }
 
 pub(super) fn resolve_site(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Connection,
     name: Option<&str>,
 ) -> DeskResult<Option<i64>> {
     match name.map(str::trim).filter(|s| !s.is_empty()) {

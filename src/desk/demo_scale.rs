@@ -7,7 +7,7 @@
 use super::demo::{DEPARTMENTS, FIRST, LAST};
 use super::{Desk, DeskError, DeskResult, Session};
 use crate::domain::{builtin_formats, Privilege};
-use rusqlite::params;
+use crate::store::params;
 use serde::Serialize;
 
 /// How much to add.
@@ -45,8 +45,8 @@ impl Desk {
             (now - chrono::Duration::minutes(minutes_ago as i64))
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         };
-        let count = |table: &str| -> rusqlite::Result<u64> {
-            tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+        let count = |table: &str| -> crate::store::Result<u64> {
+            tx.query_row(&format!("SELECT count(*) FROM {table}"), (), |r| {
                 r.get::<_, i64>(0).map(|n| n as u64)
             })
         };
@@ -82,8 +82,8 @@ impl Desk {
         }
         let holders: Vec<i64> = {
             let mut stmt = tx.prepare("SELECT id FROM cardholder ORDER BY id")?;
-            let ids = stmt.query_map([], |r| r.get(0))?;
-            ids.collect::<rusqlite::Result<_>>()?
+            let ids = stmt.query_map((), |r| r.get(0))?;
+            ids.collect::<crate::store::Result<_>>()?
         };
         if holders.is_empty() && (spec.credentials > 0 || spec.requests + spec.pending > 0) {
             return Err(DeskError::invalid(
@@ -129,7 +129,7 @@ impl Desk {
                     holder,
                     stamp(spec.credentials - j),
                 ])?;
-                cards.push(tx.last_insert_rowid());
+                cards.push(tx.last_insert_rowid()?);
             }
         }
         let operator = s.operator().id;
@@ -180,12 +180,12 @@ impl Desk {
             credentials: count("credential")?,
             requests: tx.query_row(
                 "SELECT count(*) FROM card_request WHERE status <> 'pending'",
-                [],
+                (),
                 |r| r.get::<_, i64>(0).map(|n| n as u64),
             )?,
             pending: tx.query_row(
                 "SELECT count(*) FROM card_request WHERE status = 'pending'",
-                [],
+                (),
                 |r| r.get::<_, i64>(0).map(|n| n as u64),
             )?,
             photos: spec.photos,

@@ -9,7 +9,7 @@ pub enum DeskError {
     #[error(transparent)]
     Open(#[from] OpenError),
     #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] crate::store::Error),
     #[error(transparent)]
     Format(#[from] FormatError),
     #[error("unknown operator or wrong password")]
@@ -105,3 +105,9 @@ impl DeskError {
 }
 
 pub type DeskResult<T> = Result<T, DeskError>;
+
+impl From<rusqlite::Error> for DeskError {
+    fn from(e: rusqlite::Error) -> Self {
+        DeskError::Db(e.into())
+    }
+}

@@ -14,7 +14,7 @@ pub const TEST_SUBJECT: &str = "CardDesk test message";
 
 /// The mail server settings with the password unsealed (for sending).
 pub(super) fn smtp_settings(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Connection,
     keys: &SiteKeys,
 ) -> DeskResult<Option<SmtpSettings>> {
     let Some(mut settings) = store::settings::smtp(conn)? else {

@@ -88,7 +88,7 @@ pub use crate::store::temp_cards::{
 pub use crate::store::files;
 
 use crate::store;
-use rusqlite::Connection;
+use crate::store::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tx::Tx;
@@ -149,7 +149,7 @@ impl Desk {
 
     /// Begins the transaction of one state change (see [`Tx`]).
     fn begin(&mut self) -> DeskResult<Tx<'_>> {
-        Tx::begin(&mut self.conn, &self.keys)
+        Tx::begin(&self.conn, &self.keys, &self.path)
     }
 
     /// Checks that `s`'s operator may still do `action`, as the database

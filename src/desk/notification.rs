@@ -3,8 +3,8 @@
 //! inside the answering transaction; the mailer sends it later.
 
 use crate::domain::RequestStatus;
+use crate::store::Connection;
 use crate::store::{self, operators::Operator, requests::CardRequest};
-use rusqlite::Connection;
 
 /// A composed mail: subject, plain text and HTML saying the same thing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub(super) fn compose(
     r: &CardRequest,
     requester: &Operator,
     handler: &Operator,
-) -> rusqlite::Result<Mail> {
+) -> crate::store::Result<Mail> {
     let w = if requester.language == "nl" { &NL } else { &EN };
     let who = &r.cardholder_name;
     let mut facts: Vec<(&str, String)> = vec![(w.cardholder, who.clone())];
@@ -173,7 +173,7 @@ pub(super) fn queue(
     conn: &Connection,
     r: &CardRequest,
     handler: &Operator,
-) -> rusqlite::Result<Option<i64>> {
+) -> crate::store::Result<Option<i64>> {
     if !r.notify_requester {
         return Ok(None);
     }

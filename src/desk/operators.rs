@@ -10,7 +10,7 @@ use super::{snapshot, tx::Tx, Desk, DeskError, DeskResult, Session};
 use crate::domain::{Privilege, Role};
 use crate::store::{self, operators::Operator};
 
-fn find(conn: &rusqlite::Connection, name: &str) -> DeskResult<Operator> {
+fn find(conn: &crate::store::Connection, name: &str) -> DeskResult<Operator> {
     store::operators::find_with_hash(conn, name)?
         .map(|(op, _)| op)
         .ok_or_else(|| DeskError::NotFound {

@@ -26,11 +26,11 @@ use crate::devices::mailer::{MailTransport, SendError, SMTP_TIMEOUT};
 use crate::devices::Notify;
 use crate::domain::mail::retry_delay;
 use crate::domain::OutboxStatus;
+use crate::store::Connection;
 use crate::store::{self, outbox::OutboxMessage};
 use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
-use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -231,7 +231,7 @@ fn send_rows(
         let result =
             build_message(&m, &from).and_then(|msg| transport.send(settings.as_ref(), &msg));
         let at = stamp(Utc::now());
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.begin()?;
         match result {
             Ok(()) => {
                 store::outbox::mark_sent(&tx, m.id, &at)?;

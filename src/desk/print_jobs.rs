@@ -14,11 +14,11 @@ use super::{snapshot, Desk, DeskError, DeskResult, Session};
 use crate::badge::{self, Template};
 use crate::devices::printer::{CardPrinter, PrintDocument, PrintError};
 use crate::domain::{CredentialState, Privilege, RequestStatus};
+use crate::store::Connection;
 use crate::store::{
     self,
     print_jobs::{NewPrintJob, PrintJob, PrintStatus},
 };
-use rusqlite::Connection;
 
 /// What a running print job reports before its verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]

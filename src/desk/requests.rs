@@ -6,8 +6,8 @@ use crate::domain::{
     check_eligible, CardFormat, CredentialState, FormatError, Ineligible, Privilege, RequestStatus,
     UID_FORMAT,
 };
+use crate::store::Connection;
 use crate::store::{self, credentials::Credential, requests::CardRequest, requests::RequestFields};
-use rusqlite::Connection;
 
 /// The three ways to connect a card to a request.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use super::keys::{is_sealed, Purpose, SiteKeys, FINGERPRINT_SETTING};
 use super::temp_cards::SETTING_SITE_KEY;
 use super::{tx, DeskError, DeskResult};
 use crate::store;
-use rusqlite::{params, Connection};
+use crate::store::{params, Connection};
 use std::path::Path;
 
 pub(super) const SMTP_PASSWORD: &str = "smtp.password";
@@ -62,7 +62,7 @@ fn refuse_if_once_keyed(conn: &Connection, path: &Path) -> DeskResult<()> {
     let sealed: i64 = conn.query_row(
         "SELECT (SELECT count(*) FROM setting WHERE value LIKE 'sealed1:%')
               + (SELECT count(*) FROM temp_card WHERE puk LIKE 'sealed1:%')",
-        [],
+        (),
         |r| r.get(0),
     )?;
     if sealed > 0 {
@@ -79,7 +79,7 @@ fn refuse_if_once_keyed(conn: &Connection, path: &Path) -> DeskResult<()> {
 
 /// Records the fingerprint, keys an existing trail and seals clear secrets.
 fn key_database(conn: &Connection, path: &Path, keys: &SiteKeys) -> DeskResult<()> {
-    let t = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let t = conn.begin()?;
     store::settings::set(&t, FINGERPRINT_SETTING, &keys.fingerprint())?;
     let events = store::audit::count(&t)?;
     store::audit::key_legacy_trail(&t, keys.audit_key())?;
@@ -119,8 +119,8 @@ fn seal_clear_secrets(conn: &Connection, keys: &SiteKeys) -> DeskResult<u64> {
     }
     let puks: Vec<(i64, String)> = {
         let mut stmt = conn.prepare("SELECT id, puk FROM temp_card WHERE puk IS NOT NULL")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<crate::store::Result<_>>()?
     };
     for (id, puk) in puks.into_iter().filter(|(_, p)| !is_sealed(p)) {
         conn.execute(

@@ -6,6 +6,7 @@
 use super::keys::Purpose;
 use super::tx::Tx;
 use super::{DeskError, DeskResult};
+use crate::store::Connection;
 use crate::store::{
     self,
     temp_cards::{NewCertificate, TempCard},
@@ -15,7 +16,6 @@ use rcgen::{
     DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
     RevocationReason, RevokedCertParams, SerialNumber,
 };
-use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 

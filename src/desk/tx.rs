@@ -6,13 +6,15 @@
 use super::keys::{sibling, SiteKeys};
 use super::{DeskError, DeskResult, Session};
 use crate::store::{self, audit::Head};
-use rusqlite::{Connection, Transaction};
+use crate::store::{Connection, Transaction};
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 
 pub(crate) struct Tx<'a> {
     tx: Transaction<'a>,
     keys: &'a SiteKeys,
+    /// The database's location: its head file is beside it.
+    db: PathBuf,
     appended: RefCell<Option<Head>>,
     /// The operator whose standing this transaction has checked.
     checked: Cell<Option<i64>>,
@@ -26,22 +28,13 @@ impl std::ops::Deref for Tx<'_> {
 }
 
 impl<'a> Tx<'a> {
-    /// Begins an immediate transaction on `conn` (nested ones are not used).
-    pub(crate) fn begin(conn: &'a mut Connection, keys: &'a SiteKeys) -> DeskResult<Tx<'a>> {
+    /// Begins a writing transaction on `conn` (nested ones are not used;
+    /// see [`Connection::begin`] for how writers are ordered).
+    pub(crate) fn begin(conn: &'a Connection, keys: &'a SiteKeys, db: &Path) -> DeskResult<Tx<'a>> {
         Ok(Tx {
-            tx: conn.transaction()?,
+            tx: conn.begin()?,
             keys,
-            appended: RefCell::new(None),
-            checked: Cell::new(None),
-        })
-    }
-
-    /// Begins on a shared connection (for a step that must commit on its
-    /// own while the caller holds the connection, e.g. creating a key once).
-    pub(crate) fn begin_unchecked(conn: &'a Connection, keys: &'a SiteKeys) -> DeskResult<Tx<'a>> {
-        Ok(Tx {
-            tx: Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?,
-            keys,
+            db: db.to_path_buf(),
             appended: RefCell::new(None),
             checked: Cell::new(None),
         })
@@ -93,7 +86,7 @@ impl<'a> Tx<'a> {
         id: Option<i64>,
         before: Option<&serde_json::Value>,
         after: Option<&serde_json::Value>,
-    ) -> rusqlite::Result<()> {
+    ) -> crate::store::Result<()> {
         let head = store::audit::record(
             &self.tx,
             self.keys.audit_key(),
@@ -118,11 +111,10 @@ impl<'a> Tx<'a> {
     /// behind by a stop between the two is harmless: verification accepts
     /// keyed events after the head; only a head past the end is tampering.
     pub(crate) fn commit(self) -> DeskResult<()> {
-        let db = self.tx.path().map(PathBuf::from);
         let head = self.appended.take();
-        let keys = self.keys;
+        let (keys, db) = (self.keys, self.db);
         self.tx.commit()?;
-        if let (Some(head), Some(db)) = (head, db) {
+        if let Some(head) = head {
             if let Err(e) = anchor(&db, keys, &head) {
                 tracing::warn!("the audit head file could not be updated: {e}");
             }

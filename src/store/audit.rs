@@ -5,8 +5,8 @@
 //! row is also named in a head file outside the database, so cutting rows
 //! off the end shows too.
 
+use crate::store::{params, Connection, OptionalExtension};
 use hmac::{digest::Update, Hmac, Mac};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -112,11 +112,11 @@ pub fn record(
     entity_id: Option<i64>,
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
-) -> rusqlite::Result<Head> {
+) -> crate::store::Result<Head> {
     let (last, prev): (i64, String) = conn
         .query_row(
             "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?
@@ -146,10 +146,10 @@ pub fn record(
 }
 
 /// The newest event in the database.
-pub fn newest(conn: &Connection) -> rusqlite::Result<Option<Head>> {
+pub fn newest(conn: &Connection) -> crate::store::Result<Option<Head>> {
     conn.query_row(
         "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1",
-        [],
+        (),
         |r| {
             Ok(Head {
                 event: r.get(0)?,
@@ -160,7 +160,7 @@ pub fn newest(conn: &Connection) -> rusqlite::Result<Option<Head>> {
     .optional()
 }
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<AuditEvent> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<AuditEvent> {
     Ok(AuditEvent {
         id: r.get(0)?,
         at: r.get(1)?,
@@ -178,7 +178,11 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<AuditEvent> {
 const COLUMNS: &str = "id, at, actor, action, entity, entity_id, before, after, prev_hash, hash";
 
 /// Newest first.
-pub fn list(conn: &Connection, limit: usize, offset: usize) -> rusqlite::Result<Vec<AuditEvent>> {
+pub fn list(
+    conn: &Connection,
+    limit: usize,
+    offset: usize,
+) -> crate::store::Result<Vec<AuditEvent>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM audit_event ORDER BY id DESC LIMIT ?1 OFFSET ?2"
     ))?;
@@ -191,7 +195,7 @@ pub fn about(
     conn: &Connection,
     entities: &[(&str, i64)],
     limit: usize,
-) -> rusqlite::Result<Vec<AuditEvent>> {
+) -> crate::store::Result<Vec<AuditEvent>> {
     let mut events = Vec::new();
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM audit_event WHERE entity = ?1 AND entity_id = ?2
@@ -214,11 +218,11 @@ pub fn last_action(
     entity: &str,
     id: i64,
     action: &str,
-) -> rusqlite::Result<Option<(String, String)>> {
+) -> crate::store::Result<Option<(String, String)>> {
     conn.query_row(
         "SELECT actor, at FROM audit_event WHERE entity = ?1 AND entity_id = ?2 AND action = ?3
           ORDER BY id DESC LIMIT 1",
-        rusqlite::params![entity, id, action],
+        crate::store::params![entity, id, action],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .optional()
@@ -229,18 +233,18 @@ pub fn last_change(
     conn: &Connection,
     entity: &str,
     id: i64,
-) -> rusqlite::Result<Option<(String, String)>> {
+) -> crate::store::Result<Option<(String, String)>> {
     conn.query_row(
         "SELECT actor, at FROM audit_event WHERE entity = ?1 AND entity_id = ?2
           ORDER BY id DESC LIMIT 1",
-        rusqlite::params![entity, id],
+        crate::store::params![entity, id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .optional()
 }
 
-pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM audit_event", [], |r| r.get(0))
+pub fn count(conn: &Connection) -> crate::store::Result<i64> {
+    conn.query_row("SELECT count(*) FROM audit_event", (), |r| r.get(0))
 }
 
 /// Walks the whole chain, then compares its end with `head` (the head file;
@@ -249,7 +253,7 @@ pub fn verify(
     conn: &Connection,
     key: &[u8; 32],
     head: Option<&Head>,
-) -> rusqlite::Result<Result<u64, Broken>> {
+) -> crate::store::Result<Result<u64, Broken>> {
     let broken = |id, reason: &str| {
         Ok(Err(Broken {
             id,
@@ -257,13 +261,13 @@ pub fn verify(
         }))
     };
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_event ORDER BY id"))?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     let mut prev = GENESIS.to_string();
     let mut count = 0u64;
     let mut last: Option<Head> = None;
     let mut head_seen = false;
     while let Some(row) = rows.next()? {
-        let e = from_row(row)?;
+        let e = from_row(&row)?;
         if e.prev_hash != prev {
             return broken(
                 e.id,
@@ -309,12 +313,12 @@ pub fn verify(
 
 /// Checks a trail written before the site key file: its plain SHA-256
 /// chain. None when it holds, else the first row that breaks it.
-pub fn check_legacy_trail(conn: &Connection) -> rusqlite::Result<Option<Broken>> {
+pub fn check_legacy_trail(conn: &Connection) -> crate::store::Result<Option<Broken>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_event ORDER BY id"))?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(())?;
     let mut prev = GENESIS.to_string();
     while let Some(row) = rows.next()? {
-        let e = from_row(row)?;
+        let e = from_row(&row)?;
         if e.prev_hash != prev || e.hash != legacy_digest(&e) {
             return Ok(Some(Broken {
                 id: e.id,
@@ -329,11 +333,11 @@ pub fn check_legacy_trail(conn: &Connection) -> rusqlite::Result<Option<Broken>>
 /// Re-keys a trail written before the site key file (checked first with
 /// [`check_legacy_trail`]): every hash recomputed under `key`, in the
 /// caller's transaction.
-pub fn key_legacy_trail(conn: &Connection, key: &[u8; 32]) -> rusqlite::Result<()> {
+pub fn key_legacy_trail(conn: &Connection, key: &[u8; 32]) -> crate::store::Result<()> {
     let events: Vec<AuditEvent> = {
         let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_event ORDER BY id"))?;
-        let rows = stmt.query_map([], from_row)?;
-        rows.collect::<rusqlite::Result<_>>()?
+        let rows = stmt.query_map((), from_row)?;
+        rows.collect::<crate::store::Result<_>>()?
     };
     let mut new_prev = GENESIS.to_string();
     for mut e in events {
@@ -349,7 +353,11 @@ pub fn key_legacy_trail(conn: &Connection, key: &[u8; 32]) -> rusqlite::Result<(
 }
 
 /// Events from `since_id` on, oldest first, at most `limit`.
-pub fn since(conn: &Connection, since_id: i64, limit: usize) -> rusqlite::Result<Vec<AuditEvent>> {
+pub fn since(
+    conn: &Connection,
+    since_id: i64,
+    limit: usize,
+) -> crate::store::Result<Vec<AuditEvent>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM audit_event WHERE id >= ?1 ORDER BY id LIMIT ?2"
     ))?;
@@ -358,7 +366,7 @@ pub fn since(conn: &Connection, since_id: i64, limit: usize) -> rusqlite::Result
 }
 
 /// The number of the first event at or after `at` (an RFC 3339 time).
-pub fn first_at_or_after(conn: &Connection, at: &str) -> rusqlite::Result<Option<i64>> {
+pub fn first_at_or_after(conn: &Connection, at: &str) -> crate::store::Result<Option<i64>> {
     conn.query_row(
         "SELECT min(id) FROM audit_event WHERE at >= ?1",
         [at],

@@ -1,4 +1,4 @@
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,7 +33,7 @@ pub struct NewCardholder {
     pub expiry: Option<String>,
 }
 
-pub fn insert(conn: &Connection, c: &NewCardholder) -> rusqlite::Result<i64> {
+pub fn insert(conn: &Connection, c: &NewCardholder) -> crate::store::Result<i64> {
     let (photo, mime) = match &c.photo {
         Some((bytes, mime)) => (Some(bytes.as_slice()), Some(mime.as_str())),
         None => (None, None),
@@ -55,13 +55,13 @@ pub fn insert(conn: &Connection, c: &NewCardholder) -> rusqlite::Result<i64> {
             super::now()
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const COLUMNS: &str = "id, first_name, last_name, email, department, site_id, activation, expiry,
                        photo IS NOT NULL, created_at";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Cardholder> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<Cardholder> {
     Ok(Cardholder {
         id: r.get(0)?,
         first_name: r.get(1)?,
@@ -76,7 +76,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Cardholder> {
     })
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Cardholder>> {
+pub fn get(conn: &Connection, id: i64) -> crate::store::Result<Option<Cardholder>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM cardholder WHERE id = ?1"),
         [id],
@@ -85,7 +85,7 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Cardholder>> {
     .optional()
 }
 
-pub fn photo(conn: &Connection, id: i64) -> rusqlite::Result<Option<(Vec<u8>, String)>> {
+pub fn photo(conn: &Connection, id: i64) -> crate::store::Result<Option<(Vec<u8>, String)>> {
     conn.query_row(
         "SELECT photo, photo_mime FROM cardholder WHERE id = ?1 AND photo IS NOT NULL",
         [id],
@@ -119,7 +119,7 @@ pub fn list(
     search: &str,
     limit: usize,
     offset: usize,
-) -> rusqlite::Result<Vec<Cardholder>> {
+) -> crate::store::Result<Vec<Cardholder>> {
     let (limit, offset) = (limit as i64, offset as i64);
     match search_query(search) {
         None => {
@@ -143,12 +143,12 @@ pub fn list(
     }
 }
 
-pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM cardholder", [], |r| r.get(0))
+pub fn count(conn: &Connection) -> crate::store::Result<i64> {
+    conn.query_row("SELECT count(*) FROM cardholder", (), |r| r.get(0))
 }
 
 /// How many cardholders [`list`] would return without a limit.
-pub fn count_matching(conn: &Connection, search: &str) -> rusqlite::Result<i64> {
+pub fn count_matching(conn: &Connection, search: &str) -> crate::store::Result<i64> {
     match search_query(search) {
         None => count(conn),
         Some(q) => conn.query_row(
@@ -160,7 +160,7 @@ pub fn count_matching(conn: &Connection, search: &str) -> rusqlite::Result<i64> 
 }
 
 /// Replaces a cardholder's details; the photo only when one is given.
-pub fn update(conn: &Connection, id: i64, c: &NewCardholder) -> rusqlite::Result<()> {
+pub fn update(conn: &Connection, id: i64, c: &NewCardholder) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE cardholder SET first_name = ?2, last_name = ?3, email = ?4, department = ?5,
                 site_id = ?6, activation = ?7, expiry = ?8 WHERE id = ?1",

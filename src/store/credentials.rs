@@ -1,5 +1,5 @@
 use crate::domain::CredentialState;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,7 +38,7 @@ pub struct NewCredential<'a> {
     pub cardholder_id: Option<i64>,
 }
 
-pub fn insert(conn: &Connection, c: &NewCredential) -> rusqlite::Result<i64> {
+pub fn insert(conn: &Connection, c: &NewCredential) -> crate::store::Result<i64> {
     conn.execute(
         "INSERT INTO credential (format, value, fields, uid, state, cardholder_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -52,14 +52,14 @@ pub fn insert(conn: &Connection, c: &NewCredential) -> rusqlite::Result<i64> {
             super::now()
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const SELECT: &str = "SELECT c.id, c.format, c.value, c.fields, c.uid, c.state, c.cardholder_id,
         h.first_name || ' ' || h.last_name, c.created_at
    FROM credential c LEFT JOIN cardholder h ON h.id = c.cardholder_id";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Credential> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<Credential> {
     let fields: String = r.get(3)?;
     let state: String = r.get(5)?;
     Ok(Credential {
@@ -68,16 +68,19 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Credential> {
         value: r.get(2)?,
         fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
         uid: r.get(4)?,
-        state: state.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
-        })?,
+        state: state
+            .parse()
+            .map_err(|e: String| crate::store::Error::Conversion {
+                column: 5,
+                reason: e.to_string(),
+            })?,
         cardholder_id: r.get(6)?,
         holder_name: r.get(7)?,
         created_at: r.get(8)?,
     })
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Credential>> {
+pub fn get(conn: &Connection, id: i64) -> crate::store::Result<Option<Credential>> {
     conn.query_row(&format!("{SELECT} WHERE c.id = ?1"), [id], from_row)
         .optional()
 }
@@ -86,7 +89,7 @@ pub fn find_by_value(
     conn: &Connection,
     format: &str,
     value: &str,
-) -> rusqlite::Result<Option<Credential>> {
+) -> crate::store::Result<Option<Credential>> {
     conn.query_row(
         &format!("{SELECT} WHERE c.format = ?1 AND c.value = ?2"),
         params![format, value],
@@ -97,7 +100,7 @@ pub fn find_by_value(
 
 /// The credential for a physical card, whatever its format: by its recorded
 /// UID, or a raw-UID credential with that value.
-pub fn find_by_uid(conn: &Connection, uid: &str) -> rusqlite::Result<Option<Credential>> {
+pub fn find_by_uid(conn: &Connection, uid: &str) -> crate::store::Result<Option<Credential>> {
     conn.query_row(
         &format!(
             "{SELECT} WHERE c.uid = ?1 OR (c.format = '{}' AND c.value = ?1)
@@ -112,7 +115,7 @@ pub fn find_by_uid(conn: &Connection, uid: &str) -> rusqlite::Result<Option<Cred
 
 /// Puts an active card held by `holder` back in stock; false (and nothing
 /// changed) if it is no longer active for them.
-pub fn release(conn: &Connection, id: i64, holder: i64) -> rusqlite::Result<bool> {
+pub fn release(conn: &Connection, id: i64, holder: i64) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE credential SET state = 'unassigned', cardholder_id = NULL
           WHERE id = ?1 AND state = 'active' AND cardholder_id = ?2",
@@ -122,7 +125,7 @@ pub fn release(conn: &Connection, id: i64, holder: i64) -> rusqlite::Result<bool
 }
 
 /// Makes a card in stock active for `holder`; false if it was not in stock.
-pub fn activate(conn: &Connection, id: i64, holder: i64) -> rusqlite::Result<bool> {
+pub fn activate(conn: &Connection, id: i64, holder: i64) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE credential SET state = 'active', cardholder_id = ?2
           WHERE id = ?1 AND state = 'unassigned' AND cardholder_id IS NULL",
@@ -136,7 +139,7 @@ pub fn set_holder(
     id: i64,
     state: CredentialState,
     cardholder_id: Option<i64>,
-) -> rusqlite::Result<()> {
+) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE credential SET state = ?2, cardholder_id = ?3 WHERE id = ?1",
         params![id, state.as_str(), cardholder_id],
@@ -152,7 +155,7 @@ pub fn list(
     search: &str,
     limit: usize,
     offset: usize,
-) -> rusqlite::Result<Vec<Credential>> {
+) -> crate::store::Result<Vec<Credential>> {
     let like = format!("%{}%", search.trim());
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE {MATCHES} ORDER BY c.id DESC LIMIT ?3 OFFSET ?4"
@@ -176,7 +179,7 @@ pub fn stock(
     conn: &Connection,
     limit: usize,
     offset: usize,
-) -> rusqlite::Result<(Vec<Credential>, i64)> {
+) -> crate::store::Result<(Vec<Credential>, i64)> {
     const IN_STOCK: &str = "c.state = 'unassigned'
            AND NOT EXISTS (SELECT 1 FROM temp_card t WHERE t.credential_id = c.id)";
     let mut stmt = conn.prepare(&format!(
@@ -184,20 +187,20 @@ pub fn stock(
     ))?;
     let rows = stmt
         .query_map(params![limit as i64, offset as i64], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::Result<Vec<_>>>()?;
     let total = conn.query_row(
         &format!(
             "SELECT count(*) FROM credential c LEFT JOIN cardholder h ON h.id = c.cardholder_id
              WHERE {IN_STOCK}"
         ),
-        [],
+        (),
         |r| r.get(0),
     )?;
     Ok((rows, total))
 }
 
 /// The credentials with these ids (one query, whatever their number).
-pub fn by_ids(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Credential>> {
+pub fn by_ids(conn: &Connection, ids: &[i64]) -> crate::store::Result<Vec<Credential>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE c.id IN (SELECT value FROM json_each(?1))"
@@ -211,7 +214,7 @@ pub fn count_matching(
     conn: &Connection,
     state: Option<CredentialState>,
     search: &str,
-) -> rusqlite::Result<i64> {
+) -> crate::store::Result<i64> {
     if search.trim().is_empty() {
         // No search: counted on the state index, without the join.
         return conn.query_row(
@@ -239,7 +242,7 @@ pub fn set_state(
     from: CredentialState,
     to: CredentialState,
     holder: Option<i64>,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE credential SET state = ?3, cardholder_id = ?4 WHERE id = ?1 AND state = ?2",
         params![id, from.as_str(), to.as_str(), holder],
@@ -248,7 +251,7 @@ pub fn set_state(
 }
 
 /// A cardholder's credentials, newest first.
-pub fn for_holder(conn: &Connection, holder: i64) -> rusqlite::Result<Vec<Credential>> {
+pub fn for_holder(conn: &Connection, holder: i64) -> crate::store::Result<Vec<Credential>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE c.cardholder_id = ?1 ORDER BY c.id DESC"
     ))?;
@@ -258,7 +261,7 @@ pub fn for_holder(conn: &Connection, holder: i64) -> rusqlite::Result<Vec<Creden
 
 /// Active or inactive credentials whose holder's expiry date is before
 /// `today` (YYYY-MM-DD).
-pub fn due_to_expire(conn: &Connection, today: &str) -> rusqlite::Result<Vec<Credential>> {
+pub fn due_to_expire(conn: &Connection, today: &str) -> crate::store::Result<Vec<Credential>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE c.state IN ('active', 'inactive')
             AND h.expiry IS NOT NULL AND h.expiry <> '' AND h.expiry < ?1

@@ -1,6 +1,6 @@
 //! Door readers as configured (their keys sealed by the desk).
 
-use rusqlite::{params, Connection};
+use crate::store::{params, Connection};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,11 +17,11 @@ pub struct DoorReader {
     pub created_at: String,
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DoorReader>> {
+pub fn list(conn: &Connection) -> crate::store::Result<Vec<DoorReader>> {
     let mut stmt = conn.prepare(
         "SELECT name, port, baud, address, scbk_sealed, created_at FROM door_reader ORDER BY name",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         let scbk_sealed: Option<String> = r.get(4)?;
         Ok(DoorReader {
             name: r.get(0)?,
@@ -36,7 +36,7 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DoorReader>> {
     rows.collect()
 }
 
-pub fn insert(conn: &Connection, r: &DoorReader) -> rusqlite::Result<()> {
+pub fn insert(conn: &Connection, r: &DoorReader) -> crate::store::Result<()> {
     conn.execute(
         "INSERT INTO door_reader (name, port, baud, address, scbk_sealed, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -53,6 +53,6 @@ pub fn insert(conn: &Connection, r: &DoorReader) -> rusqlite::Result<()> {
 }
 
 /// Removes the reader named `name` (any case); false if there was none.
-pub fn remove(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+pub fn remove(conn: &Connection, name: &str) -> crate::store::Result<bool> {
     Ok(conn.execute("DELETE FROM door_reader WHERE name = ?1", [name])? == 1)
 }

@@ -7,18 +7,22 @@ pub mod badge_templates;
 pub mod cardholders;
 pub mod changes;
 pub mod credentials;
+pub mod db;
 pub mod door_readers;
 pub mod files;
 pub mod formats;
 pub mod operators;
 pub mod outbox;
+pub mod postgres;
 pub mod print_jobs;
 pub mod requests;
 pub mod settings;
 pub mod sites;
 pub mod temp_cards;
 
-use rusqlite::Connection;
+pub use db::{
+    params, Connection, Dialect, Error, OptionalExtension, Params, Result, Row, ToSql, Transaction,
+};
 use rusqlite_migration::{Migrations, M};
 use std::path::Path;
 use std::sync::LazyLock;
@@ -70,7 +74,13 @@ pub enum OpenError {
         known: i64,
     },
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(#[from] Error),
+}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(e: rusqlite::Error) -> OpenError {
+        OpenError::Sql(e.into())
+    }
 }
 
 /// Number of migrations this build knows.
@@ -86,7 +96,7 @@ pub fn schema_version() -> i64 {
 /// on `<db>.lock`: rusqlite_migration reads `user_version` before it opens its
 /// transaction, so two first starts at the same moment would otherwise both
 /// try to create the tables ("table site already exists").
-pub fn open(path: &Path) -> Result<Connection, OpenError> {
+pub fn open(path: &Path) -> std::result::Result<Connection, OpenError> {
     open_noting_upgrade(path).map(|(conn, _)| conn)
 }
 
@@ -101,7 +111,9 @@ pub struct Upgrade {
 }
 
 /// [`open`], also saying whether it upgraded an existing database.
-pub fn open_noting_upgrade(path: &Path) -> Result<(Connection, Option<Upgrade>), OpenError> {
+pub fn open_noting_upgrade(
+    path: &Path,
+) -> std::result::Result<(Connection, Option<Upgrade>), OpenError> {
     let shown = path.display().to_string();
     // A database from a newer CardDesk is refused before anything is
     // written beside it (no lock file, no switch to WAL, no -wal or -shm).
@@ -169,6 +181,7 @@ pub fn open_noting_upgrade(path: &Path) -> Result<(Connection, Option<Upgrade>),
                 source,
             })?;
     }
+    let conn = Connection::from(conn);
     formats::ensure_builtin(&conn)?;
     badge_templates::ensure_builtin(&conn)?;
     Ok((conn, upgrade))
@@ -177,7 +190,10 @@ pub fn open_noting_upgrade(path: &Path) -> Result<(Connection, Option<Upgrade>),
 /// Copies the database (consistent, as of now) to
 /// `<db>.before-<this version>` (or `….1`, `….2`, … if that exists), a
 /// private file, before an upgrade migrates it. Returns its path.
-fn backup_before_upgrade(conn: &Connection, path: &Path) -> rusqlite::Result<std::path::PathBuf> {
+fn backup_before_upgrade(
+    conn: &rusqlite::Connection,
+    path: &Path,
+) -> rusqlite::Result<std::path::PathBuf> {
     let base = upgrade_backup_path(path).display().to_string();
     let mut n = 0;
     let target = loop {
@@ -208,7 +224,7 @@ fn backup_before_upgrade(conn: &Connection, path: &Path) -> rusqlite::Result<std
 
 /// Opens a database that [`open`] has already migrated (worker threads, jobs).
 /// Never migrates: a database at another schema version is refused.
-pub fn connect(path: &Path) -> Result<Connection, OpenError> {
+pub fn connect(path: &Path) -> std::result::Result<Connection, OpenError> {
     let shown = path.display().to_string();
     if !path.exists() {
         return Err(OpenError::Missing { path: shown });
@@ -223,11 +239,11 @@ pub fn connect(path: &Path) -> Result<Connection, OpenError> {
             known: schema_version(),
         });
     }
-    Ok(conn)
+    Ok(Connection::from(conn))
 }
 
-fn connect_unchecked(path: &Path) -> Result<Connection, OpenError> {
-    let conn = Connection::open(path).map_err(|source| OpenError::Open {
+fn connect_unchecked(path: &Path) -> std::result::Result<rusqlite::Connection, OpenError> {
+    let conn = rusqlite::Connection::open(path).map_err(|source| OpenError::Open {
         path: path.display().to_string(),
         source,
     })?;
@@ -263,11 +279,14 @@ pub struct Inspection {
 /// `version`. For tests of the upgrade path; CardDesk itself never
 /// writes an old schema.
 #[doc(hidden)]
-pub fn create_at_schema(path: &Path, version: i64) -> Result<(), rusqlite_migration::Error> {
+pub fn create_at_schema(
+    path: &Path,
+    version: i64,
+) -> std::result::Result<(), rusqlite_migration::Error> {
     // Private, as every CardDesk made it.
     files::create_private(path)
         .map_err(|e| rusqlite::Error::InvalidPath(format!("{}: {e}", path.display()).into()))?;
-    let mut conn = Connection::open(path)?;
+    let mut conn = rusqlite::Connection::open(path)?;
     MIGRATIONS.to_version(&mut conn, version as usize)
 }
 
@@ -290,7 +309,7 @@ fn inspect_version(path: &Path) -> std::io::Result<i64> {
 /// and runs SQLite's `quick_check`.
 pub fn inspect(path: &Path) -> rusqlite::Result<Inspection> {
     use rusqlite::OpenFlags;
-    let conn = Connection::open_with_flags(
+    let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
@@ -306,11 +325,11 @@ pub fn inspect(path: &Path) -> rusqlite::Result<Inspection> {
     Ok(Inspection { schema, problems })
 }
 
-fn version(conn: &Connection) -> rusqlite::Result<i64> {
+fn version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
 
-fn check_not_newer(conn: &Connection, shown: &str) -> Result<(), OpenError> {
+fn check_not_newer(conn: &rusqlite::Connection, shown: &str) -> std::result::Result<(), OpenError> {
     let found = version(conn)?;
     if found > schema_version() {
         return Err(OpenError::TooNew {
@@ -327,7 +346,7 @@ fn check_not_newer(conn: &Connection, shown: &str) -> Result<(), OpenError> {
 pub struct DbLock(std::fs::File);
 
 impl DbLock {
-    pub fn take(db: &Path) -> Result<DbLock, OpenError> {
+    pub fn take(db: &Path) -> std::result::Result<DbLock, OpenError> {
         let lock_path = files::sibling(db, ".lock");
         let failed = |e: std::io::Error| OpenError::Open {
             path: db.display().to_string(),
@@ -362,7 +381,7 @@ impl Drop for DbLock {
     }
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -374,8 +393,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 
 /// A counter that changes whenever *another* connection commits to the
 /// database file: cheap to poll for live updates.
-pub fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.pragma_query_value(None, "data_version", |r| r.get(0))
+pub fn data_version(conn: &Connection) -> Result<i64> {
+    conn.data_version()
 }
 
 pub fn now() -> String {
@@ -397,7 +416,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db");
         {
-            let mut c = Connection::open(&path).unwrap();
+            let mut c = rusqlite::Connection::open(&path).unwrap();
             MIGRATIONS
                 .to_version(&mut c, (schema_version() - 1) as usize)
                 .unwrap();
@@ -418,7 +437,7 @@ mod tests {
                 backup: backup.clone(),
             })
         );
-        let old = Connection::open(&backup).unwrap();
+        let old = rusqlite::Connection::open(&backup).unwrap();
         assert_eq!(version(&old).unwrap(), schema_version() - 1);
         let name: String = old
             .query_row("SELECT name FROM site", [], |r| r.get(0))
@@ -429,7 +448,7 @@ mod tests {
             0o600
         );
         let (again, upgrade) = open_noting_upgrade(&path).unwrap();
-        assert_eq!(version(&again).unwrap(), schema_version());
+        assert_eq!(version(again.sqlite().unwrap()).unwrap(), schema_version());
         assert_eq!(upgrade, None, "nothing to upgrade the second time");
         // Opening it again (nothing to migrate) writes no second backup.
         assert!(!dir
@@ -443,7 +462,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db");
         drop(open(&path).unwrap());
-        let c = Connection::open(&path).unwrap();
+        let c = rusqlite::Connection::open(&path).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let files = |p: &Path| {

@@ -1,5 +1,5 @@
 use crate::domain::{Privilege, Role};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,7 +30,7 @@ pub struct NewOperator<'a> {
     pub language: &'a str,
 }
 
-pub fn insert(conn: &Connection, op: &NewOperator) -> rusqlite::Result<i64> {
+pub fn insert(conn: &Connection, op: &NewOperator) -> crate::store::Result<i64> {
     let role = serde_json::to_value(op.role).expect("role serialises");
     conn.execute(
         "INSERT INTO operator (name, email, role, password_hash, language, created_at)
@@ -44,7 +44,7 @@ pub fn insert(conn: &Connection, op: &NewOperator) -> rusqlite::Result<i64> {
             super::now()
         ],
     )?;
-    let id = conn.last_insert_rowid();
+    let id = conn.last_insert_rowid()?;
     for p in op.role.privileges() {
         conn.execute(
             "INSERT INTO operator_privilege (operator_id, privilege) VALUES (?1, ?2)",
@@ -54,11 +54,11 @@ pub fn insert(conn: &Connection, op: &NewOperator) -> rusqlite::Result<i64> {
     Ok(id)
 }
 
-pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM operator", [], |r| r.get(0))
+pub fn count(conn: &Connection) -> crate::store::Result<i64> {
+    conn.query_row("SELECT count(*) FROM operator", (), |r| r.get(0))
 }
 
-fn privileges(conn: &Connection, id: i64) -> rusqlite::Result<Vec<Privilege>> {
+fn privileges(conn: &Connection, id: i64) -> crate::store::Result<Vec<Privilege>> {
     let mut stmt = conn.prepare(
         "SELECT privilege FROM operator_privilege WHERE operator_id = ?1 ORDER BY privilege",
     )?;
@@ -73,7 +73,7 @@ fn privileges(conn: &Connection, id: i64) -> rusqlite::Result<Vec<Privilege>> {
 pub fn find_with_hash(
     conn: &Connection,
     name: &str,
-) -> rusqlite::Result<Option<(Operator, String)>> {
+) -> crate::store::Result<Option<(Operator, String)>> {
     let row = conn
         .query_row(
             &format!("SELECT {COLUMNS}, password_hash FROM operator WHERE name = ?1"),
@@ -92,7 +92,7 @@ pub fn find_with_hash(
 
 const COLUMNS: &str = "id, name, email, role, language, active, must_change_password, locked_until";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Operator> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<Operator> {
     Ok(Operator {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -107,13 +107,13 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Operator> {
 }
 
 /// Every operator, by name.
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Operator>> {
+pub fn list(conn: &Connection) -> crate::store::Result<Vec<Operator>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM operator ORDER BY name COLLATE NOCASE"
     ))?;
     let mut ops = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map((), from_row)?
+        .collect::<crate::store::Result<Vec<_>>>()?;
     for op in &mut ops {
         op.privileges = privileges(conn, op.id)?;
     }
@@ -130,7 +130,7 @@ pub struct Standing {
     pub privileges: Vec<Privilege>,
 }
 
-pub fn standing(conn: &Connection, id: i64) -> rusqlite::Result<Option<Standing>> {
+pub fn standing(conn: &Connection, id: i64) -> crate::store::Result<Option<Standing>> {
     let row = conn
         .query_row(
             "SELECT active, must_change_password, failed_logins, locked_until
@@ -165,7 +165,7 @@ pub fn set_lock(
     id: i64,
     failed_logins: i64,
     locked_until: Option<chrono::DateTime<chrono::Utc>>,
-) -> rusqlite::Result<()> {
+) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE operator SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
         params![
@@ -177,7 +177,7 @@ pub fn set_lock(
     Ok(())
 }
 
-pub fn set_active(conn: &Connection, id: i64, active: bool) -> rusqlite::Result<()> {
+pub fn set_active(conn: &Connection, id: i64, active: bool) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE operator SET active = ?2 WHERE id = ?1",
         params![id, active],
@@ -186,7 +186,7 @@ pub fn set_active(conn: &Connection, id: i64, active: bool) -> rusqlite::Result<
 }
 
 /// Gives the operator `role` and exactly its privileges.
-pub fn set_role(conn: &Connection, id: i64, role: Role) -> rusqlite::Result<()> {
+pub fn set_role(conn: &Connection, id: i64, role: Role) -> crate::store::Result<()> {
     let name = serde_json::to_value(role).expect("role serialises");
     conn.execute(
         "UPDATE operator SET role = ?2 WHERE id = ?1",
@@ -212,7 +212,7 @@ pub fn set_password(
     id: i64,
     hash: &str,
     must_change: bool,
-) -> rusqlite::Result<()> {
+) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE operator SET password_hash = ?2, must_change_password = ?3,
                 failed_logins = 0, locked_until = NULL WHERE id = ?1",
@@ -222,7 +222,7 @@ pub fn set_password(
 }
 
 /// Active administrators other than `except`.
-pub fn other_active_administrators(conn: &Connection, except: i64) -> rusqlite::Result<i64> {
+pub fn other_active_administrators(conn: &Connection, except: i64) -> crate::store::Result<i64> {
     conn.query_row(
         "SELECT count(*) FROM operator WHERE role = 'administrator' AND active = 1 AND id != ?1",
         [except],
@@ -230,7 +230,7 @@ pub fn other_active_administrators(conn: &Connection, except: i64) -> rusqlite::
     )
 }
 
-pub fn password_hash(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+pub fn password_hash(conn: &Connection, id: i64) -> crate::store::Result<Option<String>> {
     conn.query_row(
         "SELECT password_hash FROM operator WHERE id = ?1",
         [id],
@@ -239,7 +239,7 @@ pub fn password_hash(conn: &Connection, id: i64) -> rusqlite::Result<Option<Stri
     .optional()
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Operator>> {
+pub fn get(conn: &Connection, id: i64) -> crate::store::Result<Option<Operator>> {
     let name: Option<String> = conn
         .query_row("SELECT name FROM operator WHERE id = ?1", [id], |r| {
             r.get(0)

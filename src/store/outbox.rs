@@ -2,7 +2,7 @@
 //! change that causes them; the mailer worker sends them later.
 
 use crate::domain::OutboxStatus;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,7 +35,7 @@ pub struct NewMessage<'a> {
     pub request_id: Option<i64>,
 }
 
-pub fn enqueue(conn: &Connection, m: &NewMessage) -> rusqlite::Result<i64> {
+pub fn enqueue(conn: &Connection, m: &NewMessage) -> crate::store::Result<i64> {
     // The Message-ID is fixed now so that a resend after a crash carries the
     // same id and the receiving side can recognise the duplicate.
     let message_id = format!(
@@ -59,14 +59,14 @@ pub fn enqueue(conn: &Connection, m: &NewMessage) -> rusqlite::Result<i64> {
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const COLUMNS: &str = "id, to_address, subject, body_text, body_html, language, message_id,
         request_id, status, attempts, last_error, next_attempt_at, created_at, sent_at,
         claimed_by, claimed_at";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxMessage> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<OutboxMessage> {
     Ok(OutboxMessage {
         id: r.get(0)?,
         to_address: r.get(1)?,
@@ -77,7 +77,10 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxMessage> {
         message_id: r.get(6)?,
         request_id: r.get(7)?,
         status: r.get::<_, String>(8)?.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
+            crate::store::Error::Conversion {
+                column: 8,
+                reason: e.to_string(),
+            }
         })?,
         attempts: r.get(9)?,
         last_error: r.get(10)?,
@@ -95,7 +98,7 @@ pub fn list(
     status: Option<OutboxStatus>,
     limit: usize,
     offset: usize,
-) -> rusqlite::Result<Vec<OutboxMessage>> {
+) -> crate::store::Result<Vec<OutboxMessage>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE ?1 IS NULL OR status = ?1
          ORDER BY id DESC LIMIT ?2 OFFSET ?3"
@@ -107,7 +110,7 @@ pub fn list(
     rows.collect()
 }
 
-pub fn count(conn: &Connection, status: Option<OutboxStatus>) -> rusqlite::Result<i64> {
+pub fn count(conn: &Connection, status: Option<OutboxStatus>) -> crate::store::Result<i64> {
     conn.query_row(
         "SELECT count(*) FROM outbox WHERE ?1 IS NULL OR status = ?1",
         [status.map(|s| s.as_str())],
@@ -115,7 +118,7 @@ pub fn count(conn: &Connection, status: Option<OutboxStatus>) -> rusqlite::Resul
     )
 }
 
-pub fn for_request(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<OutboxMessage>> {
+pub fn for_request(conn: &Connection, request_id: i64) -> crate::store::Result<Vec<OutboxMessage>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE request_id = ?1 ORDER BY id"
     ))?;
@@ -123,7 +126,7 @@ pub fn for_request(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<O
     rows.collect()
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<OutboxMessage>> {
+pub fn get(conn: &Connection, id: i64) -> crate::store::Result<Option<OutboxMessage>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
         [id],
@@ -140,13 +143,13 @@ pub struct OutboxCounts {
     pub failed: i64,
 }
 
-pub fn counts(conn: &Connection) -> rusqlite::Result<OutboxCounts> {
+pub fn counts(conn: &Connection) -> crate::store::Result<OutboxCounts> {
     conn.query_row(
         "SELECT coalesce(sum(status IN ('pending','sending')), 0),
                 coalesce(sum(status = 'sent'), 0),
                 coalesce(sum(status = 'failed'), 0)
            FROM outbox",
-        [],
+        (),
         |r| {
             Ok(OutboxCounts {
                 pending: r.get(0)?,
@@ -159,7 +162,7 @@ pub fn counts(conn: &Connection) -> rusqlite::Result<OutboxCounts> {
 
 /// Pending rows whose next attempt is due at `now`, oldest first, plus every
 /// row left in `sending` (the caller decides whether its sender is gone).
-pub fn due(conn: &Connection, now: &str) -> rusqlite::Result<Vec<OutboxMessage>> {
+pub fn due(conn: &Connection, now: &str) -> crate::store::Result<Vec<OutboxMessage>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM outbox
           WHERE (status = 'pending' AND next_attempt_at <= ?1) OR status = 'sending'
@@ -170,10 +173,10 @@ pub fn due(conn: &Connection, now: &str) -> rusqlite::Result<Vec<OutboxMessage>>
 }
 
 /// When the earliest pending row becomes due, if any.
-pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<String>> {
+pub fn next_due(conn: &Connection) -> crate::store::Result<Option<String>> {
     conn.query_row(
         "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
-        [],
+        (),
         |r| r.get(0),
     )
 }
@@ -181,7 +184,12 @@ pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<String>> {
 /// Marks a row `sending` for process `by`, but only if it is still exactly as
 /// the caller read it (status and claimant): of two senders racing for one
 /// row, one wins. Commit this before talking to the server.
-pub fn claim(conn: &Connection, m: &OutboxMessage, by: &str, now: &str) -> rusqlite::Result<bool> {
+pub fn claim(
+    conn: &Connection,
+    m: &OutboxMessage,
+    by: &str,
+    now: &str,
+) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE outbox SET status = 'sending', claimed_by = ?1, claimed_at = ?2
           WHERE id = ?3 AND status = ?4 AND claimed_by IS ?5",
@@ -196,7 +204,7 @@ fn attempt(
     now: &str,
     result: &str,
     error: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> crate::store::Result<()> {
     conn.execute(
         "INSERT INTO outbox_attempt (outbox_id, at, result, error) VALUES (?1, ?2, ?3, ?4)",
         params![id, now, result, error],
@@ -205,7 +213,7 @@ fn attempt(
 }
 
 /// The server accepted the message. Call inside a transaction.
-pub fn mark_sent(conn: &Connection, id: i64, now: &str) -> rusqlite::Result<()> {
+pub fn mark_sent(conn: &Connection, id: i64, now: &str) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
                 last_error = NULL, claimed_by = NULL, claimed_at = NULL
@@ -222,7 +230,7 @@ pub fn mark_deferred(
     now: &str,
     error: &str,
     next_attempt_at: &str,
-) -> rusqlite::Result<()> {
+) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?2,
                 next_attempt_at = ?3, claimed_by = NULL, claimed_at = NULL
@@ -234,7 +242,7 @@ pub fn mark_deferred(
 
 /// A permanent rejection: never retried unless the operator asks. Call
 /// inside a transaction.
-pub fn mark_failed(conn: &Connection, id: i64, now: &str, error: &str) -> rusqlite::Result<()> {
+pub fn mark_failed(conn: &Connection, id: i64, now: &str, error: &str) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2,
                 claimed_by = NULL, claimed_at = NULL
@@ -250,7 +258,7 @@ pub fn requeue(
     id: i64,
     new_address: Option<&str>,
     now: &str,
-) -> rusqlite::Result<()> {
+) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE outbox SET status = 'pending', next_attempt_at = ?2,
                 to_address = coalesce(?3, to_address), claimed_by = NULL, claimed_at = NULL
@@ -269,7 +277,7 @@ pub struct Attempt {
 }
 
 /// Every delivery attempt of one message, oldest first.
-pub fn attempts(conn: &Connection, id: i64) -> rusqlite::Result<Vec<Attempt>> {
+pub fn attempts(conn: &Connection, id: i64) -> crate::store::Result<Vec<Attempt>> {
     let mut stmt = conn
         .prepare("SELECT at, result, error FROM outbox_attempt WHERE outbox_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([id], |r| {

@@ -1,7 +1,7 @@
 //! Print jobs: one row per badge sent to a printer, with its attempts and
 //! the printer's verdict.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::fmt;
 
@@ -65,7 +65,7 @@ pub struct NewPrintJob<'a> {
     pub printer: &'a str,
 }
 
-pub fn insert(conn: &Connection, j: &NewPrintJob) -> rusqlite::Result<i64> {
+pub fn insert(conn: &Connection, j: &NewPrintJob) -> crate::store::Result<i64> {
     let now = super::now();
     conn.execute(
         "INSERT INTO print_job (request_id, credential_id, cardholder_id, template, printer,
@@ -80,13 +80,13 @@ pub fn insert(conn: &Connection, j: &NewPrintJob) -> rusqlite::Result<i64> {
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const SELECT: &str = "SELECT id, request_id, credential_id, cardholder_id, template, printer,
         status, attempts, error, cups_job_id, created_at, updated_at, printed_at FROM print_job";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<PrintJob> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<PrintJob> {
     Ok(PrintJob {
         id: r.get(0)?,
         request_id: r.get(1)?,
@@ -104,20 +104,23 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<PrintJob> {
     })
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<PrintJob>> {
+pub fn get(conn: &Connection, id: i64) -> crate::store::Result<Option<PrintJob>> {
     conn.query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
         .optional()
 }
 
 /// A request's print jobs, newest first.
-pub fn for_request(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<PrintJob>> {
+pub fn for_request(conn: &Connection, request_id: i64) -> crate::store::Result<Vec<PrintJob>> {
     let mut stmt = conn.prepare(&format!("{SELECT} WHERE request_id = ?1 ORDER BY id DESC"))?;
     let rows = stmt.query_map([request_id], from_row)?;
     rows.collect()
 }
 
 /// A card's print jobs, newest first.
-pub fn for_credential(conn: &Connection, credential_id: i64) -> rusqlite::Result<Vec<PrintJob>> {
+pub fn for_credential(
+    conn: &Connection,
+    credential_id: i64,
+) -> crate::store::Result<Vec<PrintJob>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE credential_id = ?1 ORDER BY id DESC"
     ))?;
@@ -126,7 +129,7 @@ pub fn for_credential(conn: &Connection, credential_id: i64) -> rusqlite::Result
 }
 
 /// Jobs in one state (e.g. failed ones to repeat), oldest first.
-pub fn with_status(conn: &Connection, status: PrintStatus) -> rusqlite::Result<Vec<PrintJob>> {
+pub fn with_status(conn: &Connection, status: PrintStatus) -> crate::store::Result<Vec<PrintJob>> {
     let mut stmt = conn.prepare(&format!("{SELECT} WHERE status = ?1 ORDER BY id"))?;
     let rows = stmt.query_map([status.as_str()], from_row)?;
     rows.collect()
@@ -134,7 +137,11 @@ pub fn with_status(conn: &Connection, status: PrintStatus) -> rusqlite::Result<V
 
 /// Notes the printer's job id of a job still printing, as soon as the
 /// printer took it, so it can be followed up after a crash.
-pub fn set_printer_job(conn: &Connection, id: i64, printer_job: &str) -> rusqlite::Result<bool> {
+pub fn set_printer_job(
+    conn: &Connection,
+    id: i64,
+    printer_job: &str,
+) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE print_job SET cups_job_id = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'printing'",
         params![id, printer_job, super::now()],
@@ -143,7 +150,7 @@ pub fn set_printer_job(conn: &Connection, id: i64, printer_job: &str) -> rusqlit
 }
 
 /// Starts a failed job again; false (nothing changed) unless it was failed.
-pub fn restart(conn: &Connection, id: i64, printer: &str) -> rusqlite::Result<bool> {
+pub fn restart(conn: &Connection, id: i64, printer: &str) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE print_job SET status = 'printing', attempts = attempts + 1, printer = ?2,
                 error = NULL, cups_job_id = NULL, updated_at = ?3
@@ -160,7 +167,7 @@ pub fn finish(
     id: i64,
     cups_job_id: Option<&str>,
     error: Option<&str>,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     let now = super::now();
     let (status, printed_at) = match error {
         None => ("printed", Some(now.as_str())),

@@ -1,5 +1,5 @@
 use crate::domain::RequestStatus;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,7 +39,7 @@ pub fn insert(
     cardholder_id: i64,
     requester_id: i64,
     f: &RequestFields,
-) -> rusqlite::Result<i64> {
+) -> crate::store::Result<i64> {
     conn.execute(
         "INSERT INTO card_request (cardholder_id, requester_id, created_at, reason,
                                    badge_template, notify_requester, ship_to_site_id)
@@ -54,7 +54,7 @@ pub fn insert(
             f.ship_to_site_id
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const SELECT: &str = "SELECT r.id, r.cardholder_id, h.first_name || ' ' || h.last_name,
@@ -67,7 +67,7 @@ const SELECT: &str = "SELECT r.id, r.cardholder_id, h.first_name || ' ' || h.las
    LEFT JOIN operator a ON a.id = r.answered_by
    LEFT JOIN site s ON s.id = r.ship_to_site_id";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<CardRequest> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<CardRequest> {
     let status: String = r.get(11)?;
     Ok(CardRequest {
         id: r.get(0)?,
@@ -81,9 +81,12 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<CardRequest> {
         notify_requester: r.get(8)?,
         ship_to_site_id: r.get(9)?,
         ship_to_site: r.get(10)?,
-        status: status.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into())
-        })?,
+        status: status
+            .parse()
+            .map_err(|e: String| crate::store::Error::Conversion {
+                column: 11,
+                reason: e.to_string(),
+            })?,
         credential_id: r.get(12)?,
         answered_by: r.get(13)?,
         answered_at: r.get(14)?,
@@ -93,7 +96,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<CardRequest> {
     })
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<CardRequest>> {
+pub fn get(conn: &Connection, id: i64) -> crate::store::Result<Option<CardRequest>> {
     conn.query_row(&format!("{SELECT} WHERE r.id = ?1"), [id], from_row)
         .optional()
 }
@@ -104,7 +107,7 @@ pub fn list(
     status: Option<RequestStatus>,
     limit: usize,
     offset: usize,
-) -> rusqlite::Result<Vec<CardRequest>> {
+) -> crate::store::Result<Vec<CardRequest>> {
     // Two statements, so the one with a status uses the (status,
     // created_at) index instead of reading the whole history.
     let filter = if status.is_some() {
@@ -124,7 +127,7 @@ pub fn list(
 
 /// How many requests are in `status` (all: none), from the counts the
 /// triggers of migration 0013 keep.
-pub fn count(conn: &Connection, status: Option<RequestStatus>) -> rusqlite::Result<i64> {
+pub fn count(conn: &Connection, status: Option<RequestStatus>) -> crate::store::Result<i64> {
     conn.query_row(
         "SELECT ifnull(sum(n), 0) FROM request_count WHERE ?1 IS NULL OR status = ?1",
         [status.map(|s| s.as_str())],
@@ -132,11 +135,11 @@ pub fn count(conn: &Connection, status: Option<RequestStatus>) -> rusqlite::Resu
     )
 }
 
-pub fn count_pending(conn: &Connection) -> rusqlite::Result<i64> {
+pub fn count_pending(conn: &Connection) -> crate::store::Result<i64> {
     count(conn, Some(RequestStatus::Pending))
 }
 
-pub fn update_fields(conn: &Connection, id: i64, f: &RequestFields) -> rusqlite::Result<()> {
+pub fn update_fields(conn: &Connection, id: i64, f: &RequestFields) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE card_request SET reason = ?2, badge_template = ?3, notify_requester = ?4,
                 ship_to_site_id = ?5 WHERE id = ?1",
@@ -151,7 +154,7 @@ pub fn update_fields(conn: &Connection, id: i64, f: &RequestFields) -> rusqlite:
     Ok(())
 }
 
-pub fn set_credential(conn: &Connection, id: i64, credential_id: i64) -> rusqlite::Result<()> {
+pub fn set_credential(conn: &Connection, id: i64, credential_id: i64) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE card_request SET credential_id = ?2 WHERE id = ?1",
         params![id, credential_id],
@@ -165,7 +168,7 @@ pub fn answer(
     status: RequestStatus,
     operator_id: i64,
     deny_reason: Option<&str>,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     // Only a pending request is answered: of two desks answering at once,
     // one changes the row and the other learns it was too late.
     let n = conn.execute(
@@ -180,7 +183,7 @@ pub fn answer(
 pub fn pending_with_credential(
     conn: &Connection,
     credential_id: i64,
-) -> rusqlite::Result<Option<i64>> {
+) -> crate::store::Result<Option<i64>> {
     conn.query_row(
         "SELECT id FROM card_request WHERE credential_id = ?1 AND status = 'pending' LIMIT 1",
         [credential_id],
@@ -190,7 +193,10 @@ pub fn pending_with_credential(
 }
 
 /// A cardholder's requests, newest first.
-pub fn for_cardholder(conn: &Connection, cardholder_id: i64) -> rusqlite::Result<Vec<CardRequest>> {
+pub fn for_cardholder(
+    conn: &Connection,
+    cardholder_id: i64,
+) -> crate::store::Result<Vec<CardRequest>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE r.cardholder_id = ?1 ORDER BY r.created_at DESC, r.id DESC"
     ))?;
@@ -199,7 +205,7 @@ pub fn for_cardholder(conn: &Connection, cardholder_id: i64) -> rusqlite::Result
 }
 
 /// Records how a shipped card was sent.
-pub fn set_shipping_note(conn: &Connection, id: i64, note: &str) -> rusqlite::Result<()> {
+pub fn set_shipping_note(conn: &Connection, id: i64, note: &str) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE card_request SET shipping_note = ?2 WHERE id = ?1",
         params![id, note],

@@ -1,14 +1,14 @@
 use crate::domain::{Secret, SmtpSettings};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 
-pub fn get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+pub fn get(conn: &Connection, key: &str) -> crate::store::Result<Option<String>> {
     conn.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
         r.get(0)
     })
     .optional()
 }
 
-pub fn set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+pub fn set(conn: &Connection, key: &str, value: &str) -> crate::store::Result<()> {
     conn.execute(
         "INSERT INTO setting (key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -17,7 +17,7 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn delete(conn: &Connection, key: &str) -> rusqlite::Result<()> {
+pub fn delete(conn: &Connection, key: &str) -> crate::store::Result<()> {
     conn.execute("DELETE FROM setting WHERE key = ?1", [key])?;
     Ok(())
 }
@@ -32,16 +32,13 @@ const SMTP_KEYS: [&str; 6] = [
 ];
 
 /// The configured mail server, or `None` if mail was never configured.
-pub fn smtp(conn: &Connection) -> rusqlite::Result<Option<SmtpSettings>> {
+pub fn smtp(conn: &Connection) -> crate::store::Result<Option<SmtpSettings>> {
     let Some(host) = get(conn, "smtp.host")? else {
         return Ok(None);
     };
-    let bad = |key: &str, v: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Text,
-            format!("setting {key} = {v:?} is not valid; run mail configure again").into(),
-        )
+    let bad = |key: &str, v: &str| crate::store::Error::Conversion {
+        column: 0,
+        reason: format!("setting {key} = {v:?} is not valid; run mail configure again"),
     };
     let port = get(conn, "smtp.port")?.unwrap_or_default();
     let security = get(conn, "smtp.security")?.unwrap_or_default();
@@ -58,7 +55,7 @@ pub fn smtp(conn: &Connection) -> rusqlite::Result<Option<SmtpSettings>> {
 }
 
 /// Replaces the mail server settings (call inside the caller's transaction).
-pub fn set_smtp(conn: &Connection, s: &SmtpSettings) -> rusqlite::Result<()> {
+pub fn set_smtp(conn: &Connection, s: &SmtpSettings) -> crate::store::Result<()> {
     for key in SMTP_KEYS {
         conn.execute("DELETE FROM setting WHERE key = ?1", [key])?;
     }

@@ -1,7 +1,7 @@
 //! Temporary cards and their batch orders.
 
 use crate::domain::TempCardState;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::fmt;
 
@@ -96,7 +96,7 @@ pub struct NewTempCard<'a> {
     pub requested_by: &'a str,
 }
 
-pub fn insert(conn: &Connection, c: &NewTempCard) -> rusqlite::Result<i64> {
+pub fn insert(conn: &Connection, c: &NewTempCard) -> crate::store::Result<i64> {
     let now = super::now();
     conn.execute(
         "INSERT INTO temp_card (credential_id, card_number, state, template, note, requested_by,
@@ -111,7 +111,7 @@ pub fn insert(conn: &Connection, c: &NewTempCard) -> rusqlite::Result<i64> {
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const SELECT: &str = "SELECT t.id, t.credential_id, c.format, t.card_number, t.state, t.template,
@@ -121,16 +121,19 @@ const SELECT: &str = "SELECT t.id, t.credential_id, c.format, t.card_number, t.s
    FROM temp_card t JOIN credential c ON c.id = t.credential_id
    LEFT JOIN cardholder h ON h.id = t.cardholder_id";
 
-fn from_row(r: &rusqlite::Row) -> rusqlite::Result<TempCard> {
+fn from_row(r: &crate::store::Row) -> crate::store::Result<TempCard> {
     let state: String = r.get(4)?;
     Ok(TempCard {
         id: r.get(0)?,
         credential_id: r.get(1)?,
         format: r.get(2)?,
         card_number: r.get(3)?,
-        state: state.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
-        })?,
+        state: state
+            .parse()
+            .map_err(|e: String| crate::store::Error::Conversion {
+                column: 4,
+                reason: e.to_string(),
+            })?,
         template: r.get(5)?,
         note: r.get(6)?,
         requested_by: r.get(7)?,
@@ -149,7 +152,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<TempCard> {
     })
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<TempCard>> {
+pub fn get(conn: &Connection, id: i64) -> crate::store::Result<Option<TempCard>> {
     conn.query_row(&format!("{SELECT} WHERE t.id = ?1"), [id], from_row)
         .optional()
 }
@@ -170,7 +173,7 @@ pub struct TempCardFilter {
 }
 
 /// Temporary cards matching the filter, oldest first.
-pub fn list(conn: &Connection, f: &TempCardFilter) -> rusqlite::Result<Vec<TempCard>> {
+pub fn list(conn: &Connection, f: &TempCardFilter) -> crate::store::Result<Vec<TempCard>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT} WHERE (?1 IS NULL OR t.state = ?1)
            AND (?2 IS NULL OR c.format = ?2 COLLATE NOCASE)
@@ -198,7 +201,7 @@ pub fn list(conn: &Connection, f: &TempCardFilter) -> rusqlite::Result<Vec<TempC
 }
 
 /// Active (assigned) temporary cards a cardholder holds.
-pub fn held_by(conn: &Connection, cardholder_id: i64) -> rusqlite::Result<u32> {
+pub fn held_by(conn: &Connection, cardholder_id: i64) -> crate::store::Result<u32> {
     conn.query_row(
         "SELECT count(*) FROM temp_card WHERE cardholder_id = ?1 AND state = 'assigned'",
         [cardholder_id],
@@ -216,7 +219,7 @@ pub fn set_state(
     from: TempCardState,
     state: TempCardState,
     error: Option<&str>,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE temp_card SET state = ?2, error = ?3, updated_at = ?4 WHERE id = ?1 AND state = ?5",
         params![id, state.as_str(), error, super::now(), from.as_str()],
@@ -231,7 +234,7 @@ pub fn set_order(
     id: i64,
     from_order: Option<i64>,
     order_id: Option<i64>,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE temp_card SET order_id = ?2, updated_at = ?3 WHERE id = ?1 AND order_id IS ?4",
         params![id, order_id, super::now(), from_order],
@@ -249,7 +252,7 @@ pub fn set_produced(
     encoded: bool,
     pin_hash: Option<&str>,
     puk: Option<&str>,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     let now = super::now();
     let n = conn.execute(
         "UPDATE temp_card SET state = 'unassigned', error = NULL, produced_at = ?2,
@@ -265,7 +268,7 @@ pub fn set_holder(
     id: i64,
     from: TempCardState,
     cardholder_id: Option<i64>,
-) -> rusqlite::Result<bool> {
+) -> crate::store::Result<bool> {
     let now = super::now();
     let state = if cardholder_id.is_some() {
         "assigned"
@@ -283,7 +286,7 @@ pub fn set_holder(
 }
 
 /// Sets the end of an assigned card's use (RFC 3339).
-pub fn set_assigned_until(conn: &Connection, id: i64, until: &str) -> rusqlite::Result<()> {
+pub fn set_assigned_until(conn: &Connection, id: i64, until: &str) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE temp_card SET assigned_until = ?2 WHERE id = ?1 AND state = 'assigned'",
         params![id, until],
@@ -291,7 +294,7 @@ pub fn set_assigned_until(conn: &Connection, id: i64, until: &str) -> rusqlite::
     Ok(())
 }
 
-pub fn puk(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+pub fn puk(conn: &Connection, id: i64) -> crate::store::Result<Option<String>> {
     conn.query_row("SELECT puk FROM temp_card WHERE id = ?1", [id], |r| {
         r.get(0)
     })
@@ -299,7 +302,7 @@ pub fn puk(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
     .map(Option::flatten)
 }
 
-pub fn pin_hash(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+pub fn pin_hash(conn: &Connection, id: i64) -> crate::store::Result<Option<String>> {
     conn.query_row("SELECT pin_hash FROM temp_card WHERE id = ?1", [id], |r| {
         r.get(0)
     })
@@ -308,8 +311,8 @@ pub fn pin_hash(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> 
 }
 
 /// Card numbers already used by temporary cards of a format.
-pub fn max_number(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.query_row("SELECT max(card_number) FROM temp_card", [], |r| r.get(0))
+pub fn max_number(conn: &Connection) -> crate::store::Result<Option<i64>> {
+    conn.query_row("SELECT max(card_number) FROM temp_card", (), |r| r.get(0))
 }
 
 pub struct NewOrder<'a> {
@@ -322,7 +325,7 @@ pub struct NewOrder<'a> {
     pub created_by: &'a str,
 }
 
-pub fn insert_order(conn: &Connection, o: &NewOrder) -> rusqlite::Result<i64> {
+pub fn insert_order(conn: &Connection, o: &NewOrder) -> crate::store::Result<i64> {
     conn.execute(
         "INSERT INTO temp_order (status, printer, encode, reader, pin_length, puk_length,
                                  cert_profiles, created_by, created_at)
@@ -338,13 +341,13 @@ pub fn insert_order(conn: &Connection, o: &NewOrder) -> rusqlite::Result<i64> {
             super::now()
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const SELECT_ORDER: &str = "SELECT id, status, printer, encode, reader, pin_length, puk_length,
         cert_profiles, created_by, created_at, closed_at FROM temp_order";
 
-fn order_from_row(r: &rusqlite::Row) -> rusqlite::Result<TempOrder> {
+fn order_from_row(r: &crate::store::Row) -> crate::store::Result<TempOrder> {
     let profiles: String = r.get(7)?;
     Ok(TempOrder {
         id: r.get(0)?,
@@ -361,7 +364,7 @@ fn order_from_row(r: &rusqlite::Row) -> rusqlite::Result<TempOrder> {
     })
 }
 
-pub fn get_order(conn: &Connection, id: i64) -> rusqlite::Result<Option<TempOrder>> {
+pub fn get_order(conn: &Connection, id: i64) -> crate::store::Result<Option<TempOrder>> {
     conn.query_row(
         &format!("{SELECT_ORDER} WHERE id = ?1"),
         [id],
@@ -371,14 +374,14 @@ pub fn get_order(conn: &Connection, id: i64) -> rusqlite::Result<Option<TempOrde
 }
 
 /// Orders, newest first.
-pub fn list_orders(conn: &Connection) -> rusqlite::Result<Vec<TempOrder>> {
+pub fn list_orders(conn: &Connection) -> crate::store::Result<Vec<TempOrder>> {
     let mut stmt = conn.prepare(&format!("{SELECT_ORDER} ORDER BY id DESC"))?;
-    let rows = stmt.query_map([], order_from_row)?;
+    let rows = stmt.query_map((), order_from_row)?;
     rows.collect()
 }
 
 /// Closes an open order; false if it was no longer open.
-pub fn close_order(conn: &Connection, id: i64, status: OrderStatus) -> rusqlite::Result<bool> {
+pub fn close_order(conn: &Connection, id: i64, status: OrderStatus) -> crate::store::Result<bool> {
     let n = conn.execute(
         "UPDATE temp_order SET status = ?2, closed_at = ?3 WHERE id = ?1 AND status = 'open'",
         params![id, status.as_str(), super::now()],
@@ -411,7 +414,7 @@ pub struct NewCertificate<'a> {
     pub not_after: &'a str,
 }
 
-pub fn insert_certificate(conn: &Connection, c: &NewCertificate) -> rusqlite::Result<i64> {
+pub fn insert_certificate(conn: &Connection, c: &NewCertificate) -> crate::store::Result<i64> {
     conn.execute(
         "INSERT INTO temp_certificate (temp_card_id, profile, serial, subject, cardholder_id,
                                        pem, issued_at, not_after)
@@ -427,13 +430,13 @@ pub fn insert_certificate(conn: &Connection, c: &NewCertificate) -> rusqlite::Re
             c.not_after
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(conn.last_insert_rowid()?)
 }
 
 const SELECT_CERT: &str = "SELECT id, temp_card_id, profile, serial, subject, cardholder_id, pem,
         issued_at, not_after, revoked_at, revoke_reason FROM temp_certificate";
 
-fn cert_from_row(r: &rusqlite::Row) -> rusqlite::Result<TempCertificate> {
+fn cert_from_row(r: &crate::store::Row) -> crate::store::Result<TempCertificate> {
     Ok(TempCertificate {
         id: r.get(0)?,
         temp_card_id: r.get(1)?,
@@ -453,7 +456,7 @@ fn cert_from_row(r: &rusqlite::Row) -> rusqlite::Result<TempCertificate> {
 pub fn certificates(
     conn: &Connection,
     temp_card_id: i64,
-) -> rusqlite::Result<Vec<TempCertificate>> {
+) -> crate::store::Result<Vec<TempCertificate>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT_CERT} WHERE temp_card_id = ?1 ORDER BY id"
     ))?;
@@ -462,11 +465,11 @@ pub fn certificates(
 }
 
 /// Every revoked certificate, for the CRL.
-pub fn revoked_certificates(conn: &Connection) -> rusqlite::Result<Vec<TempCertificate>> {
+pub fn revoked_certificates(conn: &Connection) -> crate::store::Result<Vec<TempCertificate>> {
     let mut stmt = conn.prepare(&format!(
         "{SELECT_CERT} WHERE revoked_at IS NOT NULL ORDER BY id"
     ))?;
-    let rows = stmt.query_map([], cert_from_row)?;
+    let rows = stmt.query_map((), cert_from_row)?;
     rows.collect()
 }
 
@@ -475,7 +478,7 @@ pub fn revoke_certificates(
     conn: &Connection,
     temp_card_id: i64,
     reason: &str,
-) -> rusqlite::Result<usize> {
+) -> crate::store::Result<usize> {
     conn.execute(
         "UPDATE temp_certificate SET revoked_at = ?2, revoke_reason = ?3
           WHERE temp_card_id = ?1 AND revoked_at IS NULL",
@@ -488,7 +491,7 @@ pub fn set_credential_uid(
     conn: &Connection,
     credential_id: i64,
     uid: &str,
-) -> rusqlite::Result<()> {
+) -> crate::store::Result<()> {
     conn.execute(
         "UPDATE credential SET uid = ?2 WHERE id = ?1",
         params![credential_id, uid],
@@ -496,7 +499,10 @@ pub fn set_credential_uid(
     Ok(())
 }
 
-pub fn id_for_credential(conn: &Connection, credential_id: i64) -> rusqlite::Result<Option<i64>> {
+pub fn id_for_credential(
+    conn: &Connection,
+    credential_id: i64,
+) -> crate::store::Result<Option<i64>> {
     conn.query_row(
         "SELECT id FROM temp_card WHERE credential_id = ?1",
         [credential_id],

@@ -107,7 +107,7 @@ impl Cli {
         let conn = rusqlite::Connection::open(self.db()).unwrap();
         conn.query_row(
             "SELECT count(*) FROM audit_event WHERE action NOT LIKE 'login%'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap()

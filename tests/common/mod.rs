@@ -62,7 +62,7 @@ impl TestDesk {
 
     /// A connection of the test's own to the database file, to look at (or
     /// tamper with) what the desk wrote, as an outside observer would.
-    pub fn db(&self) -> rusqlite::Connection {
+    pub fn db(&self) -> carddesk::store::Connection {
         carddesk::store::connect(&self.db_path()).unwrap()
     }
 
@@ -111,17 +111,16 @@ impl TestDesk {
                     AND name NOT LIKE 'cardholder_search%' ORDER BY name",
             )
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         for t in tables {
             let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-            let n = stmt.column_count();
             let rows = stmt
-                .query_map([], |r| {
-                    Ok((0..n)
-                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                .query_map((), |r| {
+                    Ok((0..r.column_count())
+                        .map(|i| format!("{:?}", r.get_value(i).unwrap()))
                         .collect::<Vec<_>>()
                         .join("|"))
                 })

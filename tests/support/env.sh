@@ -19,3 +19,6 @@ export PRESENT_CARD="${PRESENT_CARD:-$HARNESS_DIR/present_card.py}"
 export PRINTER_FAULT="${PRINTER_FAULT:-$HARNESS_DIR/printer-fault.sh}"
 export OSDP_PYTHON="${OSDP_PYTHON:-$HARNESS_STATE/osdp-venv/bin/python}"  # venv with PyPI libosdp (start-osdp.sh)
 export OSDP_PD="${OSDP_PD:-$HARNESS_DIR/osdp_pd.py}"            # OSDP door reader double: $OSDP_PYTHON $OSDP_PD --link PATH --address N
+export PG_PORT="${PG_PORT:-55432}"                              # throwaway PostgreSQL 15 (start-postgres.sh), 127.0.0.1 only
+export PG_PASSWORD="${PG_PASSWORD:-carddesk-test-only}"         # role carddesk_test's password (scram-sha-256; URL-safe characters only)
+export CARDDESK_TEST_POSTGRES="${CARDDESK_TEST_POSTGRES:-postgres://carddesk_test:$PG_PASSWORD@127.0.0.1:$PG_PORT/carddesk_test}"  # CREATEDB role: a database per test

@@ -6,7 +6,7 @@ use crate::desk::{temp_certs, Desk, DeskResult, Session};
 use crate::domain::Privilege;
 use crate::store::{self, temp_cards::TempCertificate};
 
-pub(super) fn cert_profiles(conn: &rusqlite::Connection) -> DeskResult<Vec<String>> {
+pub(super) fn cert_profiles(conn: &crate::store::Connection) -> DeskResult<Vec<String>> {
     Ok(setting(conn, SETTING_CERT_PROFILES)?
         .unwrap_or_else(|| DEFAULT_CERT_PROFILES.into())
         .split(',')

@@ -22,12 +22,12 @@ mod production;
 use super::{Desk, DeskError, DeskResult, Session};
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::Privilege;
+use crate::store::Connection;
 use crate::store::{
     self,
     print_jobs::PrintJob,
     temp_cards::{OrderStatus, TempCard, TempCardFilter, TempOrder},
 };
-use rusqlite::Connection;
 
 /// Settings keys (table `setting`) for temporary cards.
 pub const SETTING_FORMAT: &str = "temp_card.format";

@@ -5,7 +5,7 @@ use super::{SETTING_FACILITY, SETTING_FIRST_NUMBER};
 use crate::desk::{DeskError, DeskResult};
 use crate::domain::{CardFormat, FieldValues};
 use crate::store;
-use rusqlite::Connection;
+use crate::store::Connection;
 
 /// Where numbering continues: one past the highest card number so far,
 /// never below `first` (setting `temp_card.first_number`).

@@ -17,8 +17,8 @@ use crate::devices::printer::CardPrinter;
 use crate::domain::temp_card::{self as rules, TempCardState};
 use crate::domain::Privilege;
 use crate::store::temp_cards::{OrderStatus, TempOrder};
+use crate::store::Connection;
 use crate::store::{self, print_jobs::PrintStatus};
-use rusqlite::Connection;
 
 /// "Batch order 3 was already completed by olga at …".
 fn conflict_order(tx: &Connection, order: &TempOrder) -> DeskError {
@@ -28,7 +28,12 @@ fn conflict_order(tx: &Connection, order: &TempOrder) -> DeskError {
 /// The sector keys for encoded cards, from the site key (created with the
 /// OS CSPRNG on first use, stored sealed): key A and key B, never the
 /// transport key.
-fn site_keys(conn: &Connection, keys: &SiteKeys, s: &Session) -> DeskResult<([u8; 6], [u8; 6])> {
+fn site_keys(
+    conn: &Connection,
+    keys: &SiteKeys,
+    db: &std::path::Path,
+    s: &Session,
+) -> DeskResult<([u8; 6], [u8; 6])> {
     let sealed = match setting(conn, SETTING_SITE_KEY)? {
         Some(k) => k,
         None => {
@@ -43,10 +48,10 @@ fn site_keys(conn: &Connection, keys: &SiteKeys, s: &Session) -> DeskResult<([u8
             // Created once, in its own immediate transaction: of two desks
             // making it at the same moment one key stands, and both use it.
             let k = keys.seal(Purpose::SiteKey, hex::encode_upper(k).as_bytes());
-            let tx = Tx::begin_unchecked(conn, keys)?;
+            let tx = Tx::begin(conn, keys, db)?;
             let created = tx.execute(
-                "INSERT OR IGNORE INTO setting (key, value) VALUES (?1, ?2)",
-                rusqlite::params![SETTING_SITE_KEY, k],
+                "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                crate::store::params![SETTING_SITE_KEY, k],
             )? == 1;
             if created {
                 // The event, never the key.
@@ -139,7 +144,7 @@ impl Desk {
         if let (None, Some(enc)) = (&error, encoder) {
             let credential = store::credentials::get(&self.conn, card.credential_id)?
                 .expect("a temporary card has its credential");
-            let (key_a, key_b) = site_keys(&self.conn, &self.keys, s)?;
+            let (key_a, key_b) = site_keys(&self.conn, &self.keys, &self.path, s)?;
             let req = EncodeRequest {
                 reader: order.reader.clone().unwrap_or_default(),
                 pacs_bits: credential.value.clone(),

@@ -1,0 +1,250 @@
+//! The PostgreSQL side of [`super::Connection`]: a synchronous client, its
+//! prepared statements, values bound by the type the server inferred, and
+//! the change notifications other workstations' commits send.
+
+use super::db::{translate, Error, Result};
+use postgres::types::{IsNull, ToSql as PgToSql, Type};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::ToSql;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+/// The channel every change is announced on (migration 0012's trigger
+/// sends the changed table's name, delivered when its transaction commits).
+pub const CHANGES_CHANNEL: &str = "carddesk_changes";
+
+/// The site-wide advisory lock every writing transaction holds (see
+/// [`super::Connection::begin`]); a different key serialises migrations.
+const WRITE_LOCK: i64 = 0x00ca_4dde_5c00_0001;
+pub(super) const MIGRATE_LOCK: i64 = 0x00ca_4dde_5c00_0002;
+
+pub struct PgConn {
+    /// The connection file (database.toml) this was opened from: files
+    /// that belong with the database (keys, head) are named after it.
+    location: String,
+    client: RefCell<postgres::Client>,
+    statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// Change notifications received so far (the live-update counter).
+    seen: Cell<i64>,
+}
+
+impl PgConn {
+    /// Wraps a connected client and starts listening for changes.
+    pub fn new(mut client: postgres::Client, location: &std::path::Path) -> Result<PgConn> {
+        client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+        Ok(PgConn {
+            location: location.display().to_string(),
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            seen: Cell::new(0),
+        })
+    }
+
+    pub(super) fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub(super) fn prepare(&self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let statement = self.client.borrow_mut().prepare(&translate(sql))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    pub(super) fn execute(&self, s: &postgres::Statement, values: &[&dyn ToSql]) -> Result<usize> {
+        let bound = bind(values)?;
+        let refs: Vec<&(dyn PgToSql + Sync)> = bound.iter().map(|b| b as _).collect();
+        Ok(self.client.borrow_mut().execute(s, &refs)? as usize)
+    }
+
+    pub(super) fn query(
+        &self,
+        s: &postgres::Statement,
+        values: &[&dyn ToSql],
+    ) -> Result<Vec<postgres::Row>> {
+        let bound = bind(values)?;
+        let refs: Vec<&(dyn PgToSql + Sync)> = bound.iter().map(|b| b as _).collect();
+        Ok(self.client.borrow_mut().query(s, &refs)?)
+    }
+
+    pub(super) fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+
+    pub(super) fn begin_write(&self) -> Result<()> {
+        self.batch(&format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+        ))
+    }
+
+    /// Drains the notifications that have arrived (without waiting) and
+    /// returns how many were ever received.
+    pub(super) fn notifications_seen(&self) -> Result<i64> {
+        let mut client = self.client.borrow_mut();
+        let mut notifications = client.notifications();
+        let mut iter = notifications.iter();
+        let mut n = self.seen.get();
+        while let Some(_note) = fallible_next(&mut iter)? {
+            n += 1;
+        }
+        self.seen.set(n);
+        Ok(n)
+    }
+}
+
+fn fallible_next<I: postgres::fallible_iterator::FallibleIterator<Error = postgres::Error>>(
+    iter: &mut I,
+) -> Result<Option<I::Item>> {
+    Ok(iter.next()?)
+}
+
+/// One parameter, as rusqlite would have bound it.
+#[derive(Debug)]
+struct Bind(Value);
+
+fn bind(values: &[&dyn ToSql]) -> Result<Vec<Bind>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let value = match v.to_sql().map_err(Error::from)? {
+                ToSqlOutput::Borrowed(r) => match r {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(i) => Value::Integer(i),
+                    ValueRef::Real(f) => Value::Real(f),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                },
+                ToSqlOutput::Owned(v) => v,
+                _ => {
+                    return Err(Error::Conversion {
+                        column: i,
+                        reason: "unsupported parameter".into(),
+                    })
+                }
+            };
+            Ok(Bind(value))
+        })
+        .collect()
+}
+
+impl PgToSql for Bind {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match &self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Integer(i) => match *ty {
+                Type::INT8 => PgToSql::to_sql(&i, ty, out),
+                Type::INT4 => PgToSql::to_sql(&i32::try_from(*i)?, ty, out),
+                Type::INT2 => PgToSql::to_sql(&i16::try_from(*i)?, ty, out),
+                Type::BOOL => PgToSql::to_sql(&(*i != 0), ty, out),
+                Type::FLOAT8 => PgToSql::to_sql(&(*i as f64), ty, out),
+                Type::FLOAT4 => PgToSql::to_sql(&(*i as f32), ty, out),
+                _ => text_to_sql(&i.to_string(), ty, out),
+            },
+            Value::Real(f) => match *ty {
+                Type::FLOAT8 => PgToSql::to_sql(&f, ty, out),
+                Type::FLOAT4 => PgToSql::to_sql(&(*f as f32), ty, out),
+                _ => text_to_sql(&f.to_string(), ty, out),
+            },
+            Value::Text(s) => match *ty {
+                Type::INT8 => PgToSql::to_sql(&s.parse::<i64>()?, ty, out),
+                Type::INT4 => PgToSql::to_sql(&s.parse::<i32>()?, ty, out),
+                _ => text_to_sql(s, ty, out),
+            },
+            Value::Blob(b) => PgToSql::to_sql(&b.as_slice(), ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// Text, and the text-shaped types (a collated column, JSON as text).
+fn text_to_sql(
+    s: &str,
+    ty: &Type,
+    out: &mut postgres::types::private::BytesMut,
+) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    match *ty {
+        Type::JSONB => {
+            out.extend_from_slice(&[1]);
+            out.extend_from_slice(s.as_bytes());
+            Ok(IsNull::No)
+        }
+        _ => {
+            out.extend_from_slice(s.as_bytes());
+            Ok(IsNull::No)
+        }
+    }
+}
+
+/// Column `i` of `row` as the SQLite value it would have been.
+pub(super) fn column_value(row: &postgres::Row, i: usize) -> Result<Value> {
+    let ty = row
+        .columns()
+        .get(i)
+        .ok_or_else(|| Error::Conversion {
+            column: i,
+            reason: "no such column".into(),
+        })?
+        .type_()
+        .clone();
+    let v = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Integer),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)?
+            .map(|v| Value::Integer(v.into())),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)?
+            .map(|v| Value::Integer(v.into())),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(i)?
+            .map(|v| Value::Integer(v.into())),
+        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(i)?
+            .map(|v| Value::Real(v.into())),
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
+        _ => row
+            .try_get::<_, Option<AnyText>>(i)?
+            .map(|t| Value::Text(t.0)),
+    };
+    Ok(v.unwrap_or(Value::Null))
+}
+
+/// Any other type read as its text (TEXT, VARCHAR, NAME, JSON; a type the
+/// client does not know, e.g. from an extension, in its binary form, which
+/// for text-like types is the UTF-8 text).
+struct AnyText(String);
+
+impl<'a> postgres::types::FromSql<'a> for AnyText {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let raw = if *ty == Type::JSONB && raw.first() == Some(&1) {
+            &raw[1..]
+        } else {
+            raw
+        };
+        Ok(AnyText(std::str::from_utf8(raw)?.to_string()))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        !matches!(
+            *ty,
+            Type::NUMERIC | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::DATE | Type::UUID
+        )
+    }
+}
