@@ -1,4 +1,4 @@
-use crate::store::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, Dialect, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,12 +131,31 @@ pub fn list(
             rows.collect()
         }
         Some(q) => {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM cardholder
-                   JOIN (SELECT rowid AS hit, rank FROM cardholder_search
-                          WHERE cardholder_search MATCH ?1) ON id = hit
-                  ORDER BY rank, last_name, first_name, id LIMIT ?2 OFFSET ?3"
-            ))?;
+            // PostgreSQL: migration 0012's tsvector and the same word rules,
+            // given the operator's text (ts_rank: higher is better).
+            let (sql, q) = match conn.dialect() {
+                Dialect::Sqlite => (
+                    format!(
+                        "SELECT {COLUMNS} FROM cardholder
+                           JOIN (SELECT rowid AS hit, rank FROM cardholder_search
+                                  WHERE cardholder_search MATCH ?1) ON id = hit
+                          ORDER BY rank, last_name, first_name, id LIMIT ?2 OFFSET ?3"
+                    ),
+                    q,
+                ),
+                Dialect::Postgres => (
+                    format!(
+                        "SELECT {COLUMNS} FROM cardholder
+                           JOIN (SELECT rowid AS hit,
+                                        ts_rank(doc, carddesk_search_query(?1)) AS rank
+                                   FROM cardholder_search
+                                  WHERE doc @@ carddesk_search_query(?1)) AS m ON id = m.hit
+                          ORDER BY rank DESC, last_name, first_name, id LIMIT ?2 OFFSET ?3"
+                    ),
+                    search.to_string(),
+                ),
+            };
+            let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(params![q, limit, offset], from_row)?;
             rows.collect()
         }
@@ -151,11 +170,18 @@ pub fn count(conn: &Connection) -> crate::store::Result<i64> {
 pub fn count_matching(conn: &Connection, search: &str) -> crate::store::Result<i64> {
     match search_query(search) {
         None => count(conn),
-        Some(q) => conn.query_row(
-            "SELECT count(*) FROM cardholder_search WHERE cardholder_search MATCH ?1",
-            [q],
-            |r| r.get(0),
-        ),
+        Some(q) => match conn.dialect() {
+            Dialect::Sqlite => conn.query_row(
+                "SELECT count(*) FROM cardholder_search WHERE cardholder_search MATCH ?1",
+                [q],
+                |r| r.get(0),
+            ),
+            Dialect::Postgres => conn.query_row(
+                "SELECT count(*) FROM cardholder_search WHERE doc @@ carddesk_search_query(?1)",
+                [search],
+                |r| r.get(0),
+            ),
+        },
     }
 }
 

@@ -167,7 +167,7 @@ pub fn list(
     rows.collect()
 }
 
-const MATCHES: &str = "(?1 IS NULL OR c.state = ?1)
+const MATCHES: &str = "(c.state = ?1 OR ?1 IS NULL)
            AND (?2 = '%%' OR c.value LIKE ?2 OR c.fields LIKE ?2 OR c.format LIKE ?2
                 OR ifnull(c.uid, '') LIKE ?2
                 OR ifnull(h.first_name || ' ' || h.last_name, '') LIKE ?2)";
@@ -203,7 +203,12 @@ pub fn stock(
 pub fn by_ids(conn: &Connection, ids: &[i64]) -> crate::store::Result<Vec<Credential>> {
     let ids = serde_json::to_string(ids).expect("ids serialise");
     let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE c.id IN (SELECT value FROM json_each(?1))"
+        "{SELECT} WHERE c.id IN ({})",
+        match conn.dialect() {
+            crate::store::Dialect::Sqlite => "SELECT value FROM json_each(?1)",
+            crate::store::Dialect::Postgres =>
+                "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(?1 AS json))",
+        }
     ))?;
     let rows = stmt.query_map([ids], from_row)?;
     rows.collect()
@@ -218,7 +223,7 @@ pub fn count_matching(
     if search.trim().is_empty() {
         // No search: counted on the state index, without the join.
         return conn.query_row(
-            "SELECT count(*) FROM credential WHERE ?1 IS NULL OR state = ?1",
+            "SELECT count(*) FROM credential WHERE state = ?1 OR ?1 IS NULL",
             [state.map(|s| s.as_str())],
             |r| r.get(0),
         );

@@ -424,9 +424,10 @@ impl Row<'_> {
     }
 }
 
-/// SQLite's placeholders (`?1`, `?`) as PostgreSQL's (`$1`), and SQLite's
-/// null-safe `IS ?1` / `IS NOT ?1` as `IS [NOT] DISTINCT FROM $1`. Text in
-/// quotes is left alone.
+/// SQLite's placeholders (`?1`, `?`) as PostgreSQL's (`$1`); SQLite's
+/// null-safe `IS ?1` / `IS NOT ?1` as `IS [NOT] DISTINCT FROM $1`; `LIKE`
+/// (case-insensitive for ASCII in SQLite) as `ILIKE`; `ifnull(` as
+/// `coalesce(`. Text in quotes is left alone.
 pub fn translate(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.chars().peekable();
@@ -459,10 +460,30 @@ pub fn translate(sql: &str) -> String {
                 out.push('$');
                 out.push_str(&digits);
             }
+            c if c.is_ascii_alphabetic() && !ends_in_word(&out) => {
+                let mut word = String::from(c);
+                while let Some(w) = chars.peek().filter(|w| w.is_ascii_alphanumeric() || **w == '_') {
+                    word.push(*w);
+                    chars.next();
+                }
+                if word.eq_ignore_ascii_case("LIKE") {
+                    out.push_str("ILIKE");
+                } else if word.eq_ignore_ascii_case("ifnull") && chars.peek() == Some(&'(') {
+                    out.push_str("coalesce");
+                } else {
+                    out.push_str(&word);
+                }
+            }
             _ => out.push(c),
         }
     }
     out
+}
+
+fn ends_in_word(s: &str) -> bool {
+    s.chars()
+        .last()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '.')
 }
 
 /// Just before a placeholder: `… IS NOT ` → `… IS DISTINCT FROM `,
@@ -510,6 +531,15 @@ mod tests {
             translate("SELECT '?1' || ?1 FROM t WHERE x = 'it''s ?'"),
             "SELECT '?1' || $1 FROM t WHERE x = 'it''s ?'"
         );
+    }
+
+    #[test]
+    fn like_and_ifnull() {
+        assert_eq!(
+            translate("WHERE ifnull(c.uid, '') LIKE ?2 AND unlike_col = 1"),
+            "WHERE coalesce(c.uid, '') ILIKE $2 AND unlike_col = 1"
+        );
+        assert_eq!(translate("SELECT 'a LIKE b'"), "SELECT 'a LIKE b'");
     }
 
     #[test]

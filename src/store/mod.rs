@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod postgres;
 pub mod print_jobs;
 pub mod requests;
+pub mod server;
 pub mod settings;
 pub mod sites;
 pub mod temp_cards;
@@ -65,6 +66,8 @@ pub enum OpenError {
         path: String,
         source: rusqlite_migration::Error,
     },
+    #[error("cannot use the database server of {path}: {reason}")]
+    Server { path: String, reason: String },
     #[error("database {path} does not exist")]
     Missing { path: String },
     #[error("database {path} is at schema {found}, this CardDesk needs {known}; restart CardDesk so it can migrate it")]
@@ -114,6 +117,9 @@ pub struct Upgrade {
 pub fn open_noting_upgrade(
     path: &Path,
 ) -> std::result::Result<(Connection, Option<Upgrade>), OpenError> {
+    if server::is_connection_file(path) {
+        return server::open(path);
+    }
     let shown = path.display().to_string();
     // A database from a newer CardDesk is refused before anything is
     // written beside it (no lock file, no switch to WAL, no -wal or -shm).
@@ -225,6 +231,9 @@ fn backup_before_upgrade(
 /// Opens a database that [`open`] has already migrated (worker threads, jobs).
 /// Never migrates: a database at another schema version is refused.
 pub fn connect(path: &Path) -> std::result::Result<Connection, OpenError> {
+    if server::is_connection_file(path) {
+        return server::connect(path);
+    }
     let shown = path.display().to_string();
     if !path.exists() {
         return Err(OpenError::Missing { path: shown });
@@ -395,6 +404,27 @@ fn configure(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
 /// database file: cheap to poll for live updates.
 pub fn data_version(conn: &Connection) -> Result<i64> {
     conn.data_version()
+}
+
+/// The tables that hold the site's data, by name: not the bookkeeping the
+/// triggers derive from it (change and request counts, the search index)
+/// nor the schema's own records.
+pub fn data_tables(conn: &Connection) -> Result<Vec<String>> {
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+                AND name NOT IN ('change_counter', 'request_count')
+                AND name NOT LIKE 'cardholder_search%' ORDER BY name"
+        }
+        Dialect::Postgres => {
+            "SELECT CAST(tablename AS TEXT) FROM pg_tables
+              WHERE schemaname = current_schema()
+                AND tablename NOT IN ('change_counter', 'request_count', 'cardholder_search',
+                                      'carddesk_schema')
+              ORDER BY tablename"
+        }
+    };
+    conn.prepare(sql)?.query_map((), |r| r.get(0))?.collect()
 }
 
 pub fn now() -> String {

@@ -100,7 +100,7 @@ pub fn list(
     offset: usize,
 ) -> crate::store::Result<Vec<OutboxMessage>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE ?1 IS NULL OR status = ?1
+        "SELECT {COLUMNS} FROM outbox WHERE status = ?1 OR ?1 IS NULL
          ORDER BY id DESC LIMIT ?2 OFFSET ?3"
     ))?;
     let rows = stmt.query_map(
@@ -112,7 +112,7 @@ pub fn list(
 
 pub fn count(conn: &Connection, status: Option<OutboxStatus>) -> crate::store::Result<i64> {
     conn.query_row(
-        "SELECT count(*) FROM outbox WHERE ?1 IS NULL OR status = ?1",
+        "SELECT count(*) FROM outbox WHERE status = ?1 OR ?1 IS NULL",
         [status.map(|s| s.as_str())],
         |r| r.get(0),
     )
@@ -145,9 +145,9 @@ pub struct OutboxCounts {
 
 pub fn counts(conn: &Connection) -> crate::store::Result<OutboxCounts> {
     conn.query_row(
-        "SELECT coalesce(sum(status IN ('pending','sending')), 0),
-                coalesce(sum(status = 'sent'), 0),
-                coalesce(sum(status = 'failed'), 0)
+        "SELECT count(*) FILTER (WHERE status IN ('pending','sending')),
+                count(*) FILTER (WHERE status = 'sent'),
+                count(*) FILTER (WHERE status = 'failed')
            FROM outbox",
         (),
         |r| {

@@ -113,7 +113,7 @@ pub fn list(
     let filter = if status.is_some() {
         "r.status = ?1"
     } else {
-        "?1 IS NULL"
+        "CAST(?1 AS TEXT) IS NULL"
     };
     let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} WHERE {filter} ORDER BY r.created_at, r.id LIMIT ?2 OFFSET ?3"
@@ -129,7 +129,8 @@ pub fn list(
 /// triggers of migration 0013 keep.
 pub fn count(conn: &Connection, status: Option<RequestStatus>) -> crate::store::Result<i64> {
     conn.query_row(
-        "SELECT ifnull(sum(n), 0) FROM request_count WHERE ?1 IS NULL OR status = ?1",
+        "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM request_count
+          WHERE status = ?1 OR ?1 IS NULL",
         [status.map(|s| s.as_str())],
         |r| r.get(0),
     )

@@ -175,14 +175,14 @@ pub struct TempCardFilter {
 /// Temporary cards matching the filter, oldest first.
 pub fn list(conn: &Connection, f: &TempCardFilter) -> crate::store::Result<Vec<TempCard>> {
     let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE (?1 IS NULL OR t.state = ?1)
-           AND (?2 IS NULL OR c.format = ?2 COLLATE NOCASE)
-           AND (?3 IS NULL OR t.requested_by = ?3 COLLATE NOCASE)
-           AND (?4 IS NULL OR t.requested_at >= ?4)
-           AND (?5 IS NULL OR t.order_id = ?5)
-           AND (?6 IS NULL OR CAST(t.card_number AS TEXT) = ?6
+        "{SELECT} WHERE (t.state = ?1 OR ?1 IS NULL)
+           AND (c.format = ?2 COLLATE NOCASE OR ?2 IS NULL)
+           AND (t.requested_by = ?3 COLLATE NOCASE OR ?3 IS NULL)
+           AND (t.requested_at >= ?4 OR ?4 IS NULL)
+           AND (t.order_id = ?5 OR ?5 IS NULL)
+           AND (CAST(t.card_number AS TEXT) = ?6 OR ?6 IS NULL
                 OR (h.first_name || ' ' || h.last_name) LIKE '%' || ?6 || '%')
-           AND (?7 IS NULL OR t.cardholder_id = ?7)
+           AND (t.cardholder_id = ?7 OR ?7 IS NULL)
          ORDER BY t.id"
     ))?;
     let rows = stmt.query_map(
@@ -277,7 +277,7 @@ pub fn set_holder(
     };
     let n = conn.execute(
         "UPDATE temp_card SET state = ?2, cardholder_id = ?3,
-                assigned_at = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END,
+                assigned_at = CASE WHEN CAST(?3 AS BIGINT) IS NULL THEN NULL ELSE ?4 END,
                 assigned_until = NULL, updated_at = ?4
           WHERE id = ?1 AND state = ?5",
         params![id, state, cardholder_id, now, from.as_str()],

@@ -11,14 +11,19 @@ pub struct Cli {
     pub dir: tempfile::TempDir,
     /// Who the commands run as (`None`: no operator at all).
     pub operator: Option<(String, String)>,
+    /// Last: a server database is dropped when the test ends.
+    pub database: super::backend::TestDb,
 }
 
 impl Cli {
     /// A new database with its first administrator.
     pub fn new() -> Cli {
+        let dir = super::private_dir();
+        let database = super::backend::TestDb::new(dir.path(), "desk");
         let mut cli = Cli {
-            dir: super::private_dir(),
+            dir,
             operator: Some((ADMIN.into(), ADMIN_PASSWORD.into())),
+            database,
         };
         let out = cli.run_with_stdin(
             &["init", "--admin", ADMIN, "--email", "alice@site.example"],
@@ -33,8 +38,9 @@ impl Cli {
         cli
     }
 
+    /// The database file, or the server database's connection file.
     pub fn db(&self) -> std::path::PathBuf {
-        self.dir.path().join("desk.db")
+        self.database.path.clone()
     }
 
     /// The same database, run as another operator (or none).
@@ -104,7 +110,7 @@ impl Cli {
     /// Audit events other than logins: what changed the data. (Every
     /// command logs in, and every login is an event of its own.)
     pub fn changes(&self) -> i64 {
-        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        let conn = carddesk::store::connect(&self.db()).unwrap();
         conn.query_row(
             "SELECT count(*) FROM audit_event WHERE action NOT LIKE 'login%'",
             (),

@@ -2,6 +2,7 @@
 //! temporary folder, an administrator, and a way to prove nothing changed.
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod cli;
 pub mod cups;
 pub mod osdp;
@@ -16,6 +17,8 @@ pub struct TestDesk {
     pub dir: TempDir,
     pub desk: Desk,
     pub admin: Session,
+    /// Last: a server database is dropped after the desk closes.
+    pub database: backend::TestDb,
 }
 
 pub const PASSWORD: &str = "correct horse";
@@ -49,15 +52,22 @@ pub fn private_dir() -> TempDir {
 impl TestDesk {
     pub fn new() -> TestDesk {
         let dir = private_dir();
-        let mut desk = Desk::open(&dir.path().join("carddesk.db")).unwrap();
+        let database = backend::TestDb::new(dir.path(), "carddesk");
+        let mut desk = Desk::open(&database.path).unwrap();
         let admin = desk
             .init_admin("admin", Some("admin@site.example"), PASSWORD)
             .unwrap();
-        TestDesk { dir, desk, admin }
+        TestDesk {
+            dir,
+            desk,
+            admin,
+            database,
+        }
     }
 
+    /// The database file, or the server database's connection file.
     pub fn db_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("carddesk.db")
+        self.database.path.clone()
     }
 
     /// A connection of the test's own to the database file, to look at (or
@@ -102,19 +112,7 @@ impl TestDesk {
     pub fn dump(&self) -> String {
         let conn = self.db();
         let mut out = String::new();
-        let tables: Vec<String> = conn
-            // Not the bookkeeping the triggers derive from the data (change
-            // and request counts, the search index): only the data itself.
-            .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table'
-                    AND name NOT IN ('change_counter', 'request_count')
-                    AND name NOT LIKE 'cardholder_search%' ORDER BY name",
-            )
-            .unwrap()
-            .query_map((), |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let tables = carddesk::store::data_tables(&conn).unwrap();
         for t in tables {
             let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
             let rows = stmt
