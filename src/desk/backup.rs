@@ -18,6 +18,9 @@ impl Desk {
     /// the database. Recorded in the audit trail once the copy exists.
     pub fn backup(&mut self, s: &Session, target: &Path, with_keys: bool) -> DeskResult<()> {
         self.require(s, Privilege::ManageDatabase, "back up the database")?;
+        if store::server::is_connection_file(&self.path) {
+            return Err(DeskError::invalid("backup", server_backup_advice(&self.path)));
+        }
         let key_copy = key_file_for(target);
         for f in [target, key_copy.as_path()] {
             if f.exists() {
@@ -102,6 +105,22 @@ impl Desk {
         tx::write_head(&path, &keys, &head)?;
         Ok(count + 1)
     }
+}
+
+/// What to do instead on a PostgreSQL server: its own dump and restore,
+/// with the site key file kept beside the dump.
+pub fn server_backup_advice(db: &Path) -> String {
+    let url = store::server::ServerSettings::read(db)
+        .map(|s| s.describe())
+        .unwrap_or_else(|_| "postgres://USER@HOST/DATABASE".into());
+    let stamp = chrono::Utc::now().format("%Y%m%d");
+    format!(
+        "this site's database is on a PostgreSQL server, which backs itself up: run\n  \
+         pg_dump --format=custom --file=carddesk-{stamp}.dump '{url}'\n\
+         and keep a copy of {keys} with it (the dump's secrets are sealed with those keys); \
+         restore with\n  pg_restore --clean --if-exists --dbname='{url}' carddesk-{stamp}.dump",
+        keys = key_file_for(db).display()
+    )
 }
 
 fn read_only(path: &Path) -> rusqlite::Result<Connection> {
@@ -205,6 +224,9 @@ fn head_json(head: Option<&Head>) -> serde_json::Value {
 /// Both trails record it, with the head the restored trail came from and
 /// the head it replaced, so rolling the trail back shows.
 pub fn restore(db: &Path, from: &Path, operator: &str, password: &str) -> DeskResult<PathBuf> {
+    if store::server::is_connection_file(db) {
+        return Err(DeskError::invalid("restore", server_backup_advice(db)));
+    }
     let bad =
         |reason: String| DeskError::invalid("restore", format!("{}: {reason}", from.display()));
     let backup = check_backup(from)?;

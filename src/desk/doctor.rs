@@ -164,21 +164,30 @@ fn database_file(db: &Path) -> Check {
         );
     }
     if found.schema < known {
+        let copy = if store::server::is_connection_file(db) {
+            "in one transaction (back it up with pg_dump first)".to_string()
+        } else {
+            format!("after copying it to {}", store::upgrade_backup_path(db).display())
+        };
         return check(
             "database",
             Verdict::Warn,
             format!(
-                "{} has schema {}; the next start upgrades it to {known}, after copying it to {}",
+                "{} has schema {}; the next start upgrades it to {known}, {copy}",
                 db.display(),
                 found.schema,
-                store::upgrade_backup_path(db).display()
             ),
         );
     }
+    let what = if store::server::is_connection_file(db) {
+        "on its PostgreSQL server"
+    } else {
+        "integrity ok"
+    };
     check(
         "database",
         Verdict::Ok,
-        format!("{} (schema {}, integrity ok)", db.display(), found.schema),
+        format!("{} (schema {}, {what})", db.display(), found.schema),
     )
 }
 

@@ -315,8 +315,16 @@ fn inspect_version(path: &Path) -> std::io::Result<i64> {
 }
 
 /// Opens the file read-only (never creating, migrating or checkpointing it)
-/// and runs SQLite's `quick_check`.
-pub fn inspect(path: &Path) -> rusqlite::Result<Inspection> {
+/// and runs SQLite's `quick_check`; for a server database, reads its
+/// schema version.
+pub fn inspect(path: &Path) -> std::result::Result<Inspection, OpenError> {
+    if server::is_connection_file(path) {
+        return server::inspect(path);
+    }
+    Ok(inspect_file(path)?)
+}
+
+fn inspect_file(path: &Path) -> rusqlite::Result<Inspection> {
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
         path,

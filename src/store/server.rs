@@ -313,6 +313,20 @@ pub fn connect(path: &Path) -> Result<Connection, OpenError> {
     Ok(Connection::from(PgConn::new(client, path)?))
 }
 
+/// The server database's schema version, read without changing anything
+/// (for `carddesk doctor`).
+pub fn inspect(path: &Path) -> Result<super::Inspection, OpenError> {
+    let settings = ServerSettings::read(path)?;
+    let mut client = settings
+        .connect()
+        .map_err(|e| server_error(path, &settings, e))?;
+    let schema = version(&mut client).map_err(|e| server_error(path, &settings, Error::from(e)))?;
+    Ok(super::Inspection {
+        schema,
+        problems: Vec::new(),
+    })
+}
+
 enum MigrateError {
     TooNew(i64),
     Sql(postgres::Error),

@@ -75,3 +75,21 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// For a test of the SQLite file itself (its bytes, a script editing it
+/// with sqlite3, file backups): true, with a note, when this run is on
+/// PostgreSQL, so the test returns early.
+pub fn sqlite_only(what: &str) -> bool {
+    if on_postgres() {
+        eprintln!("not on PostgreSQL: {what} is about the SQLite file");
+        return true;
+    }
+    false
+}
+
+/// `<db><suffix>`: a file kept beside the database (or its connection file).
+pub fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
