@@ -12,7 +12,16 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = carddesk::cli::Cli::parse();
+    let mut cli = carddesk::cli::Cli::parse();
+    if let Some(db) = &cli.db {
+        match carddesk::desk::paths::locate(db) {
+            Ok(located) => cli.db = Some(located),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     // No command: the desk window; otherwise the command line.
     let result = match &cli.command {
         None => carddesk::ui::run(

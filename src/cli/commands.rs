@@ -209,6 +209,19 @@ pub fn run(cli: Cli) -> CliResult {
         | Command::Doctor { .. } => {
             unreachable!("handled above")
         }
+        Command::MigrateTo { target } => {
+            let s = login(&desk, &cli)?;
+            let target = crate::desk::paths::locate(target).map_err(CliError::Message)?;
+            let m = desk.migrate_to(&s, &target)?;
+            for (table, n) in &m.rows {
+                println!("{table:<22} {n:>9} rows");
+            }
+            println!(
+                "copied to {}: row counts equal, audit trail intact ({} events); \
+                 from now on start CardDesk with --db {}",
+                m.target, m.audit_events, m.target
+            );
+        }
         Command::Backup { file, with_keys } => {
             let s = login(&desk, &cli)?;
             desk.backup(&s, file, *with_keys)?;

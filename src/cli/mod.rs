@@ -31,7 +31,10 @@ fn print_json<T: serde::Serialize>(value: &T) {
     about = "CardDesk: card requests, enrolment and badge printing for the security desk"
 )]
 pub struct Cli {
-    /// Database file (default: carddesk.db in your per-user data folder).
+    /// Database: a file (default: carddesk.db in your per-user data
+    /// folder, or the server named by database.toml in your per-user config
+    /// folder when there is one), a connection file (*.toml), or a
+    /// postgres:// URL.
     #[arg(long, global = true, env = "CARDDESK_DB")]
     pub db: Option<PathBuf>,
     /// Open the desk with simulated reader and printer (and offer demo data).
@@ -116,6 +119,13 @@ pub enum Command {
     /// Replace the database with a backup (the current one is kept as
     /// *.before-restore; needs the manage-database privilege).
     Restore { file: PathBuf },
+    /// Copy this site (its SQLite file) into an empty PostgreSQL database,
+    /// with its whole history, and verify the copy (row counts, audit
+    /// trail); needs the manage-database privilege.
+    MigrateTo {
+        /// postgres://USER@HOST/DATABASE, or a connection file (*.toml).
+        target: PathBuf,
+    },
     /// Mail waiting in the outbox.
     #[command(subcommand)]
     Outbox(OutboxCmd),

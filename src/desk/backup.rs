@@ -19,7 +19,10 @@ impl Desk {
     pub fn backup(&mut self, s: &Session, target: &Path, with_keys: bool) -> DeskResult<()> {
         self.require(s, Privilege::ManageDatabase, "back up the database")?;
         if store::server::is_connection_file(&self.path) {
-            return Err(DeskError::invalid("backup", server_backup_advice(&self.path)));
+            return Err(DeskError::invalid(
+                "backup",
+                server_backup_advice(&self.path),
+            ));
         }
         let key_copy = key_file_for(target);
         for f in [target, key_copy.as_path()] {

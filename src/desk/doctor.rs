@@ -167,7 +167,10 @@ fn database_file(db: &Path) -> Check {
         let copy = if store::server::is_connection_file(db) {
             "in one transaction (back it up with pg_dump first)".to_string()
         } else {
-            format!("after copying it to {}", store::upgrade_backup_path(db).display())
+            format!(
+                "after copying it to {}",
+                store::upgrade_backup_path(db).display()
+            )
         };
         return check(
             "database",

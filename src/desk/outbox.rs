@@ -93,16 +93,34 @@ impl PassReport {
     }
 }
 
-/// This process, as recorded in `claimed_by`.
+/// This process, as recorded in `claimed_by`: "pid:N@host", so desks on
+/// several machines sharing one server database tell their claims apart.
 pub fn this_process() -> String {
-    format!("pid:{}", std::process::id())
+    format!("pid:{}@{}", std::process::id(), this_host())
+}
+
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// Whether the process that claimed a row may still be sending it.
 fn claimant_alive(claimed_by: Option<&str>) -> bool {
-    let Some(pid) = claimed_by.and_then(|c| c.strip_prefix("pid:")) else {
+    let Some(claimant) = claimed_by.and_then(|c| c.strip_prefix("pid:")) else {
         return false;
     };
+    // "N" (written before hosts were named) is a process on this machine.
+    let (pid, host) = match claimant.split_once('@') {
+        Some((pid, host)) => (pid, Some(host)),
+        None => (claimant, None),
+    };
+    if host.is_some_and(|h| h != this_host()) {
+        // Another workstation's process: only its lease running out tells.
+        return true;
+    }
     if pid == std::process::id().to_string() {
         return true;
     }

@@ -1,15 +1,72 @@
 //! Where CardDesk keeps its database when the operator does not say.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The embedded store: `carddesk.db` in the per-user data folder.
-pub fn default_db_path() -> PathBuf {
+fn dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("org", "CardDesk", "CardDesk")
+}
+
+/// The embedded store, `carddesk.db` in the per-user data folder, unless
+/// the per-user config folder holds `database.toml`, which names the site's
+/// database server.
+pub fn default_db_path() -> PathBuf {
+    if let Some(server) = dirs()
+        .map(|d| d.config_dir().join("database.toml"))
+        .filter(|p| p.exists())
+    {
+        return server;
+    }
+    embedded_db_path()
+}
+
+fn embedded_db_path() -> PathBuf {
+    dirs()
         .map(|d| d.data_dir().join("carddesk.db"))
         .unwrap_or_else(|| PathBuf::from("carddesk.db"))
 }
 
-/// The demo store, beside the real one and never the same file.
+/// The demo store, beside the embedded one and never the same file.
 pub fn demo_db_path() -> PathBuf {
-    default_db_path().with_file_name("carddesk-demo.db")
+    embedded_db_path().with_file_name("carddesk-demo.db")
+}
+
+/// Where `--db` points: a file as given; a `postgres://` URL becomes the
+/// connection file `servers/USER@HOST-PORT-DATABASE.toml` in the per-user
+/// data folder (written, owner-only, holding the URL), beside which the
+/// site's key file and audit head are kept as for a database file.
+pub fn locate(db: &Path) -> Result<PathBuf, String> {
+    let text = db.to_string_lossy();
+    if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        return Ok(db.to_path_buf());
+    }
+    let settings = crate::store::server::ServerSettings {
+        url: text.to_string(),
+        password: None,
+        ca: None,
+        client_cert: None,
+        client_key: None,
+    };
+    let name: String = settings
+        .describe()
+        .trim_start_matches("postgres://")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let dir = dirs()
+        .map(|d| d.data_dir().join("servers"))
+        .unwrap_or_else(|| PathBuf::from("servers"));
+    crate::store::files::create_private_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = dir.join(format!("{name}.toml"));
+    let current = std::fs::read_to_string(&file).ok();
+    if current.is_none_or(|c| !c.contains(text.as_ref())) {
+        crate::store::server::ServerSettings::write(&file, &text)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(file)
 }

@@ -176,13 +176,6 @@ impl Connection {
         }
     }
 
-    pub(crate) fn postgres(&self) -> Option<&PgConn> {
-        match &self.inner {
-            Inner::Sqlite(_) => None,
-            Inner::Postgres(c) => Some(c),
-        }
-    }
-
     pub fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
         Ok(Statement {
             inner: match &self.inner {
@@ -462,7 +455,10 @@ pub fn translate(sql: &str) -> String {
             }
             c if c.is_ascii_alphabetic() && !ends_in_word(&out) => {
                 let mut word = String::from(c);
-                while let Some(w) = chars.peek().filter(|w| w.is_ascii_alphanumeric() || **w == '_') {
+                while let Some(w) = chars
+                    .peek()
+                    .filter(|w| w.is_ascii_alphanumeric() || **w == '_')
+                {
                     word.push(*w);
                     chars.next();
                 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod badge_templates;
 pub mod cardholders;
 pub mod changes;
+pub mod copy;
 pub mod credentials;
 pub mod db;
 pub mod door_readers;

@@ -2,7 +2,7 @@
 //! change that causes them; the mailer worker sends them later.
 
 use crate::domain::OutboxStatus;
-use crate::store::{params, Connection, OptionalExtension};
+use crate::store::{params, Connection, Dialect, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,7 +21,7 @@ pub struct OutboxMessage {
     pub next_attempt_at: String,
     pub created_at: String,
     pub sent_at: Option<String>,
-    /// Which process is sending it ("pid:N"), while `status` is `sending`.
+    /// Which process is sending it ("pid:N@host"), while `status` is `sending`.
     pub claimed_by: Option<String>,
     pub claimed_at: Option<String>,
 }
@@ -190,11 +190,21 @@ pub fn claim(
     by: &str,
     now: &str,
 ) -> crate::store::Result<bool> {
-    let n = conn.execute(
-        "UPDATE outbox SET status = 'sending', claimed_by = ?1, claimed_at = ?2
-          WHERE id = ?3 AND status = ?4 AND claimed_by IS ?5",
-        params![by, now, m.id, m.status.as_str(), m.claimed_by],
-    )?;
+    // On a server, a row another desk is claiming at this moment is
+    // skipped at once (its lock is held), not waited for and re-checked.
+    let sql = match conn.dialect() {
+        Dialect::Sqlite => {
+            "UPDATE outbox SET status = 'sending', claimed_by = ?1, claimed_at = ?2
+              WHERE id = ?3 AND status = ?4 AND claimed_by IS ?5"
+        }
+        Dialect::Postgres => {
+            "UPDATE outbox SET status = 'sending', claimed_by = ?1, claimed_at = ?2
+              WHERE id = (SELECT id FROM outbox
+                           WHERE id = ?3 AND status = ?4 AND claimed_by IS ?5
+                             FOR UPDATE SKIP LOCKED)"
+        }
+    };
+    let n = conn.execute(sql, params![by, now, m.id, m.status.as_str(), m.claimed_by])?;
     Ok(n == 1)
 }
 

@@ -25,18 +25,54 @@ use std::str::FromStr;
 /// migrations/postgres/NNNN_*.sql: the same versions as the SQLite list,
 /// in the same order (a test checks the names match one for one).
 pub(super) const MIGRATION_SQL: &[(&str, &str)] = &[
-    ("0001_initial", include_str!("../../migrations/postgres/0001_initial.sql")),
-    ("0002_mail", include_str!("../../migrations/postgres/0002_mail.sql")),
-    ("0003_badges", include_str!("../../migrations/postgres/0003_badges.sql")),
-    ("0005_temp_cards", include_str!("../../migrations/postgres/0005_temp_cards.sql")),
-    ("0006_view_privileges", include_str!("../../migrations/postgres/0006_view_privileges.sql")),
-    ("0007_operators", include_str!("../../migrations/postgres/0007_operators.sql")),
-    ("0008_manage_credentials", include_str!("../../migrations/postgres/0008_manage_credentials.sql")),
-    ("0009_shipping_note", include_str!("../../migrations/postgres/0009_shipping_note.sql")),
-    ("0010_temp_assignment", include_str!("../../migrations/postgres/0010_temp_assignment.sql")),
-    ("0011_door_readers", include_str!("../../migrations/postgres/0011_door_readers.sql")),
-    ("0012_search_and_changes", include_str!("../../migrations/postgres/0012_search_and_changes.sql")),
-    ("0013_request_counts", include_str!("../../migrations/postgres/0013_request_counts.sql")),
+    (
+        "0001_initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "0002_mail",
+        include_str!("../../migrations/postgres/0002_mail.sql"),
+    ),
+    (
+        "0003_badges",
+        include_str!("../../migrations/postgres/0003_badges.sql"),
+    ),
+    (
+        "0005_temp_cards",
+        include_str!("../../migrations/postgres/0005_temp_cards.sql"),
+    ),
+    (
+        "0006_view_privileges",
+        include_str!("../../migrations/postgres/0006_view_privileges.sql"),
+    ),
+    (
+        "0007_operators",
+        include_str!("../../migrations/postgres/0007_operators.sql"),
+    ),
+    (
+        "0008_manage_credentials",
+        include_str!("../../migrations/postgres/0008_manage_credentials.sql"),
+    ),
+    (
+        "0009_shipping_note",
+        include_str!("../../migrations/postgres/0009_shipping_note.sql"),
+    ),
+    (
+        "0010_temp_assignment",
+        include_str!("../../migrations/postgres/0010_temp_assignment.sql"),
+    ),
+    (
+        "0011_door_readers",
+        include_str!("../../migrations/postgres/0011_door_readers.sql"),
+    ),
+    (
+        "0012_search_and_changes",
+        include_str!("../../migrations/postgres/0012_search_and_changes.sql"),
+    ),
+    (
+        "0013_request_counts",
+        include_str!("../../migrations/postgres/0013_request_counts.sql"),
+    ),
 ];
 
 /// Is `path` a connection file rather than a database file?
@@ -150,8 +186,8 @@ impl ServerSettings {
 
     pub fn connect(&self) -> Result<postgres::Client, String> {
         let config = self.config()?;
-        let tls_required = self.ca.is_some()
-            || config.get_ssl_mode() == postgres::config::SslMode::Require;
+        let tls_required =
+            self.ca.is_some() || config.get_ssl_mode() == postgres::config::SslMode::Require;
         let mut config = config;
         if tls_required {
             config.ssl_mode(postgres::config::SslMode::Require);
@@ -199,7 +235,8 @@ impl ServerSettings {
         let config = match (&self.client_cert, &self.client_key) {
             (Some(cert), Some(key)) => {
                 let key_der = {
-                    let bytes = std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?;
+                    let bytes =
+                        std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?;
                     rustls_pemfile::private_key(&mut bytes.as_slice())
                         .map_err(|e| format!("{}: {e}", key.display()))?
                         .ok_or_else(|| format!("{}: no private key in it", key.display()))?
@@ -240,7 +277,11 @@ fn toml_string(s: &str) -> String {
     out
 }
 
-fn server_error(path: &Path, settings: &ServerSettings, reason: impl std::fmt::Display) -> OpenError {
+fn server_error(
+    path: &Path,
+    settings: &ServerSettings,
+    reason: impl std::fmt::Display,
+) -> OpenError {
     OpenError::Server {
         path: format!("{} ({})", path.display(), settings.describe()),
         reason: reason.to_string(),

@@ -36,6 +36,12 @@ impl TestDb {
                 server_db: None,
             };
         }
+        TestDb::on_server(dir, stem)
+    }
+
+    /// A new, empty database on the harness' server, whatever the backend
+    /// parameter (for copying a SQLite site onto it).
+    pub fn on_server(dir: &Path, stem: &str) -> TestDb {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "cd_{}_{}_{}",
@@ -70,7 +76,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.server_db {
             if let Ok(mut admin) = postgres::Client::connect(&server_url(), postgres::NoTls) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }
