@@ -5,6 +5,12 @@
 //!
 //! Run: `cargo bench --bench site_scale` (with a DISPLAY, or xvfb-run on
 //! the PATH, it also measures the real window's memory).
+//!
+//! Backends (`SCALE_BACKENDS`, default both when `CARDDESK_TEST_POSTGRES`
+//! names a server, else sqlite): `sqlite` (a file) and `postgres` (a new
+//! database on that server, e.g. tests/support/start-postgres.sh's; sizes
+//! for it in `SCALE_POSTGRES_SIZES`, default 10000,100000). Each line is
+//! `backend name@N value unit`.
 
 use carddesk::desk::{ConnectCard, Desk, DeskCommand, PageRequest, RequestStatus, ScaleSpec};
 use carddesk::desk::{Secret, DEMO_OPERATOR};
@@ -28,8 +34,49 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+thread_local! {
+    static BACKEND: std::cell::Cell<&'static str> = const { std::cell::Cell::new("sqlite") };
+}
+
 fn line(n: u64, name: &str, value: f64, unit: &str) {
-    println!("{name}@{n} {value:.3} {unit}");
+    let backend = BACKEND.with(|b| b.get());
+    println!("{backend} {name}@{n} {value:.3} {unit}");
+}
+
+/// A new, empty site database: a file, or a connection file naming a new
+/// database on the server.
+fn new_site(backend: &str, name: &str, dir: &Path) -> std::path::PathBuf {
+    match backend {
+        "postgres" => {
+            let url = std::env::var("CARDDESK_TEST_POSTGRES").expect("CARDDESK_TEST_POSTGRES");
+            let db = format!("carddesk_bench_{name}_{}", std::process::id());
+            let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}"
+                ))
+                .unwrap();
+            let (base, _) = url.rsplit_once('/').unwrap();
+            let path = dir.join(format!("{name}.toml"));
+            carddesk::store::server::ServerSettings::write(&path, &format!("{base}/{db}")).unwrap();
+            path
+        }
+        _ => dir.join(format!("{name}.db")),
+    }
+}
+
+/// The database's size on disk (MiB).
+fn database_size(db: &Path) -> f64 {
+    if carddesk::store::server::is_connection_file(db) {
+        let conn = carddesk::store::connect(db).unwrap();
+        let bytes: i64 = conn
+            .query_row("SELECT pg_database_size(current_database())", (), |r| {
+                r.get(0)
+            })
+            .unwrap();
+        return bytes as f64 / 1_048_576.0;
+    }
+    std::fs::metadata(db).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0
 }
 
 fn ms(d: Duration) -> f64 {
@@ -97,8 +144,8 @@ fn window_rss(db: &Path, logged_in: bool) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn site(n: u64, dir: &Path) {
-    let db = dir.join(format!("site-{n}.db"));
+fn site(backend: &str, n: u64, dir: &Path) {
+    let db = new_site(backend, &format!("site_{n}"), dir);
     let started = Instant::now();
     let mut desk = Desk::open(&db).unwrap();
     desk.check_demo_allowed().unwrap();
@@ -229,30 +276,50 @@ fn site(n: u64, dir: &Path) {
         line(n, "window_rss_before_login", before, "MiB");
         line(n, "window_rss_after_login", after, "MiB");
     }
-    let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
-    line(n, "database_size", size as f64 / 1_048_576.0, "MiB");
+    line(n, "database_size", database_size(&db), "MiB");
+}
+
+fn sizes(var: &str, default: &str) -> Vec<u64> {
+    std::env::var(var)
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
 }
 
 fn main() {
-    let sizes: Vec<u64> = std::env::var("SCALE_SIZES")
-        .unwrap_or_else(|_| "10000,100000,1000000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
+    let default_backends = if std::env::var_os("CARDDESK_TEST_POSTGRES").is_some() {
+        "sqlite,postgres"
+    } else {
+        "sqlite"
+    };
+    let backends = std::env::var("SCALE_BACKENDS").unwrap_or_else(|_| default_backends.into());
     let dir = tempfile::tempdir().unwrap();
-    // An empty demo site, for the window's own memory.
-    let empty = dir.path().join("empty.db");
-    {
-        let mut desk = Desk::open(&empty).unwrap();
-        desk.check_demo_allowed().unwrap();
-        desk.init_admin(DEMO_OPERATOR.0, None, DEMO_OPERATOR.1)
-            .unwrap();
-    }
-    if let (Some(before), Some(after)) = (window_rss(&empty, false), window_rss(&empty, true)) {
-        line(0, "window_rss_before_login", before, "MiB");
-        line(0, "window_rss_after_login", after, "MiB");
-    }
-    for n in sizes {
-        site(n, dir.path());
+    for backend in backends.split(',').map(str::trim) {
+        let backend: &'static str = if backend == "postgres" {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        BACKEND.with(|b| b.set(backend));
+        // An empty demo site, for the window's own memory.
+        let empty = new_site(backend, "empty", dir.path());
+        {
+            let mut desk = Desk::open(&empty).unwrap();
+            desk.check_demo_allowed().unwrap();
+            desk.init_admin(DEMO_OPERATOR.0, None, DEMO_OPERATOR.1)
+                .unwrap();
+        }
+        if let (Some(before), Some(after)) = (window_rss(&empty, false), window_rss(&empty, true)) {
+            line(0, "window_rss_before_login", before, "MiB");
+            line(0, "window_rss_after_login", after, "MiB");
+        }
+        let ns = match backend {
+            "postgres" => sizes("SCALE_POSTGRES_SIZES", "10000,100000"),
+            _ => sizes("SCALE_SIZES", "10000,100000,1000000"),
+        };
+        for n in ns {
+            site(backend, n, dir.path());
+        }
     }
 }

@@ -122,10 +122,13 @@ fn one(conn: &Connection, sql: &str) -> i64 {
 /// Everything that must hold however the last transaction ended.
 fn check_invariants(t: &TestDesk, kill: usize) {
     let conn = t.db();
-    let ok: String = conn
-        .query_row("PRAGMA integrity_check", (), |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok", "kill {kill}: integrity_check");
+    // The file itself is sound (a server keeps its own files whole).
+    if conn.dialect() == carddesk::store::Dialect::Sqlite {
+        let ok: String = conn
+            .query_row("PRAGMA integrity_check", (), |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok", "kill {kill}: integrity_check");
+    }
     t.desk
         .verify_audit(&t.admin)
         .unwrap_or_else(|e| panic!("kill {kill}: {e}"));
@@ -134,7 +137,7 @@ fn check_invariants(t: &TestDesk, kill: usize) {
             &conn,
             "SELECT count(*) FROM (SELECT credential_id FROM card_request
                WHERE status IN ('pending', 'completed') AND credential_id IS NOT NULL
-               GROUP BY credential_id HAVING count(DISTINCT cardholder_id) > 1)"
+               GROUP BY credential_id HAVING count(DISTINCT cardholder_id) > 1) AS shared"
         ),
         0,
         "kill {kill}: a card is connected to two people"
@@ -144,7 +147,7 @@ fn check_invariants(t: &TestDesk, kill: usize) {
             &conn,
             "SELECT count(*) FROM card_request r LEFT JOIN credential c ON c.id = r.credential_id
               WHERE r.status = 'completed'
-                AND (c.id IS NULL OR c.cardholder_id IS NOT r.cardholder_id OR c.state != 'active')"
+                AND (c.id IS NULL OR c.cardholder_id IS DISTINCT FROM r.cardholder_id OR c.state != 'active')"
         ),
         0,
         "kill {kill}: a completed request without its active card"
@@ -163,7 +166,7 @@ fn check_invariants(t: &TestDesk, kill: usize) {
         one(
             &conn,
             "SELECT count(*) FROM card_request r WHERE r.status IN ('completed', 'denied')
-               AND r.notify_requester AND NOT EXISTS
+               AND r.notify_requester = 1 AND NOT EXISTS
                    (SELECT 1 FROM outbox o WHERE o.request_id = r.id)"
         ),
         0,

@@ -179,3 +179,70 @@ fn mail_queued_at_two_desks_is_delivered_exactly_once() {
     assert_eq!(got.len(), EACH * 2, "delivered {} messages", got.len());
     assert_eq!(ids.len(), EACH * 2, "a message was delivered twice");
 }
+
+#[test]
+fn desks_starting_together_on_a_new_database_set_it_up_once() {
+    let dir = private_dir();
+    let db = common::backend::TestDb::new(dir.path(), "new");
+    let barrier = std::sync::Barrier::new(8);
+    let fingerprints: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let desk = Desk::open(&db.path).unwrap_or_else(|e| panic!("{e}"));
+                    desk.key_fingerprint()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        fingerprints.windows(2).all(|w| w[0] == w[1]),
+        "one set of site keys: {fingerprints:?}"
+    );
+    let conn = store::connect(&db.path).unwrap();
+    let formats: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM card_format WHERE name = 'H10301'",
+            (),
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(formats, 1, "the built-in formats once");
+}
+
+#[test]
+fn a_database_written_by_a_newer_carddesk_is_refused_unchanged() {
+    let t = TestDesk::new();
+    let conn = t.db();
+    match conn.dialect() {
+        store::Dialect::Sqlite => conn
+            .sqlite()
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap(),
+        store::Dialect::Postgres => store::server::set_version(&conn, 99).unwrap(),
+    }
+    let before = store::copy::counts(&conn).unwrap();
+    drop(conn);
+    for opened in [
+        Desk::open(&t.db_path()).err(),
+        Desk::connect(&t.db_path()).err(),
+    ] {
+        let e = opened
+            .expect("a newer database must be refused")
+            .to_string();
+        assert!(e.contains("newer CardDesk") && e.contains("99"), "{e}");
+    }
+    let out = carddesk(&t, &["request", "count"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer CardDesk"));
+    // The pragma is read before any other statement on SQLite; nothing
+    // was migrated or written on either.
+    let conn = match t.db_path().extension().is_some_and(|e| e == "toml") {
+        true => store::server::connect_any_version(&t.db_path()).unwrap(),
+        false => rusqlite::Connection::open(t.db_path()).unwrap().into(),
+    };
+    assert_eq!(store::copy::counts(&conn).unwrap(), before);
+}

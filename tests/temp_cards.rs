@@ -69,13 +69,7 @@ fn audit_actions(t: &TestDesk, entity: &str) -> Vec<String> {
 /// How many text cells in the whole database hold exactly `value`.
 fn text_cells_equal_to(t: &TestDesk, value: &str) -> usize {
     let conn = &t.db();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .unwrap()
-        .query_map((), |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let tables = carddesk::store::data_tables(conn).unwrap();
     let mut n = 0;
     for table in tables {
         let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();

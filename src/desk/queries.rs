@@ -170,6 +170,12 @@ impl Desk {
     }
 
     /// Walks the audit hash chain: the number of events, or where it breaks.
+    /// The site keys' fingerprint (public: it names the keys, it is not
+    /// one), as `carddesk doctor` and the key file show it.
+    pub fn key_fingerprint(&self) -> String {
+        self.keys.fingerprint()
+    }
+
     pub fn verify_audit(&self, s: &Session) -> DeskResult<u64> {
         self.require(s, Privilege::ViewAudit, "verify the audit trail")?;
         let head = super::tx::read_head(&self.path, &self.keys)?;

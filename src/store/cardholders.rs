@@ -55,7 +55,7 @@ pub fn insert(conn: &Connection, c: &NewCardholder) -> crate::store::Result<i64>
             super::now()
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const COLUMNS: &str = "id, first_name, last_name, email, department, site_id, activation, expiry,

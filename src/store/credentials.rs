@@ -52,7 +52,7 @@ pub fn insert(conn: &Connection, c: &NewCredential) -> crate::store::Result<i64>
             super::now()
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const SELECT: &str = "SELECT c.id, c.format, c.value, c.fields, c.uid, c.state, c.cardholder_id,

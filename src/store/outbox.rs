@@ -59,7 +59,7 @@ pub fn enqueue(conn: &Connection, m: &NewMessage) -> crate::store::Result<i64> {
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const COLUMNS: &str = "id, to_address, subject, body_text, body_html, language, message_id,

@@ -80,7 +80,7 @@ pub fn insert(conn: &Connection, j: &NewPrintJob) -> crate::store::Result<i64> {
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const SELECT: &str = "SELECT id, request_id, credential_id, cardholder_id, template, printer,

@@ -54,7 +54,7 @@ pub fn insert(
             f.ship_to_site_id
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const SELECT: &str = "SELECT r.id, r.cardholder_id, h.first_name || ' ' || h.last_name,

@@ -368,6 +368,17 @@ pub fn inspect(path: &Path) -> Result<super::Inspection, OpenError> {
     })
 }
 
+/// A connection whatever the recorded version (tests that check a refused
+/// database was left as it was).
+#[doc(hidden)]
+pub fn connect_any_version(path: &Path) -> Result<Connection, OpenError> {
+    let settings = ServerSettings::read(path)?;
+    let client = settings
+        .connect()
+        .map_err(|e| server_error(path, &settings, e))?;
+    Ok(Connection::from(PgConn::new(client, path)?))
+}
+
 enum MigrateError {
     TooNew(i64),
     Sql(postgres::Error),

@@ -9,7 +9,7 @@ pub struct Site {
 
 pub fn insert(conn: &Connection, name: &str) -> crate::store::Result<i64> {
     conn.execute("INSERT INTO site (name) VALUES (?1)", params![name.trim()])?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 pub fn list(conn: &Connection) -> crate::store::Result<Vec<Site>> {

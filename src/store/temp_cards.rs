@@ -111,7 +111,7 @@ pub fn insert(conn: &Connection, c: &NewTempCard) -> crate::store::Result<i64> {
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const SELECT: &str = "SELECT t.id, t.credential_id, c.format, t.card_number, t.state, t.template,
@@ -341,7 +341,7 @@ pub fn insert_order(conn: &Connection, o: &NewOrder) -> crate::store::Result<i64
             super::now()
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const SELECT_ORDER: &str = "SELECT id, status, printer, encode, reader, pin_length, puk_length,
@@ -430,7 +430,7 @@ pub fn insert_certificate(conn: &Connection, c: &NewCertificate) -> crate::store
             c.not_after
         ],
     )?;
-    Ok(conn.last_insert_rowid()?)
+    conn.last_insert_rowid()
 }
 
 const SELECT_CERT: &str = "SELECT id, temp_card_id, profile, serial, subject, cardholder_id, pem,
