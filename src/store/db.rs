@@ -1,8 +1,8 @@
 //! One connection type over both backends: the embedded SQLite file and a
 //! shared PostgreSQL server. The store's table modules write their SQL once
-//! (SQLite's `?N` placeholders; [`translate`] turns them into PostgreSQL's
-//! `$N`) and branch on [`Connection::dialect`] only where the two databases
-//! truly differ (full-text search, upserts of counters, file backups).
+//! (SQLite's `?N` placeholders, which [`super::postgres::translate`] turns
+//! into PostgreSQL's `$N`) and branch on [`Connection::dialect`] only where
+//! the two databases truly differ (search, outbox claims, file backups).
 //!
 //! Values cross this boundary as rusqlite's: parameters are anything
 //! `rusqlite::ToSql` (so `params![…]` reads the same on both), columns are
@@ -21,68 +21,7 @@ pub enum Dialect {
     Postgres,
 }
 
-/// Everything that can go wrong talking to either database.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{0}")]
-    Sqlite(rusqlite::Error),
-    #[error("{}", pg_message(.0))]
-    Postgres(#[from] postgres::Error),
-    #[error("query returned no rows")]
-    NoRows,
-    #[error("column {column}: {reason}")]
-    Conversion { column: usize, reason: String },
-    #[error("{0}")]
-    Other(String),
-}
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Error {
-        match e {
-            rusqlite::Error::QueryReturnedNoRows => Error::NoRows,
-            e => Error::Sqlite(e),
-        }
-    }
-}
-
-impl Error {
-    /// A serialization failure or deadlock the server resolved by aborting
-    /// this transaction: running it again is safe.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Postgres(e) if e.code().is_some_and(|c| {
-            *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
-                || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
-        }))
-    }
-}
-
-/// The server's own words (message, detail), not the client's "db error".
-fn pg_message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(detail) => format!("{} ({detail})", db.message()),
-            None => db.message().to_string(),
-        },
-        None => e.to_string(),
-    }
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// `.optional()`: a query that found no row is `Ok(None)`.
-pub trait OptionalExtension<T> {
-    fn optional(self) -> Result<Option<T>>;
-}
-
-impl<T> OptionalExtension<T> for Result<T> {
-    fn optional(self) -> Result<Option<T>> {
-        match self {
-            Ok(v) => Ok(Some(v)),
-            Err(Error::NoRows) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-}
+pub use super::error::{Error, OptionalExtension, Result};
 
 /// A statement's parameters: `params![…]`, an array, or `()`.
 pub trait Params {
@@ -414,141 +353,5 @@ impl Row<'_> {
                 })
             }
         }
-    }
-}
-
-/// SQLite's placeholders (`?1`, `?`) as PostgreSQL's (`$1`); SQLite's
-/// null-safe `IS ?1` / `IS NOT ?1` as `IS [NOT] DISTINCT FROM $1`; `LIKE`
-/// (case-insensitive for ASCII in SQLite) as `ILIKE`; `ifnull(` as
-/// `coalesce(`. Text in quotes is left alone.
-pub fn translate(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut chars = sql.chars().peekable();
-    let mut in_quote = false;
-    let mut next_bare = 1;
-    while let Some(c) = chars.next() {
-        if in_quote {
-            out.push(c);
-            if c == '\'' {
-                in_quote = false;
-            }
-            continue;
-        }
-        match c {
-            '\'' => {
-                in_quote = true;
-                out.push(c);
-            }
-            '?' => {
-                let mut digits = String::new();
-                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                    digits.push(*d);
-                    chars.next();
-                }
-                if digits.is_empty() {
-                    digits = next_bare.to_string();
-                    next_bare += 1;
-                }
-                rewrite_null_safe(&mut out);
-                out.push('$');
-                out.push_str(&digits);
-            }
-            c if c.is_ascii_alphabetic() && !ends_in_word(&out) => {
-                let mut word = String::from(c);
-                while let Some(w) = chars
-                    .peek()
-                    .filter(|w| w.is_ascii_alphanumeric() || **w == '_')
-                {
-                    word.push(*w);
-                    chars.next();
-                }
-                if word.eq_ignore_ascii_case("LIKE") {
-                    out.push_str("ILIKE");
-                } else if word.eq_ignore_ascii_case("ifnull") && chars.peek() == Some(&'(') {
-                    out.push_str("coalesce");
-                } else {
-                    out.push_str(&word);
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-fn ends_in_word(s: &str) -> bool {
-    s.chars()
-        .last()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '.')
-}
-
-/// Just before a placeholder: `… IS NOT ` → `… IS DISTINCT FROM `,
-/// `… IS ` → `… IS NOT DISTINCT FROM `.
-fn rewrite_null_safe(out: &mut String) {
-    let upper = out.to_ascii_uppercase();
-    let trimmed = upper.trim_end();
-    let ws = upper.len() - trimmed.len();
-    if ws == 0 {
-        return;
-    }
-    let word_before = |s: &str, w: &str| {
-        s.ends_with(w)
-            && s[..s.len() - w.len()]
-                .chars()
-                .last()
-                .is_none_or(|c| c.is_whitespace())
-    };
-    if word_before(trimmed, "IS NOT") {
-        let cut = trimmed.len() - "NOT".len();
-        out.truncate(cut);
-        out.push_str("DISTINCT FROM ");
-    } else if word_before(trimmed, "IS") {
-        out.truncate(trimmed.len());
-        out.push_str(" NOT DISTINCT FROM ");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::translate;
-
-    #[test]
-    fn placeholders_become_numbered() {
-        assert_eq!(
-            translate("SELECT a FROM t WHERE b = ?1 AND c = ?12"),
-            "SELECT a FROM t WHERE b = $1 AND c = $12"
-        );
-        assert_eq!(translate("VALUES (?, ?)"), "VALUES ($1, $2)");
-    }
-
-    #[test]
-    fn quoted_question_marks_stay() {
-        assert_eq!(
-            translate("SELECT '?1' || ?1 FROM t WHERE x = 'it''s ?'"),
-            "SELECT '?1' || $1 FROM t WHERE x = 'it''s ?'"
-        );
-    }
-
-    #[test]
-    fn like_and_ifnull() {
-        assert_eq!(
-            translate("WHERE ifnull(c.uid, '') LIKE ?2 AND unlike_col = 1"),
-            "WHERE coalesce(c.uid, '') ILIKE $2 AND unlike_col = 1"
-        );
-        assert_eq!(translate("SELECT 'a LIKE b'"), "SELECT 'a LIKE b'");
-    }
-
-    #[test]
-    fn null_safe_comparisons() {
-        assert_eq!(
-            translate("WHERE id = ?3 AND claimed_by IS ?5"),
-            "WHERE id = $3 AND claimed_by IS NOT DISTINCT FROM $5"
-        );
-        assert_eq!(
-            translate("WHERE x IS NOT ?1"),
-            "WHERE x IS DISTINCT FROM $1"
-        );
-        // Not the word IS: THIS ?1 is not rewritten.
-        assert_eq!(translate("SELECT THIS ?1"), "SELECT THIS $1");
     }
 }

@@ -10,6 +10,7 @@ pub mod copy;
 pub mod credentials;
 pub mod db;
 pub mod door_readers;
+mod error;
 pub mod files;
 pub mod formats;
 pub mod operators;

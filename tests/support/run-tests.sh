@@ -5,6 +5,8 @@
 #    (virtual card reader, card printer queue, SMTP sink); fails if any is down
 # 2. exports where those services are (tests/support/env.sh)
 # 3. cargo fmt --check, cargo clippy --all-targets -- -D warnings, cargo test
+#    (every test on SQLite), then the desk, CLI, race and window tests again
+#    on the harness' PostgreSQL server (CARDDESK_TEST_BACKEND=postgres)
 # 4. packaging/check-deb.sh: builds the .deb, lintian, installs it offline,
 #    uses it as a non-root user, removes it (RUN_TESTS_NO_DEB=1 skips it)
 # Exits with the first failing step's code.
@@ -45,6 +47,25 @@ set -e
 # One closing line with the totals over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$out"
+[ "$rc" = 0 ] || { rm -f "$out"; exit "$rc"; }
+
+# The same tests on the other backend: each test's database is a new one on
+# the throwaway PostgreSQL server (start-postgres.sh). Not the tests that
+# touch no database (formats, i18n, the reader, the tray) nor migrate_to
+# (SQLite to the server whatever the backend).
+pg_tests=()
+for t in audit_trail badges card_requests cli cli_privileges crash credential_lifecycle \
+         door_reader hostile_input mail operators printing races scale shared_server \
+         site_secrets temp_cards ui_batch_orders ui_desk ui_records ui_security ui_temp_cards; do
+  pg_tests+=(--test "$t")
+done
+log "\$ CARDDESK_TEST_BACKEND=postgres cargo test ${pg_tests[*]} $*"
+set +e
+CARDDESK_TEST_BACKEND=postgres "${runner[@]}" cargo test "${pg_tests[@]}" "$@" 2>&1 | tee -a "$out"
+rc=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "both backends: %d passed, %d failed\n", p, f }' "$out"
 rm -f "$out"
 [ "$rc" = 0 ] || exit "$rc"
 if [ "${RUN_TESTS_NO_DEB:-0}" = 1 ]; then
