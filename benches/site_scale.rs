@@ -51,14 +51,22 @@ fn new_site(backend: &str, name: &str, dir: &Path) -> std::path::PathBuf {
             let url = std::env::var("CARDDESK_TEST_POSTGRES").expect("CARDDESK_TEST_POSTGRES");
             let db = format!("carddesk_bench_{name}_{}", std::process::id());
             let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}"
-                ))
-                .unwrap();
+            for sql in [
+                format!("DROP DATABASE IF EXISTS {db}"),
+                format!("CREATE DATABASE {db}"),
+            ] {
+                admin.batch_execute(&sql).unwrap();
+            }
             let (base, _) = url.rsplit_once('/').unwrap();
             let path = dir.join(format!("{name}.toml"));
-            carddesk::store::server::ServerSettings::write(&path, &format!("{base}/{db}")).unwrap();
+            // Over TLS, checked against the harness' CA, as a site would.
+            let ca = std::env::var_os("PG_CA").map(std::path::PathBuf::from);
+            carddesk::store::server::ServerSettings::write(
+                &path,
+                &format!("{base}/{db}"),
+                ca.as_deref(),
+            )
+            .unwrap();
             path
         }
         _ => dir.join(format!("{name}.db")),

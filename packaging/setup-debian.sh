@@ -32,7 +32,7 @@ PACKAGES=(
   # OSDP door-reader double: start-osdp.sh makes a venv with PyPI libosdp
   python3-venv
   # the PostgreSQL store backend: a throwaway cluster (start-postgres.sh)
-  postgresql-15 postgresql-client-15
+  postgresql-15 postgresql-client-15 openssl
   # the tray: a real StatusNotifierWatcher on a private session bus, busctl
   # to read the item and click it, xwininfo for the window's map state
   haskell-status-notifier-item-utils dbus systemd x11-utils

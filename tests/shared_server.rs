@@ -246,3 +246,45 @@ fn a_database_written_by_a_newer_carddesk_is_refused_unchanged() {
     };
     assert_eq!(store::copy::counts(&conn).unwrap(), before);
 }
+
+/// The server's certificate is checked against the site CA the connection
+/// file names; any other CA, or none, is refused with the reason (never an
+/// unchecked encrypted session). Needs the harness server (TLS on).
+#[test]
+fn the_database_server_is_checked_against_the_site_ca() {
+    use store::server::ServerSettings;
+    let dir = private_dir();
+    let db = common::backend::TestDb::on_server(dir.path(), "tls");
+    assert!(
+        common::backend::ca().is_some(),
+        "PG_CA must name the harness server's CA (tests/support/start-postgres.sh)"
+    );
+    let conn = store::open(&db.path).unwrap();
+    let encrypted: bool = conn
+        .query_row(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            (),
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(encrypted, "the session is not encrypted");
+    drop(conn);
+
+    let url = ServerSettings::read(&db.path).unwrap().url;
+    let other_ca = {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let pem = params.self_signed(&key).unwrap().pem();
+        let path = dir.path().join("other-ca.pem");
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    for (name, ca) in [("other-ca", Some(other_ca.as_path())), ("no-ca", None)] {
+        let file = dir.path().join(format!("{name}.toml"));
+        ServerSettings::write(&file, &url, ca).unwrap();
+        let err = store::connect(&file).unwrap_err().to_string();
+        assert!(err.contains("certificate"), "{name}: {err}");
+        assert!(!err.contains("carddesk-test-only"), "no password in: {err}");
+    }
+}

@@ -65,7 +65,7 @@ pub fn locate(db: &Path) -> Result<PathBuf, String> {
     let file = dir.join(format!("{name}.toml"));
     let current = std::fs::read_to_string(&file).ok();
     if current.is_none_or(|c| !c.contains(text.as_ref())) {
-        crate::store::server::ServerSettings::write(&file, &text)
+        crate::store::server::ServerSettings::write(&file, &text, None)
             .map_err(|e| format!("{}: {e}", file.display()))?;
     }
     Ok(file)

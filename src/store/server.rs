@@ -142,9 +142,16 @@ impl ServerSettings {
         Ok(s)
     }
 
-    /// Writes a connection file for `url` (owner-only).
-    pub fn write(path: &Path, url: &str) -> std::io::Result<()> {
-        let text = format!("url = {}\n", toml_string(url));
+    /// Writes a connection file for `url` (owner-only), with the CA that
+    /// signed the server's certificate when given.
+    pub fn write(path: &Path, url: &str, ca: Option<&Path>) -> std::io::Result<()> {
+        let mut text = format!("url = {}\n", toml_string(url));
+        if let Some(ca) = ca {
+            text.push_str(&format!(
+                "ca = {}\n",
+                toml_string(&ca.display().to_string())
+            ));
+        }
         super::files::write_private(path, text.as_bytes())
     }
 

@@ -57,12 +57,23 @@ impl TestDb {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap();
         let path = dir.join(format!("{stem}.toml"));
-        carddesk::store::server::ServerSettings::write(&path, &database_url(&name)).unwrap();
+        // Over TLS, the server checked against the harness' CA (PG_CA).
+        carddesk::store::server::ServerSettings::write(
+            &path,
+            &database_url(&name),
+            ca().as_deref(),
+        )
+        .unwrap();
         TestDb {
             path,
             server_db: Some(name),
         }
     }
+}
+
+/// The CA that signed the harness server's certificate (start-postgres.sh).
+pub fn ca() -> Option<PathBuf> {
+    std::env::var_os("PG_CA").map(PathBuf::from)
 }
 
 /// The server URL with another database name.

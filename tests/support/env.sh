@@ -22,3 +22,4 @@ export OSDP_PD="${OSDP_PD:-$HARNESS_DIR/osdp_pd.py}"            # OSDP door read
 export PG_PORT="${PG_PORT:-55432}"                              # throwaway PostgreSQL 15 (start-postgres.sh), 127.0.0.1 only
 export PG_PASSWORD="${PG_PASSWORD:-carddesk-test-only}"         # role carddesk_test's password (scram-sha-256; URL-safe characters only)
 export CARDDESK_TEST_POSTGRES="${CARDDESK_TEST_POSTGRES:-postgres://carddesk_test:$PG_PASSWORD@127.0.0.1:$PG_PORT/carddesk_test}"  # CREATEDB role: a database per test
+export PG_CA="${PG_CA:-$HARNESS_STATE/postgres-ca.pem}"             # the test site CA that signed the server's TLS certificate

@@ -9,6 +9,9 @@
 # tests make one database per test), and its database carddesk_test.
 # The Unix socket takes only the cluster's superuser (peer auth), for set-up.
 # Durability is off (fsync=off): it is thrown away, never crash-recovered.
+# TLS on: a site CA made here ($PG_CA, env.sh) signs the server's certificate
+# (for 127.0.0.1 and localhost); the tests' connection files name that CA,
+# so they talk TLS and check the server, as a site's desks would.
 # URL for the tests: $CARDDESK_TEST_POSTGRES (env.sh).
 HERE="$(cd "$(dirname "$0")" && pwd)"; . "$HERE/_lib.sh"
 PG_PORT="${PG_PORT:-55432}"
@@ -18,8 +21,8 @@ PGDATA="$(cd "$HARNESS_STATE" && pwd -P)/postgres"
 PG_ROLE=carddesk_test
 PG_DB=carddesk_test
 
-ensure_pkgs "test -x $PG_BIN/initdb && test -x $PG_BIN/postgres && test -x $PG_BIN/pg_ctl && test -x $PG_BIN/psql && test -x $PG_BIN/pg_isready && test -f /usr/share/postgresql/15/extension/unaccent.control && id -u postgres" \
-  postgresql-15 postgresql-client-15
+ensure_pkgs "command -v openssl && test -x $PG_BIN/initdb && test -x $PG_BIN/postgres && test -x $PG_BIN/pg_ctl && test -x $PG_BIN/psql && test -x $PG_BIN/pg_isready && test -f /usr/share/postgresql/15/extension/unaccent.control && id -u postgres" \
+  postgresql-15 postgresql-client-15 openssl
 
 [[ "$PG_PASSWORD" =~ ^[A-Za-z0-9._~-]+$ ]] \
   || die "PG_PASSWORD may only contain A-Z a-z 0-9 . _ ~ - (it goes into a URL unencoded)"
@@ -64,6 +67,25 @@ else
   as_owner "$PG_BIN/initdb" -D "$PGDATA" -U "$PG_OWNER" -E UTF8 --locale=C.UTF-8 \
       --auth-local=peer --auth-host=scram-sha-256 --no-sync >>"$LOGDIR/postgres.log" 2>&1 \
     || { tail -20 "$LOGDIR/postgres.log" >&2; die "initdb failed (log: $LOGDIR/postgres.log)"; }
+  # The site CA and the server's certificate (openssl, from Debian).
+  PG_CA="${PG_CA:-$HARNESS_STATE/postgres-ca.pem}"
+  tls="$(mktemp -d)"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -subj "/CN=CardDesk test site CA" -keyout "$tls/ca.key" -out "$tls/ca.pem" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      >>"$LOGDIR/postgres.log" 2>&1 \
+    && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj "/CN=127.0.0.1" -keyout "$PGDATA/server.key" -out "$tls/server.csr" \
+      >>"$LOGDIR/postgres.log" 2>&1 \
+    && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$tls/ext" \
+    && openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+      -CAcreateserial -days 30 -extfile "$tls/ext" -out "$PGDATA/server.crt" \
+      >>"$LOGDIR/postgres.log" 2>&1 \
+    || die "could not make the test CA and server certificate (log: $LOGDIR/postgres.log)"
+  install -m 0644 "$tls/ca.pem" "$PG_CA"
+  rm -rf "$tls"
+  chown "$PG_OWNER:" "$PGDATA/server.key" "$PGDATA/server.crt"
+  chmod 0600 "$PGDATA/server.key"
   # Only what we need in pg_hba.conf: the owner over the socket, passwords
   # over TCP from this machine. Nothing else gets in.
   cat >"$PGDATA/pg_hba.conf" <<HBA
@@ -84,6 +106,9 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 logging_collector = off
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 CONF
   start_bg postgres "postgres -D $PGDATA" "${AS_OWNER[@]}" "$PG_BIN/postgres" -D "$PGDATA"
   echo "$PG_PORT" >"$PIDDIR/postgres.port"
@@ -112,4 +137,9 @@ who=$(url_psql "$PG_DB" "$PG_PASSWORD" 2>&1) && [ "$who" = "$PG_ROLE $PG_DB" ] \
   || die "cannot log in as $PG_ROLE over TCP with the password: $who"
 url_psql "$PG_DB" "not-$PG_PASSWORD" >/dev/null 2>&1 \
   && die "$PG_ROLE logged in with a wrong password: the server is not asking for passwords"
-log "ready: postgres://$PG_ROLE:***@127.0.0.1:$PG_PORT/$PG_DB (scram-sha-256; $PG_ROLE has CREATEDB), data and socket in $PGDATA"
+# TLS answers with the certificate the CA signed.
+PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -At -w \
+  "postgresql://$PG_ROLE@127.0.0.1:$PG_PORT/$PG_DB?sslmode=verify-full&sslrootcert=${PG_CA:-$HARNESS_STATE/postgres-ca.pem}" \
+  -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()" 2>&1 | grep -qx t \
+  || die "TLS with the test CA ($HARNESS_STATE/postgres-ca.pem) does not work (log: $LOGDIR/postgres.log)"
+log "ready: postgres://$PG_ROLE:***@127.0.0.1:$PG_PORT/$PG_DB (scram-sha-256, TLS with CA ${PG_CA:-$HARNESS_STATE/postgres-ca.pem}; $PG_ROLE has CREATEDB), data and socket in $PGDATA"
