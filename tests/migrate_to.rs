@@ -126,3 +126,65 @@ fn a_demo_site_of_10_000_cardholders_moves_to_the_server_whole() {
         carddesk::store::copy::counts(&carddesk::store::connect(&target.path).unwrap()).unwrap();
     assert_eq!(again, there);
 }
+
+/// `--db postgres://…` is enough: the URL becomes a connection file in the
+/// user's data folder (the site CA from libpq's `sslrootcert`), beside
+/// which the site keys are kept; the same URL finds the same site again.
+#[test]
+fn a_postgres_url_names_the_site_database() {
+    let home = common::private_dir();
+    let dir = common::private_dir();
+    let db = TestDb::on_server(dir.path(), "by_url");
+    let ca = common::backend::ca().expect("PG_CA (tests/support/start-postgres.sh)");
+    let url = format!("{}?sslrootcert={}", db.url().unwrap(), ca.display());
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_carddesk"))
+            .arg("--db")
+            .arg(&url)
+            .args(args)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env_remove("CARDDESK_DB")
+            .env_remove("RUST_LOG")
+            .env("CARDDESK_OPERATOR", "alice")
+            .env_remove("CARDDESK_PASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    ok(run(&["init", "--admin", "alice"], "a-long-password\n"));
+    assert_eq!(
+        ok(run(&["request", "count"], "a-long-password\n")).trim(),
+        "0"
+    );
+    let servers = home.path().join("data").join("carddesk").join("servers");
+    let files: Vec<_> = std::fs::read_dir(&servers)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(files.iter().any(|f| f.ends_with(".toml")), "{files:?}");
+    assert!(files.iter().any(|f| f.ends_with(".toml.keys")), "{files:?}");
+    let toml = files.iter().find(|f| f.ends_with(".toml")).unwrap();
+    let text = std::fs::read_to_string(servers.join(toml)).unwrap();
+    assert!(
+        text.contains("ca = ") && !text.contains("sslrootcert"),
+        "{text}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(servers.join(toml))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "it holds the password");
+}

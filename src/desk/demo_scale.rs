@@ -7,7 +7,8 @@
 use super::demo::{DEPARTMENTS, FIRST, LAST};
 use super::{Desk, DeskError, DeskResult, Session};
 use crate::domain::{builtin_formats, Privilege};
-use crate::store::params;
+use crate::store::bulk::BulkInsert;
+use crate::store::Value;
 use serde::Serialize;
 
 /// How much to add.
@@ -54,11 +55,21 @@ impl Desk {
         let before_cards = count("credential")?;
         let photo = include_bytes!("../../assets/demo-photo.png").as_slice();
         {
-            let mut insert = tx.prepare(
-                "INSERT INTO cardholder (first_name, last_name, email, department, activation,
-                                         expiry, photo, photo_mime, created_at)
-                 VALUES (?1, ?2, ?3, ?4, '2026-01-01', '2028-12-31', ?5, ?6, ?7)",
-            )?;
+            let mut insert = BulkInsert::new(
+                &tx,
+                "cardholder",
+                &[
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "department",
+                    "activation",
+                    "expiry",
+                    "photo",
+                    "photo_mime",
+                    "created_at",
+                ],
+            );
             for i in 0..spec.cardholders {
                 let n = before_holders + i;
                 let first = FIRST[(n % FIRST.len() as u64) as usize];
@@ -69,16 +80,27 @@ impl Desk {
                     last.to_lowercase().replace(' ', "")
                 );
                 let with_photo = spec.photos && n % 5 == 0;
-                insert.execute(params![
-                    first,
-                    last,
-                    email,
-                    DEPARTMENTS[(n % DEPARTMENTS.len() as u64) as usize],
-                    with_photo.then_some(photo),
-                    with_photo.then_some("image/png"),
-                    stamp(spec.cardholders - i),
+                insert.row(vec![
+                    text(first),
+                    text(last),
+                    text(&email),
+                    text(DEPARTMENTS[(n % DEPARTMENTS.len() as u64) as usize]),
+                    text("2026-01-01"),
+                    text("2028-12-31"),
+                    if with_photo {
+                        Value::Blob(photo.to_vec())
+                    } else {
+                        Value::Null
+                    },
+                    if with_photo {
+                        text("image/png")
+                    } else {
+                        Value::Null
+                    },
+                    text(&stamp(spec.cardholders - i)),
                 ])?;
             }
+            insert.flush()?;
         }
         let holders: Vec<i64> = {
             let mut stmt = tx.prepare("SELECT id FROM cardholder ORDER BY id")?;
@@ -91,12 +113,19 @@ impl Desk {
                 "cards and requests need cardholders: add --cardholders",
             ));
         }
-        let mut cards: Vec<i64> = Vec::with_capacity(spec.credentials as usize);
         {
-            let mut insert = tx.prepare(
-                "INSERT INTO credential (format, value, fields, state, cardholder_id, created_at)
-                 VALUES ('H10301', ?1, ?2, ?3, ?4, ?5)",
-            )?;
+            let mut insert = BulkInsert::new(
+                &tx,
+                "credential",
+                &[
+                    "format",
+                    "value",
+                    "fields",
+                    "state",
+                    "cardholder_id",
+                    "created_at",
+                ],
+            );
             for j in 0..spec.credentials {
                 // Facility codes from 100 up, 65 536 cards each: unique.
                 let n = before_cards + j;
@@ -122,23 +151,41 @@ impl Desk {
                 } else {
                     "revoked"
                 };
-                insert.execute(params![
-                    bits,
-                    h10301.fields_json(&values).to_string(),
-                    state,
-                    holder,
-                    stamp(spec.credentials - j),
+                insert.row(vec![
+                    text("H10301"),
+                    text(&bits),
+                    text(&h10301.fields_json(&values).to_string()),
+                    text(state),
+                    Value::Integer(holder),
+                    text(&stamp(spec.credentials - j)),
                 ])?;
-                cards.push(tx.last_insert_rowid()?);
             }
+            insert.flush()?;
         }
+        // The new cards: the highest ids (this transaction writes alone).
+        let cards: Vec<i64> = {
+            let mut stmt = tx.prepare("SELECT id FROM credential ORDER BY id DESC LIMIT ?1")?;
+            let ids = stmt.query_map([spec.credentials as i64], |r| r.get(0))?;
+            let mut ids = ids.collect::<crate::store::Result<Vec<i64>>>()?;
+            ids.reverse();
+            ids
+        };
         let operator = s.operator().id;
         {
-            let mut insert = tx.prepare(
-                "INSERT INTO card_request (cardholder_id, requester_id, created_at, reason, status,
-                                           credential_id, answered_by, answered_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+            let mut insert = BulkInsert::new(
+                &tx,
+                "card_request",
+                &[
+                    "cardholder_id",
+                    "requester_id",
+                    "created_at",
+                    "reason",
+                    "status",
+                    "credential_id",
+                    "answered_by",
+                    "answered_at",
+                ],
+            );
             if spec.requests > 0 && cards.is_empty() {
                 return Err(DeskError::invalid(
                     "demo data",
@@ -151,29 +198,30 @@ impl Desk {
                 let at = stamp(2 * (total - k));
                 if k < spec.requests {
                     let card = cards[(k % cards.len() as u64) as usize];
-                    insert.execute(params![
-                        holder,
-                        operator,
-                        at,
-                        "New employee",
-                        "completed",
-                        card,
-                        operator,
-                        stamp(2 * (total - k) - 1),
+                    insert.row(vec![
+                        Value::Integer(holder),
+                        Value::Integer(operator),
+                        text(&at),
+                        text("New employee"),
+                        text("completed"),
+                        Value::Integer(card),
+                        Value::Integer(operator),
+                        text(&stamp(2 * (total - k) - 1)),
                     ])?;
                 } else {
-                    insert.execute(params![
-                        holder,
-                        operator,
-                        at,
-                        "Card not yet printed",
-                        "pending",
-                        None::<i64>,
-                        None::<i64>,
-                        None::<String>,
+                    insert.row(vec![
+                        Value::Integer(holder),
+                        Value::Integer(operator),
+                        text(&at),
+                        text("Card not yet printed"),
+                        text("pending"),
+                        Value::Null,
+                        Value::Null,
+                        Value::Null,
                     ])?;
                 }
             }
+            insert.flush()?;
         }
         let after = ScaleSpec {
             cardholders: count("cardholder")?,
@@ -201,4 +249,8 @@ impl Desk {
         tx.commit()?;
         Ok(after)
     }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
 }

@@ -32,17 +32,21 @@ pub fn demo_db_path() -> PathBuf {
 
 /// Where `--db` points: a file as given; a `postgres://` URL becomes the
 /// connection file `servers/USER@HOST-PORT-DATABASE.toml` in the per-user
-/// data folder (written, owner-only, holding the URL), beside which the
-/// site's key file and audit head are kept as for a database file.
+/// data folder (written, owner-only, holding the URL and, from
+/// `sslrootcert=FILE`, the site CA), beside which the site's key file and
+/// audit head are kept as for a database file.
 pub fn locate(db: &Path) -> Result<PathBuf, String> {
     let text = db.to_string_lossy();
     if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
         return Ok(db.to_path_buf());
     }
+    // libpq's sslrootcert=FILE (the site CA) goes into the connection
+    // file as `ca`; the rest of the URL is the client's.
+    let (url, ca) = split_root_cert(&text);
     let settings = crate::store::server::ServerSettings {
-        url: text.to_string(),
+        url: url.clone(),
         password: None,
-        ca: None,
+        ca: ca.clone(),
         client_cert: None,
         client_key: None,
     };
@@ -63,10 +67,31 @@ pub fn locate(db: &Path) -> Result<PathBuf, String> {
         .unwrap_or_else(|| PathBuf::from("servers"));
     crate::store::files::create_private_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let file = dir.join(format!("{name}.toml"));
-    let current = std::fs::read_to_string(&file).ok();
-    if current.is_none_or(|c| !c.contains(text.as_ref())) {
-        crate::store::server::ServerSettings::write(&file, &text, None)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-    }
+    crate::store::server::ServerSettings::write(&file, &url, ca.as_deref())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(file)
+}
+
+/// `…?sslrootcert=FILE&…` → (the URL without it, FILE).
+fn split_root_cert(url: &str) -> (String, Option<PathBuf>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut ca = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("sslrootcert=") {
+            Some(file) => {
+                ca = Some(PathBuf::from(file));
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, ca)
 }

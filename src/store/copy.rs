@@ -4,7 +4,7 @@
 //! The bookkeeping the triggers derive (search index, change and request
 //! counts) is rebuilt by the target's own triggers as the rows arrive.
 
-use super::{data_tables, Connection, Dialect, Error, Result, ToSql};
+use super::{data_tables, Connection, Dialect, Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many rows each table holds.
@@ -83,24 +83,22 @@ pub fn copy_site(from: &Connection, to: &Connection) -> Result<Counts> {
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let marks = (1..=cols.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let insert = format!("INSERT INTO \"{table}\" ({list}) VALUES ({marks})");
         // rowid order: the order the rows were written (card formats are
         // listed that way; ids keep their numbers).
         let mut select = from.prepare(&format!("SELECT {list} FROM \"{table}\" ORDER BY rowid"))?;
         let mut rows = select.query(())?;
+        let names: Vec<&str> = cols.iter().map(String::as_str).collect();
+        let mut insert = super::bulk::BulkInsert::new(&tx, &table, &names);
         let mut n = 0;
         while let Some(row) = rows.next()? {
-            let values = (0..cols.len())
-                .map(|i| row.get_value(i))
-                .collect::<Result<Vec<_>>>()?;
-            let params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
-            tx.execute(&insert, params.as_slice())?;
+            insert.row(
+                (0..cols.len())
+                    .map(|i| row.get_value(i))
+                    .collect::<Result<Vec<_>>>()?,
+            )?;
             n += 1;
         }
+        insert.flush()?;
         // The next id the server hands out follows the copied ones.
         if cols.iter().any(|c| c == "id") {
             tx.query_row(

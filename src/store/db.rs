@@ -10,6 +10,7 @@
 //! according to the type the server inferred for its placeholder.
 
 use super::postgres::PgConn;
+pub use rusqlite::types::Value;
 use rusqlite::types::{FromSql, ValueRef};
 pub use rusqlite::{params, ToSql};
 use std::fmt;

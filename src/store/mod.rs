@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod badge_templates;
+pub mod bulk;
 pub mod cardholders;
 pub mod changes;
 pub mod copy;
@@ -25,6 +26,7 @@ pub mod temp_cards;
 
 pub use db::{
     params, Connection, Dialect, Error, OptionalExtension, Params, Result, Row, ToSql, Transaction,
+    Value,
 };
 use rusqlite_migration::{Migrations, M};
 use std::path::Path;

@@ -152,7 +152,7 @@ impl ServerSettings {
                 toml_string(&ca.display().to_string())
             ));
         }
-        super::files::write_private(path, text.as_bytes())
+        super::files::replace_private(path, text.as_bytes())
     }
 
     fn config(&self) -> Result<postgres::Config, String> {

@@ -83,6 +83,13 @@ pub fn database_url(name: &str) -> String {
     format!("{base}/{name}")
 }
 
+impl TestDb {
+    /// The server database's URL (with the harness role's password).
+    pub fn url(&self) -> Option<String> {
+        self.server_db.as_deref().map(database_url)
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.server_db {
