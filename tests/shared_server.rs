@@ -287,4 +287,10 @@ fn the_database_server_is_checked_against_the_site_ca() {
         assert!(err.contains("certificate"), "{name}: {err}");
         assert!(!err.contains("carddesk-test-only"), "no password in: {err}");
     }
+    // A connection file another user could edit (to send the desk to their
+    // server) is refused before it is used.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&db.path, std::fs::Permissions::from_mode(0o620)).unwrap();
+    let err = store::connect(&db.path).unwrap_err().to_string();
+    assert!(err.contains("writable by you alone"), "{err}");
 }

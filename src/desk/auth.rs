@@ -339,7 +339,7 @@ impl Desk {
             tx.commit()?;
             return Err(DeskError::BadLogin);
         }
-        if !operator.active {
+        if !standing.active {
             entry("login.refused", serde_json::json!({"reason": "disabled"}))?;
             tx.commit()?;
             return Err(DeskError::Disabled {

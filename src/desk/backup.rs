@@ -113,8 +113,17 @@ impl Desk {
 /// What to do instead on a PostgreSQL server: its own dump and restore,
 /// with the site key file kept beside the dump.
 pub fn server_backup_advice(db: &Path) -> String {
+    // libpq's tools check the server as CardDesk does: verify-full, with
+    // the site CA when the connection file names one.
     let url = store::server::ServerSettings::read(db)
-        .map(|s| s.describe())
+        .map(|s| match &s.ca {
+            Some(ca) => format!(
+                "{}?sslmode=verify-full&sslrootcert={}",
+                s.describe(),
+                ca.display()
+            ),
+            None => format!("{}?sslmode=verify-full", s.describe()),
+        })
         .unwrap_or_else(|_| "postgres://USER@HOST/DATABASE".into());
     let stamp = chrono::Utc::now().format("%Y%m%d");
     format!(

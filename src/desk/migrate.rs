@@ -75,21 +75,27 @@ impl Desk {
         }
         copy_private(self.keys.path(), &keys_to)?;
         let ca_key = sibling(&self.path, "-ca-key.pem");
+        let ca_to = sibling(target, "-ca-key.pem");
+        let mut written = vec![keys_to.clone()];
         if ca_key.exists() {
-            copy_private(&ca_key, &sibling(target, "-ca-key.pem"))?;
+            written.push(ca_to.clone());
+            if let Err(e) = copy_private(&ca_key, &ca_to) {
+                remove_all(&written);
+                return Err(e);
+            }
         }
-        let copied = store::copy::copy_site(&self.conn, &to)?;
+        // Rows and counts in one go: the copy commits only when every
+        // table has as many rows on the server as here.
+        let copied = match store::copy::copy_site(&self.conn, &to) {
+            Ok(c) => c,
+            Err(e) => {
+                // Nothing was committed: no key file is left to stop a retry.
+                remove_all(&written);
+                return Err(e.into());
+            }
+        };
         drop(to);
-        // Every table: the same count on both sides.
-        let here = store::copy::counts(&self.conn)?;
         let mut there_desk = Desk::connect(target)?;
-        let there = store::copy::counts(&there_desk.conn)?;
-        if here != there || here != copied {
-            return Err(DeskError::invalid(
-                "migrate-to",
-                format!("the copy does not match: here {here:?}, on the server {there:?}"),
-            ));
-        }
         // The copied trail's newest event anchors the server's head file
         // here, then the trail is verified on the server under the keys.
         if let Some(head) = store::audit::newest(&there_desk.conn)? {
@@ -133,6 +139,12 @@ impl Desk {
             audit_events: events,
             target: target.display().to_string(),
         })
+    }
+}
+
+fn remove_all(files: &[std::path::PathBuf]) {
+    for f in files {
+        let _ = std::fs::remove_file(f);
     }
 }
 

@@ -93,17 +93,23 @@ impl PassReport {
     }
 }
 
-/// This process, as recorded in `claimed_by`: "pid:N@host", so desks on
-/// several machines sharing one server database tell their claims apart.
+/// This process, as recorded in `claimed_by`: "pid:N@machine", so desks
+/// on several machines sharing one server database tell their claims apart.
 pub fn this_process() -> String {
     format!("pid:{}@{}", std::process::id(), this_host())
 }
 
+/// This machine: its systemd machine id (unique even between machines
+/// cloned from one image with one host name), else its host name.
 fn this_host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
+    ["/etc/machine-id", "/proc/sys/kernel/hostname"]
+        .iter()
+        .find_map(|f| {
+            std::fs::read_to_string(f)
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
         .unwrap_or_else(|| "localhost".into())
 }
 
@@ -250,24 +256,39 @@ fn send_rows(
             build_message(&m, &from).and_then(|msg| transport.send(settings.as_ref(), &msg));
         let at = stamp(Utc::now());
         let tx = conn.begin()?;
+        let taken_over = |what: &str| {
+            tracing::warn!(
+                "outbox {}: {what}, but another sender took the message over meanwhile; its outcome stands",
+                m.id
+            )
+        };
         match result {
             Ok(()) => {
-                store::outbox::mark_sent(&tx, m.id, &at)?;
-                tracing::info!("outbox {}: sent to {}", m.id, m.to_address);
-                report.sent.push(m.id);
+                if store::outbox::mark_sent(&tx, m.id, &me, &at)? {
+                    tracing::info!("outbox {}: sent to {}", m.id, m.to_address);
+                    report.sent.push(m.id);
+                } else {
+                    taken_over("sent");
+                }
             }
             Err(SendError::Transient(e)) => {
                 let tries = u32::try_from(m.attempts + 1).unwrap_or(u32::MAX);
                 let delay = retry_delay(tries, rand::random::<f64>());
                 let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                store::outbox::mark_deferred(&tx, m.id, &at, &e, &stamp(next))?;
-                tracing::warn!("outbox {}: will retry at {}: {e}", m.id, stamp(next));
-                report.deferred.push((m.id, e));
+                if store::outbox::mark_deferred(&tx, m.id, &me, &at, &e, &stamp(next))? {
+                    tracing::warn!("outbox {}: will retry at {}: {e}", m.id, stamp(next));
+                    report.deferred.push((m.id, e));
+                } else {
+                    taken_over("deferred");
+                }
             }
             Err(SendError::Permanent(e)) => {
-                store::outbox::mark_failed(&tx, m.id, &at, &e)?;
-                tracing::error!("outbox {}: failed, not retried: {e}", m.id);
-                report.failed.push((m.id, e));
+                if store::outbox::mark_failed(&tx, m.id, &me, &at, &e)? {
+                    tracing::error!("outbox {}: failed, not retried: {e}", m.id);
+                    report.failed.push((m.id, e));
+                } else {
+                    taken_over("failed");
+                }
             }
         }
         tx.commit()?;

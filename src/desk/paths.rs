@@ -67,12 +67,30 @@ pub fn locate(db: &Path) -> Result<PathBuf, String> {
         .unwrap_or_else(|| PathBuf::from("servers"));
     crate::store::files::create_private_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let file = dir.join(format!("{name}.toml"));
-    crate::store::server::ServerSettings::write(&file, &url, ca.as_deref())
+    // A connection file made before keeps what was added to it by hand (a
+    // password, a client certificate) and its CA unless a new one is given.
+    let current = file
+        .exists()
+        .then(|| crate::store::server::ServerSettings::read(&file))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let merged = match current {
+        Some(c) if c.url == url && (ca.is_none() || ca == c.ca) => return Ok(file),
+        Some(c) => crate::store::server::ServerSettings {
+            url,
+            ca: ca.or(c.ca),
+            ..c
+        },
+        None => settings,
+    };
+    merged
+        .save(&file)
         .map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(file)
 }
 
-/// `…?sslrootcert=FILE&…` → (the URL without it, FILE).
+/// `…?sslrootcert=FILE&…` → (the URL without it, FILE); libpq's
+/// `sslmode=verify-full`/`verify-ca` are dropped (always so here).
 fn split_root_cert(url: &str) -> (String, Option<PathBuf>) {
     let Some((base, query)) = url.split_once('?') else {
         return (url.to_string(), None);
@@ -82,10 +100,16 @@ fn split_root_cert(url: &str) -> (String, Option<PathBuf>) {
         .split('&')
         .filter(|kv| match kv.strip_prefix("sslrootcert=") {
             Some(file) => {
-                ca = Some(PathBuf::from(file));
+                // Absolute: the connection file lives elsewhere.
+                let file = PathBuf::from(file);
+                ca = Some(match std::env::current_dir() {
+                    Ok(here) if file.is_relative() => here.join(file),
+                    _ => file,
+                });
                 false
             }
-            None => true,
+            // CardDesk always checks the server's certificate and name.
+            None => !matches!(*kv, "sslmode=verify-full" | "sslmode=verify-ca"),
         })
         .collect();
     let url = if rest.is_empty() {

@@ -80,6 +80,20 @@ fn refuse_if_once_keyed(conn: &Connection, path: &Path) -> DeskResult<()> {
 /// Records the fingerprint, keys an existing trail and seals clear secrets.
 fn key_database(conn: &Connection, path: &Path, keys: &SiteKeys) -> DeskResult<()> {
     let t = conn.begin()?;
+    // Read again under the write lock: on a server, another workstation
+    // may have set the site up since (the file lock is this machine's).
+    if let Some(fp) = store::settings::get(&t, FINGERPRINT_SETTING)? {
+        if fp != keys.fingerprint() {
+            return Err(DeskError::Keys(format!(
+                "another workstation set up this site's keys (fingerprint {fp}) at the same \
+                 moment; {} (fingerprint {}) is not them: replace it with a copy of that \
+                 workstation's key file",
+                keys.path().display(),
+                keys.fingerprint()
+            )));
+        }
+        return Ok(());
+    }
     store::settings::set(&t, FINGERPRINT_SETTING, &keys.fingerprint())?;
     let events = store::audit::count(&t)?;
     store::audit::key_legacy_trail(&t, keys.audit_key())?;

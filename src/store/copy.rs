@@ -71,6 +71,15 @@ pub fn copy_site(from: &Connection, to: &Connection) -> Result<Counts> {
             "a site is copied from its SQLite file to a PostgreSQL server".into(),
         ));
     }
+    // One snapshot of the source: a desk writing to it meanwhile changes
+    // neither what is copied nor what it is compared with.
+    from.execute_batch("BEGIN DEFERRED")?;
+    let result = copy_in_snapshot(from, to);
+    let _ = from.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    result
+}
+
+fn copy_in_snapshot(from: &Connection, to: &Connection) -> Result<Counts> {
     let tx = to.begin()?;
     for t in ["card_format", "badge_template"] {
         tx.execute(&format!("DELETE FROM {t}"), ())?;
@@ -118,6 +127,13 @@ pub fn copy_site(from: &Connection, to: &Connection) -> Result<Counts> {
         (),
         |_| Ok(()),
     )?;
+    let here = counts(from)?;
+    let there = counts(&tx)?;
+    if here != copied || there != copied {
+        return Err(Error::Other(format!(
+            "the copy does not match: here {here:?}, on the server {there:?}; nothing was kept"
+        )));
+    }
     tx.commit()?;
     Ok(copied)
 }

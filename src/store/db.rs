@@ -205,9 +205,12 @@ impl std::ops::Deref for Transaction<'_> {
 }
 
 impl Transaction<'_> {
+    /// Commits; when COMMIT fails the transaction is rolled back (on drop),
+    /// never left open holding the write lock.
     pub fn commit(mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
         self.done = true;
-        self.conn.execute_batch("COMMIT")
+        Ok(())
     }
 }
 

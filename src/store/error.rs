@@ -37,10 +37,20 @@ impl Error {
 
 /// The server's own words (message, detail), not the client's "db error".
 fn pg_message(e: &postgres::Error) -> String {
+    // The detail of a unique or foreign-key violation names the key; of
+    // a NOT NULL or CHECK violation it is the whole row ("Failing row
+    // contains …", password hashes and sealed secrets included): never
+    // shown or logged.
+    use postgres::error::SqlState;
     match e.as_db_error() {
         Some(db) => match db.detail() {
-            Some(detail) => format!("{} ({detail})", db.message()),
-            None => db.message().to_string(),
+            Some(detail)
+                if [SqlState::UNIQUE_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION]
+                    .contains(db.code()) =>
+            {
+                format!("{} ({detail})", db.message())
+            }
+            _ => db.message().to_string(),
         },
         None => e.to_string(),
     }

@@ -426,7 +426,8 @@ pub fn data_tables(conn: &Connection) -> Result<Vec<String>> {
         Dialect::Sqlite => {
             "SELECT name FROM sqlite_master WHERE type = 'table'
                 AND name NOT IN ('change_counter', 'request_count')
-                AND name NOT LIKE 'cardholder_search%' ORDER BY name"
+                AND name NOT LIKE 'cardholder_search%' AND name NOT LIKE 'sqlite_%'
+              ORDER BY name"
         }
         Dialect::Postgres => {
             "SELECT CAST(tablename AS TEXT) FROM pg_tables

@@ -222,44 +222,69 @@ fn attempt(
     Ok(())
 }
 
-/// The server accepted the message. Call inside a transaction.
-pub fn mark_sent(conn: &Connection, id: i64, now: &str) -> crate::store::Result<()> {
-    conn.execute(
+/// The server accepted the message. Call inside a transaction. Like the
+/// other outcomes, recorded only while the row is still this sender's
+/// claim (`by`): false when another sender took it over meanwhile (its
+/// lease ran out), whose outcome then stands.
+pub fn mark_sent(conn: &Connection, id: i64, by: &str, now: &str) -> crate::store::Result<bool> {
+    let n = conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
                 last_error = NULL, claimed_by = NULL, claimed_at = NULL
-          WHERE id = ?1",
-        params![id, now],
+          WHERE id = ?1 AND status = 'sending' AND claimed_by = ?3",
+        params![id, now, by],
     )?;
-    attempt(conn, id, now, "sent", None)
+    recorded(conn, n, id, now, "sent", None)
+}
+
+fn recorded(
+    conn: &Connection,
+    changed: usize,
+    id: i64,
+    now: &str,
+    result: &str,
+    error: Option<&str>,
+) -> crate::store::Result<bool> {
+    if changed == 0 {
+        return Ok(false);
+    }
+    attempt(conn, id, now, result, error)?;
+    Ok(true)
 }
 
 /// A temporary failure: try again at `next_attempt_at`. Call inside a transaction.
 pub fn mark_deferred(
     conn: &Connection,
     id: i64,
+    by: &str,
     now: &str,
     error: &str,
     next_attempt_at: &str,
-) -> crate::store::Result<()> {
-    conn.execute(
+) -> crate::store::Result<bool> {
+    let n = conn.execute(
         "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?2,
                 next_attempt_at = ?3, claimed_by = NULL, claimed_at = NULL
-          WHERE id = ?1",
-        params![id, error, next_attempt_at],
+          WHERE id = ?1 AND status = 'sending' AND claimed_by = ?4",
+        params![id, error, next_attempt_at, by],
     )?;
-    attempt(conn, id, now, "deferred", Some(error))
+    recorded(conn, n, id, now, "deferred", Some(error))
 }
 
 /// A permanent rejection: never retried unless the operator asks. Call
 /// inside a transaction.
-pub fn mark_failed(conn: &Connection, id: i64, now: &str, error: &str) -> crate::store::Result<()> {
-    conn.execute(
+pub fn mark_failed(
+    conn: &Connection,
+    id: i64,
+    by: &str,
+    now: &str,
+    error: &str,
+) -> crate::store::Result<bool> {
+    let n = conn.execute(
         "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2,
                 claimed_by = NULL, claimed_at = NULL
-          WHERE id = ?1",
-        params![id, error],
+          WHERE id = ?1 AND status = 'sending' AND claimed_by = ?3",
+        params![id, error, by],
     )?;
-    attempt(conn, id, now, "failed", Some(error))
+    recorded(conn, n, id, now, "failed", Some(error))
 }
 
 /// Back in the queue, due now, optionally to a corrected address.

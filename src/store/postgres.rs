@@ -26,13 +26,16 @@ pub struct PgConn {
     statements: RefCell<HashMap<String, postgres::Statement>>,
     /// Change notifications received so far (the live-update counter).
     seen: Cell<i64>,
+    /// LISTEN is sent by the first look at the counter: a connection that
+    /// never looks (a mailer, a job) would only pile notifications up.
+    listening: Cell<bool>,
 }
 
 impl PgConn {
     /// Wraps a connected client and starts listening for changes.
-    pub fn new(mut client: postgres::Client, location: &std::path::Path) -> Result<PgConn> {
-        client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+    pub fn new(client: postgres::Client, location: &std::path::Path) -> Result<PgConn> {
         Ok(PgConn {
+            listening: Cell::new(false),
             location: location.display().to_string(),
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
@@ -76,14 +79,22 @@ impl PgConn {
     }
 
     pub(super) fn begin_write(&self) -> Result<()> {
-        self.batch(&format!(
-            "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-        ))
+        self.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        // Not taken (lock_timeout, a cancel): no transaction is left open.
+        if let Err(e) = self.batch(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})")) {
+            let _ = self.batch("ROLLBACK");
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Drains the notifications that have arrived (without waiting) and
     /// returns how many were ever received.
     pub(super) fn notifications_seen(&self) -> Result<i64> {
+        if !self.listening.get() {
+            self.batch(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+            self.listening.set(true);
+        }
         let mut client = self.client.borrow_mut();
         let mut notifications = client.notifications();
         let mut iter = notifications.iter();
@@ -182,10 +193,13 @@ fn text_to_sql(
             out.extend_from_slice(s.as_bytes());
             Ok(IsNull::No)
         }
-        _ => {
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::JSON | Type::UNKNOWN => {
             out.extend_from_slice(s.as_bytes());
             Ok(IsNull::No)
         }
+        // Text bytes in another type's binary form would be read as
+        // something else entirely: refuse instead.
+        _ => Err(format!("cannot bind text to a column of type {ty}").into()),
     }
 }
 
@@ -242,9 +256,17 @@ impl<'a> postgres::types::FromSql<'a> for AnyText {
     }
 
     fn accepts(ty: &Type) -> bool {
-        !matches!(
+        // The text types, and the server's own unknown/collated ones whose
+        // binary form is the text (a type from an extension with a name).
+        matches!(
             *ty,
-            Type::NUMERIC | Type::TIMESTAMP | Type::TIMESTAMPTZ | Type::DATE | Type::UUID
+            Type::TEXT
+                | Type::VARCHAR
+                | Type::BPCHAR
+                | Type::NAME
+                | Type::JSON
+                | Type::JSONB
+                | Type::UNKNOWN
         )
     }
 }

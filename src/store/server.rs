@@ -11,10 +11,9 @@
 //! client_key = "desk.key"
 //! ```
 //!
-//! TLS: when `ca` is given, or the URL says `sslmode=require`, the
-//! connection is encrypted and the server's certificate checked (against
-//! the site CA, else the system's roots); otherwise TLS is used when the
-//! server offers it (`sslmode=prefer`, libpq's default).
+//! TLS: over TCP the connection is always encrypted and the server's
+//! certificate checked (against the site CA given as `ca`, else the
+//! system's roots), unless the URL says `sslmode=disable`.
 
 use super::db::{Connection, Error};
 use super::postgres::{PgConn, MIGRATE_LOCK};
@@ -109,25 +108,15 @@ impl ServerSettings {
             _ => bad(e.to_string()),
         })?;
         let mut s: ServerSettings = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        // It says which server to trust with the site: another user who
+        // could change it could send the desk to theirs.
+        private_file(path, "it names the site's database server").map_err(bad)?;
         let has_secret = s.password.is_some()
-            || s.client_key.is_some()
             || postgres::Config::from_str(&s.url)
                 .ok()
                 .is_some_and(|c| c.get_password().is_some());
         if has_secret {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(|e| bad(e.to_string()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(bad(format!(
-                    "it holds a password or key and is {:o}; make it the owner's alone \
-                     (chmod 600 {})",
-                    mode & 0o777,
-                    path.display()
-                )));
-            }
+            readable_by_owner_only(path, "it holds a password").map_err(bad)?;
         }
         // Relative certificate paths are beside the connection file.
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -139,18 +128,41 @@ impl ServerSettings {
                 *p = dir.join(&*p);
             }
         }
+        if let Some(key) = &s.client_key {
+            readable_by_owner_only(key, "it is the client certificate's private key")
+                .map_err(bad)?;
+        }
         Ok(s)
     }
 
     /// Writes a connection file for `url` (owner-only), with the CA that
     /// signed the server's certificate when given.
     pub fn write(path: &Path, url: &str, ca: Option<&Path>) -> std::io::Result<()> {
-        let mut text = format!("url = {}\n", toml_string(url));
-        if let Some(ca) = ca {
-            text.push_str(&format!(
-                "ca = {}\n",
-                toml_string(&ca.display().to_string())
-            ));
+        ServerSettings {
+            url: url.to_string(),
+            password: None,
+            ca: ca.map(Path::to_path_buf),
+            client_cert: None,
+            client_key: None,
+        }
+        .save(path)
+    }
+
+    /// Writes these settings as a connection file (owner-only).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let mut text = format!("url = {}\n", toml_string(&self.url));
+        if let Some(p) = &self.password {
+            text.push_str(&format!("password = {}\n", toml_string(p)));
+        }
+        for (key, value) in [
+            ("ca", &self.ca),
+            ("client_cert", &self.client_cert),
+            ("client_key", &self.client_key),
+        ] {
+            if let Some(v) = value {
+                let v = toml_string(&v.display().to_string());
+                text.push_str(&format!("{key} = {v}\n"));
+            }
         }
         super::files::replace_private(path, text.as_bytes())
     }
@@ -165,6 +177,10 @@ impl ServerSettings {
             config.application_name("carddesk");
         }
         config.connect_timeout(std::time::Duration::from_secs(10));
+        // A workstation that drops off the network mid-transaction must not
+        // hold the site's write lock for the OS's two-hour keepalive.
+        config.keepalives_idle(std::time::Duration::from_secs(30));
+        config.options("-c idle_in_transaction_session_timeout=60s -c lock_timeout=30s");
         Ok(config)
     }
 
@@ -192,11 +208,19 @@ impl ServerSettings {
     }
 
     pub fn connect(&self) -> Result<postgres::Client, String> {
-        let config = self.config()?;
-        let tls_required =
-            self.ca.is_some() || config.get_ssl_mode() == postgres::config::SslMode::Require;
-        let mut config = config;
-        if tls_required {
+        let mut config = self.config()?;
+        // Over the network the connection is encrypted and the server's
+        // certificate checked (against `ca`, else the system's roots), or
+        // there is no connection: libpq's default "prefer" would carry on
+        // in clear when a man in the middle says the server has no TLS.
+        // Only `sslmode=disable`, written in the URL, turns that off; a
+        // Unix socket stays on this machine.
+        let tcp = config
+            .get_hosts()
+            .iter()
+            .any(|h| matches!(h, postgres::config::Host::Tcp(_)))
+            || config.get_hosts().is_empty();
+        if tcp && !self.url.contains("sslmode=disable") {
             config.ssl_mode(postgres::config::SslMode::Require);
         }
         let result = if config.get_ssl_mode() == postgres::config::SslMode::Disable {
@@ -257,6 +281,37 @@ impl ServerSettings {
         };
         Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
     }
+}
+
+/// Refuses a file another user could write (or one not the user's own).
+fn private_file(path: &Path, why: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.mode() & 0o022 != 0 || meta.uid() != unsafe { libc::geteuid() } {
+        return Err(format!(
+            "{} must be yours and writable by you alone ({why}): chown and chmod 600 it",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a file others may read.
+fn readable_by_owner_only(path: &Path, why: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    private_file(path, why)?;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{} is {:o} and {why}; make it the owner's alone (chmod 600 {})",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 fn read_pem_certs(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
