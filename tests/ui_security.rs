@@ -132,6 +132,12 @@ fn administrators_manage_operators_in_settings() {
     h.get_by_label("Add operator").click();
     wait_for_text(&mut h, "Operator vic added");
     t.desk.login("vic", "vic-first-pass").unwrap();
+    // That login (another connection) refreshes the list within the watch
+    // interval; let it land before typing, as an operator would see it.
+    for _ in 0..60 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 
     // A too short password is refused with the rule.
     h.get_by_label("Operator name").click();

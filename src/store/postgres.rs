@@ -26,16 +26,17 @@ pub struct PgConn {
     statements: RefCell<HashMap<String, postgres::Statement>>,
     /// Change notifications received so far (the live-update counter).
     seen: Cell<i64>,
-    /// LISTEN is sent by the first look at the counter: a connection that
-    /// never looks (a mailer, a job) would only pile notifications up.
-    listening: Cell<bool>,
+    /// This connection's server process, once it listens (LISTEN is sent
+    /// by the first look at the counter: a connection that never looks, a
+    /// mailer or a job, would only pile notifications up).
+    backend_pid: Cell<i32>,
 }
 
 impl PgConn {
     /// Wraps a connected client and starts listening for changes.
     pub fn new(client: postgres::Client, location: &std::path::Path) -> Result<PgConn> {
         Ok(PgConn {
-            listening: Cell::new(false),
+            backend_pid: Cell::new(0),
             location: location.display().to_string(),
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
@@ -90,17 +91,28 @@ impl PgConn {
 
     /// Drains the notifications that have arrived (without waiting) and
     /// returns how many were ever received.
+    /// Like SQLite's `data_version`, only what *other* connections
+    /// committed counts: this connection's own notifications (its server
+    /// process id) are passed over.
     pub(super) fn notifications_seen(&self) -> Result<i64> {
-        if !self.listening.get() {
+        if self.backend_pid.get() == 0 {
+            let pid: i32 = self
+                .client
+                .borrow_mut()
+                .query_one("SELECT pg_backend_pid()", &[])?
+                .get(0);
             self.batch(&format!("LISTEN {CHANGES_CHANNEL}"))?;
-            self.listening.set(true);
+            self.backend_pid.set(pid);
         }
+        let own = self.backend_pid.get();
         let mut client = self.client.borrow_mut();
         let mut notifications = client.notifications();
         let mut iter = notifications.iter();
         let mut n = self.seen.get();
-        while let Some(_note) = fallible_next(&mut iter)? {
-            n += 1;
+        while let Some(note) = fallible_next(&mut iter)? {
+            if note.process_id() != own {
+                n += 1;
+            }
         }
         self.seen.set(n);
         Ok(n)

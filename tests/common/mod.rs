@@ -372,7 +372,14 @@ pub mod ui {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        panic!("timed out waiting for {what}");
+        // What is on screen instead, to see why.
+        let shown: Vec<String> = h
+            .query_all_by_label_contains("")
+            .filter_map(|n| egui_kittest::kittest::NodeT::accesskit_node(&n).label())
+            .filter(|l| !l.is_empty())
+            .take(80)
+            .collect();
+        panic!("timed out waiting for {what}; on screen: {shown:?}");
     }
 
     /// Whether a widget with exactly this label is on screen.
