@@ -188,3 +188,38 @@ fn a_postgres_url_names_the_site_database() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "it holds the password");
 }
+
+/// `carddesk doctor` on a workstation pointed at a new, empty server
+/// database: a first start to come, not a missing key file.
+#[test]
+fn doctor_on_an_empty_server_database_expects_the_first_start() {
+    let dir = common::private_dir();
+    let db = TestDb::on_server(dir.path(), "empty");
+    let out = carddesk(&db.path, false, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l[5..].trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} line in:\n{text}"))
+            .to_string()
+    };
+    assert!(
+        line("database").starts_with("ok") && line("database").contains("empty database"),
+        "{text}"
+    );
+    assert!(
+        line("site keys").starts_with("ok") && line("site keys").contains("first start"),
+        "{text}"
+    );
+    // Nothing was created by looking.
+    assert!(!common::backend::beside(&db.path, ".keys").exists());
+    let conn = carddesk::store::server::connect_any_version(&db.path).unwrap();
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+            (),
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0, "doctor created tables");
+}

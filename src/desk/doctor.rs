@@ -74,11 +74,18 @@ pub fn machine_checks(db: &Path) -> Vec<Check> {
         ),
         data_folder(db),
         database_file(db),
-        key_file(db),
+        key_file(db, first_start(db)),
         card_readers(),
         printers(&CupsPrinter::new()),
         free_disk(db),
     ]
+}
+
+/// No site yet: no database file, or a server database with no schema.
+fn first_start(db: &Path) -> bool {
+    !db.exists()
+        || (store::server::is_connection_file(db)
+            && store::inspect(db).is_ok_and(|found| found.schema == 0))
 }
 
 fn data_folder(db: &Path) -> Check {
@@ -140,6 +147,17 @@ fn database_file(db: &Path) -> Check {
         }
     };
     let known = store::schema_version();
+    if found.schema == 0 && store::server::is_connection_file(db) {
+        return check(
+            "database",
+            Verdict::Ok,
+            format!(
+                "{} names an empty database on its server; the first start sets it up \
+                 (the window's set-up, carddesk init, or carddesk migrate-to from a SQLite site)",
+                db.display()
+            ),
+        );
+    }
     if found.schema > known {
         return check(
             "database",
@@ -194,9 +212,9 @@ fn database_file(db: &Path) -> Check {
     )
 }
 
-fn key_file(db: &Path) -> Check {
+fn key_file(db: &Path, first_start: bool) -> Check {
     let keys = super::keys::key_file_for(db);
-    if !db.exists() {
+    if first_start {
         return check(
             "site keys",
             Verdict::Ok,
@@ -213,12 +231,18 @@ fn key_file(db: &Path) -> Check {
             ),
         );
     }
+    let fix = if store::server::is_connection_file(db) {
+        "copy it from the workstation that set the site up (every desk of a server site \
+         needs the same key file)"
+    } else {
+        "put back the copy you kept (backup --with-keys)"
+    };
     check(
         "site keys",
         Verdict::Fail,
         format!(
             "{} is missing: without it the audit trail cannot be verified and the stored \
-             secrets cannot be read; put back the copy you kept (backup --with-keys)",
+             secrets cannot be read; {fix}",
             keys.display()
         ),
     )
