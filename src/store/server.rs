@@ -350,15 +350,21 @@ fn server_error(
     }
 }
 
+/// The connection file at `path` and a client connected as it says.
+fn dial(path: &Path) -> Result<(ServerSettings, postgres::Client), OpenError> {
+    let settings = ServerSettings::read(path)?;
+    let client = settings
+        .connect()
+        .map_err(|e| server_error(path, &settings, e))?;
+    Ok((settings, client))
+}
+
 /// Connects to the server a connection file names and brings its schema
 /// to this version: every pending migration in one transaction, under an
 /// advisory lock so desks starting together migrate once. A database
 /// written by a newer CardDesk is refused before anything is changed.
 pub fn open(path: &Path) -> Result<(Connection, Option<Upgrade>), OpenError> {
-    let settings = ServerSettings::read(path)?;
-    let mut client = settings
-        .connect()
-        .map_err(|e| server_error(path, &settings, e))?;
+    let (settings, mut client) = dial(path)?;
     let known = MIGRATION_SQL.len() as i64;
     let fail = |e: postgres::Error| server_error(path, &settings, Error::from(e));
     client
@@ -393,10 +399,7 @@ pub fn open(path: &Path) -> Result<(Connection, Option<Upgrade>), OpenError> {
 
 /// Connects to a server database [`open`] has migrated.
 pub fn connect(path: &Path) -> Result<Connection, OpenError> {
-    let settings = ServerSettings::read(path)?;
-    let mut client = settings
-        .connect()
-        .map_err(|e| server_error(path, &settings, e))?;
+    let (settings, mut client) = dial(path)?;
     let found = version(&mut client).map_err(|e| server_error(path, &settings, Error::from(e)))?;
     let known = MIGRATION_SQL.len() as i64;
     if found > known {
@@ -419,10 +422,7 @@ pub fn connect(path: &Path) -> Result<Connection, OpenError> {
 /// The server database's schema version, read without changing anything
 /// (for `carddesk doctor`).
 pub fn inspect(path: &Path) -> Result<super::Inspection, OpenError> {
-    let settings = ServerSettings::read(path)?;
-    let mut client = settings
-        .connect()
-        .map_err(|e| server_error(path, &settings, e))?;
+    let (settings, mut client) = dial(path)?;
     let schema = version(&mut client).map_err(|e| server_error(path, &settings, Error::from(e)))?;
     Ok(super::Inspection {
         schema,
@@ -434,10 +434,7 @@ pub fn inspect(path: &Path) -> Result<super::Inspection, OpenError> {
 /// database was left as it was).
 #[doc(hidden)]
 pub fn connect_any_version(path: &Path) -> Result<Connection, OpenError> {
-    let settings = ServerSettings::read(path)?;
-    let client = settings
-        .connect()
-        .map_err(|e| server_error(path, &settings, e))?;
+    let (_, client) = dial(path)?;
     Ok(Connection::from(PgConn::new(client, path)?))
 }
 
